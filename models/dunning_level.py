@@ -1,0 +1,111 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.ladder import is_strictly_increasing
+
+TONES = [
+    ("friendly", "Friendly"),
+    ("neutral", "Neutral"),
+    ("polite", "Polite"),
+    ("firm", "Firm"),
+    ("formal", "Formal"),
+    ("final", "Final notice"),
+    ("handoff", "Transfer notice"),
+]
+
+
+class DunningLevel(models.Model):
+    """One rung of a dunning policy: when it applies and what it does."""
+
+    _name = "dunning.level"
+    _description = "Dunning Level"
+    _order = "policy_id, sequence, delay_days, id"
+    _check_company_auto = True
+
+    policy_id = fields.Many2one("dunning.policy", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    delay_days = fields.Integer(
+        string="Days After Due Date",
+        required=True,
+        help="Days after the invoice's due date when this level applies; "
+        "negative for a reminder before the due date.",
+    )
+    tone = fields.Selection(TONES, required=True, default="neutral")
+    send_email = fields.Boolean(default=True)
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain="[('model', '=', 'dunning.event')]",
+        ondelete="restrict",
+    )
+    create_call = fields.Boolean(string="Schedule Call")
+    call_activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        default=lambda self: self.env.ref(
+            "account_dunning.mail_activity_type_dunning_call", raise_if_not_found=False
+        ),
+    )
+    call_assignee = fields.Selection(
+        [("collector", "Customer's collector"), ("user", "Specific user")],
+        string="Call Assigned To",
+        default="collector",
+        required=True,
+    )
+    call_user_id = fields.Many2one("res.users", domain="[('share', '=', False)]")
+    call_script = fields.Html(
+        translate=True,
+        help="Talking points for the collector; the invoices and amounts are added by the run.",
+    )
+    send_letter = fields.Boolean()
+    letter_deadline_days = fields.Integer(
+        string="Payment Deadline (days)",
+        default=14,
+        help="Deadline given in letters and formal emails, counted from the run date.",
+    )
+
+    @api.constrains("sequence", "delay_days", "policy_id")
+    def _check_delay_increases(self):
+        for policy in self.policy_id:
+            levels = policy.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))
+            if not is_strictly_increasing(levels.mapped("delay_days")):
+                ladder = ", ".join(f"{lvl.name} ({lvl.delay_days:+d})" for lvl in levels)
+                raise ValidationError(
+                    self.env._(
+                        "In policy %(policy)s the days after the due date must strictly "
+                        "increase from one level to the next: %(ladder)s.",
+                        policy=policy.display_name,
+                        ladder=ladder,
+                    )
+                )
+
+    @api.constrains("send_email", "mail_template_id")
+    def _check_mail_template(self):
+        for level in self.filtered("send_email"):
+            if not level.mail_template_id:
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s sends an email: choose its email template.",
+                        level=level.name,
+                    )
+                )
+            if level.mail_template_id.model != "dunning.event":
+                raise ValidationError(
+                    self.env._(
+                        "The template %(template)s of level %(level)s is made for "
+                        "%(model)s records; dunning emails need a template for "
+                        "Dunning Event.",
+                        template=level.mail_template_id.name,
+                        level=level.name,
+                        model=level.mail_template_id.model,
+                    )
+                )
+
+    @api.constrains("create_call", "call_assignee", "call_user_id")
+    def _check_call_user(self):
+        for level in self:
+            if level.create_call and level.call_assignee == "user" and not level.call_user_id:
+                raise ValidationError(
+                    self.env._("Level %(level)s: choose who gets the call.", level=level.name)
+                )

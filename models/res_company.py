@@ -1,0 +1,52 @@
+from odoo import api, fields, models
+from odoo.fields import Command
+
+from ..tools.ladder import DEFAULT_LADDER
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    dunning_default_policy_id = fields.Many2one(
+        "dunning.policy",
+        string="Default Dunning Policy",
+        domain="[('company_id', '=', id)]",
+        help="Applies to customers that have no policy of their own.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._dunning_ensure_default_policy()
+        return companies
+
+    def _dunning_ensure_default_policy(self):
+        """Create the default ladder for companies that have no default policy yet."""
+        Policy = self.env["dunning.policy"]
+        for company in self.filtered(lambda c: not c.dunning_default_policy_id):
+            # sudo: creating a company's own configuration on install or company
+            # creation, done by whoever may create the company.
+            policy = Policy.sudo().create(
+                {
+                    "name": self.env._("Standard collections"),
+                    "company_id": company.id,
+                    "level_ids": [
+                        Command.create(company._dunning_level_values(seq, step))
+                        for seq, step in enumerate(DEFAULT_LADDER, start=1)
+                    ],
+                }
+            )
+            company.sudo().dunning_default_policy_id = policy
+
+    def _dunning_level_values(self, sequence, step):
+        template = self.env.ref(step.template_xmlid, raise_if_not_found=False)
+        return {
+            "sequence": sequence * 10,
+            "name": step.name,
+            "delay_days": step.delay_days,
+            "tone": step.tone,
+            "send_email": step.send_email and bool(template),
+            "mail_template_id": template.id if template else False,
+            "create_call": step.create_call,
+            "send_letter": step.send_letter,
+        }

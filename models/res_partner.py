@@ -1,0 +1,189 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    dunning_policy_id = fields.Many2one(
+        "dunning.policy",
+        company_dependent=True,
+        domain=lambda self: [("company_id", "=", self.env.company.id)],
+        help="Empty: the company's default policy.",
+    )
+    dunning_collector_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        company_dependent=True,
+        domain="[('share', '=', False)]",
+        help="Who follows this customer's collections and gets its calls. Empty: the "
+        "policy's default collector.",
+    )
+    dunning_contact_id = fields.Many2one(
+        "res.partner",
+        string="Accounts Payable Contact",
+        domain="[('commercial_partner_id', '=', commercial_partner_id)]",
+        help="Who receives dunning messages. Empty: the invoice address, else the customer itself.",
+    )
+    dunning_excluded = fields.Boolean(string="Excluded from Collections", company_dependent=True)
+    dunning_exclusion_reason = fields.Char(string="Exclusion Reason", company_dependent=True)
+    dunning_currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_dunning_figures",
+    )
+    dunning_balance = fields.Monetary(
+        string="Receivable Balance",
+        compute="_compute_dunning_figures",
+        currency_field="dunning_currency_id",
+        help="Open receivable net of credit notes and unallocated payments (company currency).",
+    )
+    dunning_overdue_amount = fields.Monetary(
+        string="Overdue Amount",
+        compute="_compute_dunning_figures",
+        currency_field="dunning_currency_id",
+        search="_search_dunning_overdue_amount",
+        help="Open receivable past its due date, net of credit notes and unallocated "
+        "payments (company currency).",
+    )
+    dunning_oldest_overdue_days = fields.Integer(
+        string="Days Overdue",
+        compute="_compute_dunning_figures",
+        help="Age past due of the oldest unpaid invoice.",
+    )
+    dunning_max_level_id = fields.Many2one(
+        "dunning.level", string="Current Level", compute="_compute_dunning_figures"
+    )
+    dunning_next_date = fields.Date(string="Next Step", compute="_compute_dunning_figures")
+    dunning_event_count = fields.Integer(compute="_compute_dunning_event_count")
+
+    def _dunning_receivable_query(self, overdue=False):
+        """SQL filter on account_move_line for this company's open receivable lines."""
+        today = fields.Date.context_today(self)
+        return SQL(
+            """account_move_line.parent_state = 'posted'
+           AND account_move_line.reconciled IS NOT TRUE
+           AND account_move_line.company_id = %(company)s
+           AND account_move_line.account_id IN (
+                 SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+           AND %(overdue)s""",
+            company=self.env.company.id,
+            overdue=SQL("COALESCE(account_move_line.date_maturity, account_move_line.date)"
+                        " < %s", today) if overdue else SQL("TRUE"),
+        )  # fmt: skip
+
+    def _compute_dunning_figures(self):
+        company = self.env.company
+        commercial = self.commercial_partner_id
+        balances = dict.fromkeys(commercial.ids, 0.0)
+        overdue = dict.fromkeys(commercial.ids, 0.0)
+        oldest = dict.fromkeys(commercial.ids, 0)
+        if commercial.ids:
+            self.env["account.move.line"].flush_model(
+                ["account_id", "amount_residual", "company_id", "parent_state",
+                 "partner_id", "reconciled", "date_maturity", "date", "move_id"]
+            )  # fmt: skip
+            today = fields.Date.context_today(self)
+            rows = self.env.execute_query(
+                SQL(
+                    """SELECT account_move_line.partner_id,
+                          SUM(account_move_line.amount_residual),
+                          SUM(account_move_line.amount_residual) FILTER (WHERE %(due)s),
+                          MAX(%(today)s - COALESCE(account_move_line.date_maturity,
+                                                   account_move_line.date))
+                              FILTER (WHERE %(due)s AND account_move_line.amount_residual > 0)
+                     FROM account_move_line
+                    WHERE account_move_line.partner_id IN %(partners)s AND %(open)s
+                 GROUP BY account_move_line.partner_id""",
+                    due=SQL("COALESCE(account_move_line.date_maturity, "
+                            "account_move_line.date) < %s", today),
+                    today=today,
+                    partners=tuple(commercial.ids),
+                    open=self._dunning_receivable_query(),
+                )
+            )  # fmt: skip
+            for partner_id, balance, overdue_sum, days in rows:
+                balances[partner_id] = balance or 0.0
+                overdue[partner_id] = overdue_sum or 0.0
+                oldest[partner_id] = days or 0
+        levels, next_dates = self._dunning_invoice_levels(commercial)
+        for partner in self:
+            key = partner.commercial_partner_id.id
+            partner.dunning_currency_id = company.currency_id
+            partner.dunning_balance = balances.get(key, 0.0)
+            partner.dunning_overdue_amount = overdue.get(key, 0.0)
+            partner.dunning_oldest_overdue_days = oldest.get(key, 0)
+            partner.dunning_max_level_id = levels.get(key, False)
+            partner.dunning_next_date = next_dates.get(key, False)
+
+    def _dunning_invoice_levels(self, commercial):
+        """Highest level reached and next step date per customer, over open invoices."""
+        if not commercial:
+            return {}, {}
+        groups = self.env["account.move"]._read_group(
+            [
+                ("commercial_partner_id", "in", commercial.ids),
+                ("company_id", "=", self.env.company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+            ["commercial_partner_id"],
+            ["dunning_level_id:array_agg", "dunning_next_date:min"],
+        )
+        levels, next_dates = {}, {}
+        for partner, level_ids, next_date in groups:
+            reached = self.env["dunning.level"].browse(filter(None, level_ids))
+            if reached:
+                levels[partner.id] = max(reached, key=lambda lvl: (lvl.delay_days, lvl.id))
+            next_dates[partner.id] = next_date
+        return levels, next_dates
+
+    def _search_dunning_overdue_amount(self, operator, value):
+        if operator not in ("<", "<=", ">", ">=", "=", "!="):
+            return NotImplemented
+        sql_operator = SQL(operator if operator != "=" else "=")
+        overdue_partners = SQL(
+            """SELECT account_move_line.partner_id
+                 FROM account_move_line
+                WHERE %(open)s
+             GROUP BY account_move_line.partner_id
+               HAVING SUM(account_move_line.amount_residual) %(op)s %(value)s""",
+            open=self._dunning_receivable_query(overdue=True),
+            op=sql_operator,
+            value=value or 0.0,
+        )
+        return [("commercial_partner_id", "in", overdue_partners)]
+
+    def _compute_dunning_event_count(self):
+        counts = dict(
+            self.env["dunning.event"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.dunning_event_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_dunning_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_event"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"search_default_group_by_date": 0}
+        return action
+
+    def _dunning_get_policy(self):
+        """The policy that applies to this customer in the current company."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        return partner.dunning_policy_id or self.env.company.dunning_default_policy_id
+
+    def _dunning_get_contact(self):
+        """Who receives dunning messages: AP contact, else invoice address, else self."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        if partner.dunning_contact_id:
+            return partner.dunning_contact_id
+        return self.browse(partner.address_get(["invoice"])["invoice"]) or partner

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs everything CI checks: lint, an install with demo data (and its check), then a
+# fresh install without demo data and the whole test suite through pytest-odoo.
+# Extra arguments go to the final pytest call (e.g. -k payment_plan, -x).
+source "$(dirname "$0")/common.sh"
+
+root="$(odoo_root)"
+require_postgres
+"$PYTHON" -c "import pytest_odoo, freezegun, hypothesis" 2>/dev/null \
+    || die "test dependencies missing: run 'bash scripts/setup.sh'."
+link_addon
+addons="$(addons_path "$root")"
+db="${DUNNING_TEST_DB:-account_dunning_test}"
+log_level="${DUNNING_LOG_LEVEL:-warn}"
+
+echo "== lint"
+bash "$REPO_DIR/scripts/lint.sh"
+
+install_db() {  # install_db NAME [odoo options...]
+    local name="$1"
+    shift
+    dropdb --if-exists "$name"
+    echo "== install account_dunning in a fresh database '$name' $*"
+    odoo_bin "$root" -d "$name" --addons-path="$addons" -i account_dunning \
+        --stop-after-init --log-level="$log_level" --no-http "$@" \
+        || die "installing account_dunning in '$name' failed"
+}
+
+run_pytest() {  # run_pytest DB [pytest args...]
+    local name="$1"
+    shift
+    # cwd = the symlinked addon so that pytest names test modules odoo.addons.account_dunning.*
+    (cd "$ADDON_DIR" && "$PYTHON" -m pytest -p no:cacheprovider \
+        --odoo-database="$name" --odoo-addons-path="$addons" --odoo-log-level=error "$@")
+}
+
+if [ -z "${DUNNING_SKIP_DEMO:-}" ]; then
+    install_db "${db}_demo" --with-demo
+    run_pytest "${db}_demo" tests/test_install.py -q
+    dropdb --if-exists "${db}_demo"
+fi
+
+install_db "$db"
+echo "== test suite"
+run_pytest "$db" tests "$@"

@@ -1,0 +1,1 @@
+"""Pure-Python collections logic (no ORM): tested with plain pytest and hypothesis."""
