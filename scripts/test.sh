@@ -2,6 +2,9 @@
 # Runs everything CI checks: lint, an install with demo data (and its check), then a
 # fresh install without demo data and the whole test suite through pytest-odoo.
 # Extra arguments go to the final pytest call (e.g. -k payment_plan, -x).
+# Environment: DUNNING_TEST_DB (database name), DUNNING_SKIP_DEMO=1 (skip the demo
+# install), DUNNING_UPDATE_ONLY=1 (update the existing database instead of a fresh
+# install: a development shortcut), DUNNING_ADDON_LINK_DIR (where the symlink lives).
 source "$(dirname "$0")/common.sh"
 
 root="$(odoo_root)"
@@ -29,17 +32,26 @@ install_db() {  # install_db NAME [odoo options...]
 run_pytest() {  # run_pytest DB [pytest args...]
     local name="$1"
     shift
-    # cwd = the symlinked addon so that pytest names test modules odoo.addons.account_dunning.*
-    (cd "$ADDON_DIR" && "$PYTHON" -m pytest -p no:cacheprovider \
+    # Paths through the symlink, so that pytest names the test modules
+    # odoo.addons.account_dunning.tests.* whatever the clone's folder is called.
+    (cd "$ADDON_LINK_DIR" && "$PYTHON" -m pytest -p no:cacheprovider \
+        --rootdir="$ADDON_DIR" -c "$ADDON_DIR/pyproject.toml" \
         --odoo-database="$name" --odoo-addons-path="$addons" --odoo-log-level=error "$@")
 }
 
 if [ -z "${DUNNING_SKIP_DEMO:-}" ]; then
     install_db "${db}_demo" --with-demo
-    run_pytest "${db}_demo" tests/test_install.py -q
+    run_pytest "${db}_demo" "$ADDON_DIR/tests/test_install.py" -q
     dropdb --if-exists "${db}_demo"
 fi
 
-install_db "$db"
+if [ -n "${DUNNING_UPDATE_ONLY:-}" ] && psql -lqt | cut -d'|' -f1 | grep -qw "$db"; then
+    # Development loop: update the module in the existing database (not for CI).
+    echo "== update account_dunning in '$db'"
+    odoo_bin "$root" -d "$db" --addons-path="$addons" -u account_dunning \
+        --stop-after-init --log-level="$log_level" --no-http || die "updating '$db' failed"
+else
+    install_db "$db"
+fi
 echo "== test suite"
-run_pytest "$db" tests "$@"
+run_pytest "$db" "$ADDON_DIR/tests" "$@"

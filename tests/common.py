@@ -1,0 +1,54 @@
+from datetime import date
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.fields import Command
+
+
+class DunningCommon(AccountTestInvoicingCommon):
+    """Accounting test base with a customer and helpers to age invoices."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.company.write({"email": "finance@company-a.example.com", "vat": "BE0477472701"})
+        cls.policy = cls.company.dunning_default_policy_id
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Acme Retail", "is_company": True, "email": "info@acme.example.com"}
+        )
+
+    @classmethod
+    def _dunning_invoice(cls, amount, due, partner=None, currency=None, invoice_date=None, **kw):
+        """A posted customer invoice of ``amount`` (no tax) due on ``due``."""
+        due = date.fromisoformat(due) if isinstance(due, str) else due
+        invoice_date = invoice_date or due
+        move = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": (partner or cls.customer).id,
+                "invoice_date": invoice_date,
+                "invoice_date_due": due,
+                "invoice_payment_term_id": False,
+                "currency_id": (currency or cls.company.currency_id).id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Services", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                    )
+                ],
+                **kw,
+            }
+        )
+        # The due date is recomputed from the (empty) payment term on create.
+        move.invoice_date_due = due
+        move.action_post()
+        return move
+
+    @classmethod
+    def _dunning_pay(cls, invoice, amount, pay_date=None, currency=None):
+        """Register a payment of ``amount`` reconciled with ``invoice``."""
+        return cls._register_payment(
+            invoice,
+            amount=amount,
+            payment_date=pay_date or invoice.invoice_date_due,
+            currency_id=(currency or invoice.currency_id).id,
+        )

@@ -1,0 +1,41 @@
+from odoo.tests import tagged
+from odoo.tests.common import TransactionCase
+
+from ..tools.ladder import DEFAULT_LADDER
+
+
+@tagged("post_install", "-at_install")
+class TestInstall(TransactionCase):
+    def test_every_company_has_the_default_ladder(self):
+        companies = self.env["res.company"].search([])
+        self.assertTrue(companies)
+        for company in companies:
+            policy = company.dunning_default_policy_id
+            self.assertEqual(policy.company_id, company)
+            levels = policy.level_ids.sorted("sequence")
+            self.assertEqual(
+                [(lvl.delay_days, lvl.tone) for lvl in levels],
+                [(step.delay_days, step.tone) for step in DEFAULT_LADDER],
+            )
+            for level, step in zip(levels, DEFAULT_LADDER, strict=True):
+                self.assertEqual(level.mail_template_id, self.env.ref(step.template_xmlid))
+                self.assertEqual(
+                    (level.create_call, level.send_letter), (step.create_call, step.send_letter)
+                )
+
+    def test_demo_data_only_with_demo(self):
+        module = self.env["ir.module.module"].search([("name", "=", "account_dunning")])
+        demo_invoices = self.env["ir.model.data"].search(
+            [("module", "=", "account_dunning"), ("model", "=", "account.move")]
+        )
+        if not module.demo:
+            self.assertFalse(demo_invoices, "demo invoices loaded in a database without demo")
+            return
+        moves = self.env["account.move"].browse(demo_invoices.mapped("res_id"))
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        ages = sorted(moves.mapped("dunning_days_overdue"))
+        # Customers at every rung of the default ladder: before due, due, and each step.
+        self.assertLess(ages[0], 0)
+        self.assertIn(0, ages)
+        self.assertGreaterEqual(ages[-1], 60)
+        self.assertGreaterEqual(len(moves.commercial_partner_id), 3)
