@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 DUNNING_STAGES = [
     ("normal", "Normal"),
@@ -108,6 +109,40 @@ class AccountMove(models.Model):
         )
         action["domain"] = [("move_ids", "in", self.ids)]
         return action
+
+    def action_dunning_send_now(self):
+        """'Send reminder now' for the customers of these invoices."""
+        return self.commercial_partner_id.action_dunning_send_now()
+
+    def _dunning_invoice_pdfs(self):
+        """The PDFs Odoo stored for these invoices, rendering (once) those missing.
+
+        Reminders attach the invoice as it was sent: never re-rendered per reminder.
+        """
+        missing = self.filtered(lambda move: not move.invoice_pdf_report_id)
+        if missing:
+            sender = self.env["account.move.send"]
+            for company, moves in missing.grouped("company_id").items():
+                documents = {
+                    move: {"pdf_report": sender._get_default_pdf_report_id(move)}
+                    for move in moves.with_company(company)
+                }
+                sender._prepare_invoice_pdf_report(documents)
+                sender._link_invoice_documents(documents)
+        return self.invoice_pdf_report_id
+
+    def _dunning_ensure_access_tokens(self):
+        """Give every invoice its portal token in one query (pay-now links)."""
+        missing = self.filtered(lambda move: not move.access_token)
+        if missing:
+            self.env.execute_query(
+                SQL(
+                    "UPDATE account_move SET access_token = gen_random_uuid()::text "
+                    "WHERE id IN %s AND access_token IS NULL",
+                    tuple(missing.ids),
+                )
+            )
+            missing.invalidate_recordset(["access_token"])
 
     def _dunning_is_chasable(self):
         """True for an open posted customer invoice in the Normal stage, not excluded."""

@@ -3,6 +3,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import LazyTranslate, format_amount, format_date
+
+_lt = LazyTranslate(__name__)
 
 CHANNELS = [
     ("email", "Email"),
@@ -15,6 +18,26 @@ CHANNELS = [
 EVENT_STATES = [("done", "Done"), ("skipped", "Skipped"), ("failed", "Failed")]
 # What the log records cannot change after the fact; the outcome can be completed.
 _MUTABLE_FIELDS = {"state", "reason", "message_id", "activity_id", "attachment_id"}
+
+# Talking points of the call script, per tone of the level.
+CALL_POINTS = {
+    "friendly": _lt("Check that the invoices were received and that nothing blocks them."),
+    "neutral": _lt("Check that the invoices were received and are scheduled for payment."),
+    "polite": _lt(
+        "Our records do not show the payment: ask whether something went wrong with the "
+        "invoices, and when they will be paid."
+    ),
+    "firm": _lt(
+        "Ask for a payment date and record it as a promise to pay. Offer a payment plan "
+        "if paying at once is difficult."
+    ),
+    "formal": _lt(
+        "Explain that a formal demand letter was sent, with its deadline. Ask for payment "
+        "before it, or agree on a payment plan now."
+    ),
+    "final": _lt("Explain the next step and its date. Offer a last chance: payment or a plan."),
+    "handoff": _lt("Tell the customer the file is being transferred, and to whom."),
+}
 
 
 class DunningEvent(models.Model):
@@ -41,6 +64,8 @@ class DunningEvent(models.Model):
         string="Invoices",
     )
     level_id = fields.Many2one("dunning.level", index=True, ondelete="restrict")
+    run_id = fields.Many2one("dunning.run", index="btree_not_null", ondelete="set null")
+    run_line_id = fields.Many2one("dunning.run.line", index="btree_not_null", ondelete="set null")
     policy_id = fields.Many2one(related="level_id.policy_id", store=True)
     tone = fields.Selection(related="level_id.tone")
     channel = fields.Selection(CHANNELS, required=True)
@@ -88,6 +113,75 @@ class DunningEvent(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
         raise UserError(self.env._("Collections history is a log: events cannot be deleted."))
+
+    # Actions of the run, on a freshly created event
+
+    def _post_email(self, attachments):
+        """Render the level's template and post it on the customer, queued for sending.
+
+        The message is sent from the policy's sender on behalf of the company (never
+        the salesperson), to the event's contact only.
+        """
+        self.ensure_one()
+        template = self.level_id.mail_template_id
+        rendered = template._generate_template(self.ids, ("subject", "body_html", "lang"))[self.id]
+        policy = self.level_id.policy_id
+        customer = self.partner_id.with_context(
+            lang=rendered.get("lang") or self.contact_id.lang,
+            mail_post_autofollow=False,
+            mail_notify_force_send=False,  # queued in mail.mail, sent by the mail cron
+        )
+        return customer.message_post(
+            body=rendered["body_html"],
+            subject=rendered["subject"],
+            partner_ids=self.contact_id.ids,
+            author_id=self.company_id.partner_id.id,
+            email_from=policy._get_sender(),
+            reply_to=policy.reply_to or policy._get_sender(),
+            outgoing_email_to=policy.email_cc or False,
+            attachment_ids=attachments.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+            mail_auto_delete=False,
+        )
+
+    def _render_letter(self):
+        """The formal letter as a PDF attached to the event."""
+        self.ensure_one()
+        report = self.env.ref("account_dunning.action_report_dunning_letter")
+        content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(report, self.ids)
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": self.env._(
+                    "Letter %(customer)s %(date)s.pdf",
+                    customer=self.partner_id.name,
+                    date=self.date,
+                ),
+                "raw": content,
+                "mimetype": "application/pdf",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        self.attachment_id = attachment
+        return attachment
+
+    def _call_script(self):
+        """The note of a collections call: who, what, the talking points, what to record."""
+        self.ensure_one()
+        return self.env["ir.qweb"]._render(
+            "account_dunning.dunning_call_script",
+            {
+                "event": self,
+                "format_date": lambda value: format_date(self.env, value),
+                "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
+                "talking_points": self.level_id.call_script
+                or CALL_POINTS.get(self.level_id.tone, CALL_POINTS["neutral"])._translate(
+                    self.env.lang
+                ),
+            },
+        )
 
     # Helpers of the email templates and the letter (rendered with the event as object).
 

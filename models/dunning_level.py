@@ -59,6 +59,11 @@ class DunningLevel(models.Model):
         help="Talking points for the collector; the invoices and amounts are added by the run.",
     )
     send_letter = fields.Boolean()
+    propose_handoff = fields.Boolean(
+        string="Propose Hand-off",
+        help="Ask the collector to decide whether to hand the invoices to a collection "
+        "agency or to legal action (nothing is sent to the customer).",
+    )
     letter_deadline_days = fields.Integer(
         string="Payment Deadline (days)",
         default=14,

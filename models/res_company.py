@@ -49,4 +49,5 @@ class ResCompany(models.Model):
             "mail_template_id": template.id if template else False,
             "create_call": step.create_call,
             "send_letter": step.send_letter,
+            "propose_handoff": step.propose_handoff,
         }

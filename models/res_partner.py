@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.fields import Command
 from odoo.tools import SQL
 
 
@@ -181,9 +182,41 @@ class ResPartner(models.Model):
         return partner.dunning_policy_id or self.env.company.dunning_default_policy_id
 
     def _dunning_get_contact(self):
-        """Who receives dunning messages: AP contact, else invoice address, else self."""
+        """Who receives dunning messages: the accounts-payable contact, else the invoice
+        address, else the customer itself; the first of them with an email address."""
         self.ensure_one()
         partner = self.commercial_partner_id
-        if partner.dunning_contact_id:
-            return partner.dunning_contact_id
-        return self.browse(partner.address_get(["invoice"])["invoice"]) or partner
+        invoice_address = self.browse(partner.address_get(["invoice"])["invoice"])
+        candidates = partner.dunning_contact_id | invoice_address | partner
+        return candidates.filtered("email")[:1] or candidates[:1]
+
+    def action_dunning_send_now(self):
+        """Send the customers their reminder now, through the daily run's engine."""
+        partners = self.commercial_partner_id
+        run = self.env["dunning.run"].create(
+            {
+                "company_id": self.env.company.id,
+                "trigger": "manual",
+                "force": True,
+                "partner_ids": [Command.set(partners.ids)],
+            }
+        )
+        run.action_execute()
+        done = run.line_ids.filtered(lambda line: line.state == "done")
+        if not run.line_ids:
+            message = self.env._("Nothing to remind: no open invoice is due.")
+        else:
+            message = "\n".join(
+                f"{line.partner_id.display_name}: {line._describe()}" for line in run.line_ids
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Collections"),
+                "message": message,
+                "type": "success" if done else "warning",
+                "sticky": not done,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

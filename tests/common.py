@@ -52,3 +52,64 @@ class DunningCommon(AccountTestInvoicingCommon):
             payment_date=pay_date or invoice.invoice_date_due,
             currency_id=(currency or invoice.currency_id).id,
         )
+
+
+class DunningRunCommon(DunningCommon):
+    """Real mail behaviour (not the test classes' mail-off context) and run helpers."""
+
+    @classmethod
+    def default_env_context(cls):
+        return {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ap_contact = cls.env["res.partner"].create(
+            {
+                "name": "Paula Payables",
+                "parent_id": cls.customer.id,
+                "type": "invoice",
+                "email": "payables@acme.example.com",
+            }
+        )
+        cls.collector = cls.env["res.users"].create(
+            {
+                "name": "Colin Collector",
+                "login": "colin",
+                "email": "colin@company-a.example.com",
+                "group_ids": [Command.set(cls.env.ref("account.group_account_invoice").ids)],
+                "company_id": cls.company.id,
+                "company_ids": [Command.set(cls.company.ids)],
+            }
+        )
+        cls.customer.with_company(cls.company).dunning_collector_id = cls.collector
+        cls.levels = cls.policy.level_ids.sorted("sequence")
+
+    def _run(self, **values):
+        """Execute a run for today (frozen) in this transaction."""
+        run = self.env["dunning.run"].create({"company_id": self.company.id, **values})
+        run.action_execute()
+        return run
+
+    def _mails(self, partner=None):
+        partner = partner or self.customer
+        return self.env["mail.mail"].search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "=", partner.id),
+                ("message_type", "=", "comment"),  # not the activity notifications
+            ],
+            order="id",
+        )
+
+    def _calls(self, partner=None):
+        partner = partner or self.customer
+        return self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", partner.id),
+                ("activity_type_id", "=", self.env.ref(
+                    "account_dunning.mail_activity_type_dunning_call").id),
+            ],
+            order="id",
+        )  # fmt: skip

@@ -18,9 +18,11 @@ class TestInstall(TransactionCase):
                 [(step.delay_days, step.tone) for step in DEFAULT_LADDER],
             )
             for level, step in zip(levels, DEFAULT_LADDER, strict=True):
-                self.assertEqual(level.mail_template_id, self.env.ref(step.template_xmlid))
+                template = self.env.ref(step.template_xmlid)
+                self.assertEqual(level.mail_template_id, template)
                 self.assertEqual(
-                    (level.create_call, level.send_letter), (step.create_call, step.send_letter)
+                    (level.send_email, level.create_call, level.send_letter, level.propose_handoff),
+                    (step.send_email, step.create_call, step.send_letter, step.propose_handoff),
                 )
 
     def test_demo_data_only_with_demo(self):

@@ -15,6 +15,7 @@ class LadderStep(NamedTuple):
     create_call: bool
     send_letter: bool
     template_xmlid: str
+    propose_handoff: bool = False
 
 
 # shared/COLLECTIONS-RULES.md, "A default ladder": days relative to the due date.
@@ -31,8 +32,10 @@ DEFAULT_LADDER = (
                "account_dunning.mail_template_dunning_formal"),
     LadderStep("Final notice", 45, "final", True, False, False,
                "account_dunning.mail_template_dunning_final"),
-    LadderStep("Transfer notice", 60, "handoff", True, False, False,
-               "account_dunning.mail_template_dunning_handoff"),
+    # The last rung asks the collector to decide the hand-off: the customer hears of a
+    # transfer only when it really happens (no threat of an action not taken).
+    LadderStep("Hand-off decision", 60, "handoff", False, False, False,
+               "account_dunning.mail_template_dunning_handoff", propose_handoff=True),
 )  # fmt: skip
 
 
@@ -48,3 +51,43 @@ def reached_index(delays, days_overdue):
     before the due date (-3 means due in three days).
     """
     return bisect_right(delays, days_overdue) - 1
+
+
+def eligible_indexes(delays, days_overdue):
+    """Rungs that may be sent today for an invoice ``days_overdue`` past due.
+
+    A rung at or before the due date (delay <= 0) is a courtesy reminder: it is only
+    sent up to the due date; once the due date has passed, it is never sent late.
+    """
+    return [
+        index
+        for index, delay in enumerate(delays)
+        if delay <= days_overdue and (delay > 0 or days_overdue <= 0)
+    ]
+
+
+def next_level_index(delays, current_index, days_overdue, start_at_matching_level=False):
+    """The rung an invoice climbs to today, or None when it takes no step.
+
+    An invoice climbs at most one rung per run. A never-dunned invoice already past
+    due starts at the first overdue rung (delay > 0), or at the rung matching its age
+    when ``start_at_matching_level`` is set (a database full of old debts).
+    """
+    eligible = eligible_indexes(delays, days_overdue)
+    if not eligible:
+        return None
+    if current_index is None:
+        if days_overdue > 0 and not start_at_matching_level:
+            return eligible[0]
+        return eligible[-1]
+    higher = [index for index in eligible if index > current_index]
+    return higher[0] if higher else None
+
+
+def index_of_delay(delays, delay):
+    """Index of the highest rung whose delay is at most ``delay`` (None if none).
+
+    Maps a level from another (or an edited) policy onto this ladder.
+    """
+    index = reached_index(delays, delay)
+    return index if index >= 0 else None

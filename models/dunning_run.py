@@ -1,0 +1,356 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+from odoo.tools import SQL
+
+from ..tools.planning import (
+    CustomerFacts,
+    InvoiceFacts,
+    Ladder,
+    plan_customer,
+    plan_reminder,
+)
+
+_logger = logging.getLogger(__name__)
+
+# Customers executed per transaction: a crash loses at most one batch of work.
+BATCH_SIZE = 50
+GOOD_PAYER_LOOKBACK_DAYS = 365
+
+
+class DunningRun(models.Model):
+    """A collections run of one company on one day: a plan, then its execution."""
+
+    _name = "dunning.run"
+    _description = "Dunning Run"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    state = fields.Selection(
+        [("draft", "Draft"), ("planned", "Planned"), ("running", "Running"), ("done", "Done")],
+        required=True,
+        default="draft",
+        index=True,
+    )
+    trigger = fields.Selection(
+        [("cron", "Scheduled"), ("manual", "Manual")], required=True, default="manual"
+    )
+    partner_ids = fields.Many2many(
+        "res.partner",
+        string="Only Customers",
+        help="Restrict the run to these customers (e.g. 'Send reminder now').",
+    )
+    force = fields.Boolean(
+        help="Sent by hand: ignore the minimum delay between steps and the good payer "
+        "rule, and remind the current level when no invoice climbs.",
+    )
+    line_ids = fields.One2many("dunning.run.line", "run_id", string="Customers")
+    event_ids = fields.One2many("dunning.event", "run_id", string="Events")
+    line_count = fields.Integer(compute="_compute_counts")
+    todo_count = fields.Integer(compute="_compute_counts")
+    done_count = fields.Integer(compute="_compute_counts")
+    skipped_count = fields.Integer(compute="_compute_counts")
+    failed_count = fields.Integer(compute="_compute_counts")
+
+    _cron_run_unique = models.UniqueIndex(
+        "(company_id, date) WHERE trigger = 'cron'",
+        "The scheduled run of a company happens once a day.",
+    )
+
+    @api.depends("company_id", "date")
+    def _compute_name(self):
+        for run in self:
+            run.name = f"{run.company_id.name} - {run.date}"
+
+    def _compute_counts(self):
+        counts = defaultdict(dict)
+        for run, state, count in self.env["dunning.run.line"]._read_group(
+            [("run_id", "in", self.ids)], ["run_id", "state"], ["__count"]
+        ):
+            counts[run.id][state] = count
+        for run in self:
+            by_state = counts.get(run.id, {})
+            run.line_count = sum(by_state.values())
+            run.todo_count = by_state.get("todo", 0)
+            run.done_count = by_state.get("done", 0)
+            run.skipped_count = by_state.get("skipped", 0)
+            run.failed_count = by_state.get("failed", 0)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_preview(self):
+        """Plan the run without sending anything, and show the plan."""
+        for run in self:
+            if run.state in ("running", "done"):
+                raise UserError(self.env._("Run %(run)s has already started.", run=run.name))
+            run._plan()
+        return self._action_open()
+
+    def action_execute(self):
+        """Carry out the plan (planning first if needed), in this transaction."""
+        for run in self:
+            if run.state == "done":
+                continue
+            if run.state == "draft":
+                run._plan()
+            run.state = "running"
+            run._log_skips()
+            run.line_ids.filtered(lambda line: line.state == "todo")._execute()
+            run.state = "done"
+        return self._action_open()
+
+    def action_view_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_event"
+        )
+        action["domain"] = [("run_id", "=", self.id)]
+        return action
+
+    def _action_open(self):
+        if len(self) != 1:
+            return True
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_dunning.action_dunning_run")
+        action.update({"res_id": self.id, "views": [(False, "form")], "view_mode": "form"})
+        return action
+
+    # ----------------------------------------------------------------- planning
+
+    def _plan(self):
+        """Replace the run's lines with the decisions taken on today's data."""
+        self.ensure_one()
+        self.line_ids.unlink()
+        company = self.company_id
+        run = self.with_company(company)
+        invoices_by_partner = run._select_invoices()
+        if not invoices_by_partner:
+            self.state = "planned"
+            return
+        partners = self.env["res.partner"].with_company(company).browse(invoices_by_partner)
+        balances = run._net_balances(partners)
+        good_payers = run._good_payers(partners)
+        policies = {partner.id: partner._dunning_get_policy() for partner in partners}
+        ladders = {policy: run._ladder(policy) for policy in set(policies.values()) if policy}
+        planner = plan_reminder if self.force else plan_customer
+        line_vals = []
+        for partner in partners:
+            policy = policies[partner.id]
+            if not policy or not policy.level_ids:
+                continue
+            invoices = invoices_by_partner[partner.id]
+            facts = CustomerFacts(
+                partner_id=partner.id,
+                invoices=tuple(invoices),
+                net_balance=balances.get(partner.id, 0.0),
+                excluded=partner.dunning_excluded,
+                good_payer=partner.id in good_payers
+                and all(inv.due_date >= self.date for inv in invoices),
+            )
+            decision = planner(facts, ladders[policy][0], self.date)
+            if decision is not None:
+                line_vals.append(self._line_values(partner, policy, ladders[policy][1], decision))
+        self.env["dunning.run.line"].create(line_vals)
+        self.state = "planned"
+
+    def _ladder(self, policy):
+        levels = policy.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))
+        ladder = Ladder(
+            delays=tuple(levels.mapped("delay_days")),
+            min_days_between_steps=0 if self.force else max(policy.min_days_between_steps, 1),
+            minimum_amount=policy.minimum_amount,
+            skip_predue_for_good_payers=policy.skip_predue_for_good_payers and not self.force,
+            start_at_matching_level=policy.start_at_matching_level,
+        )
+        return ladder, levels
+
+    def _line_values(self, partner, policy, levels, decision):
+        level = levels[decision.level_index]
+        steps = {str(move_id): levels[index].id for move_id, index in decision.steps.items()}
+        return {
+            "run_id": self.id,
+            "partner_id": partner.id,
+            "policy_id": policy.id,
+            "level_id": level.id,
+            "move_ids": [Command.set(list(decision.listed))],
+            "step_data": steps,
+            "amount": decision.amount,
+            "state": "skipped" if decision.skip_reason else "todo",
+            "skip_reason": decision.skip_reason,
+        }
+
+    def _select_invoices(self):
+        """Open chasable customer invoices of the company, as facts per customer.
+
+        One query: receivable lines with a residual of posted customer invoices that are
+        not paid nor in payment, in the Normal stage and not excluded. The due date is the
+        earliest open installment, so payment terms with several due dates work.
+        """
+        Move = self.env["account.move"]
+        Move.flush_model()
+        self.env["account.move.line"].flush_model()
+        only_partners = (
+            SQL(
+                "AND m.commercial_partner_id IN %s",
+                tuple(self.partner_ids.commercial_partner_id.ids),
+            )
+            if self.partner_ids
+            else SQL()
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT m.commercial_partner_id, m.id, MIN(aml.date_maturity),
+                   SUM(aml.amount_residual), lvl.delay_days, m.dunning_last_date
+              FROM account_move m
+              JOIN account_move_line aml ON aml.move_id = m.id
+              JOIN account_account acc ON acc.id = aml.account_id
+         LEFT JOIN dunning_level lvl ON lvl.id = m.dunning_level_id
+             WHERE m.company_id = %(company)s
+               AND m.move_type = 'out_invoice'
+               AND m.state = 'posted'
+               AND m.payment_state IN ('not_paid', 'partial')
+               AND m.dunning_stage = 'normal'
+               AND m.dunning_excluded IS NOT TRUE
+               AND acc.account_type = 'asset_receivable'
+               AND aml.reconciled IS NOT TRUE
+               AND aml.amount_residual > 0
+               %(only_partners)s
+          GROUP BY m.commercial_partner_id, m.id, lvl.delay_days
+            """,
+                company=self.company_id.id,
+                only_partners=only_partners,
+            )
+        )
+        invoices = defaultdict(list)
+        for partner_id, move_id, due, residual, level_delay, last_date in rows:
+            invoices[partner_id].append(
+                InvoiceFacts(move_id, due, residual, level_delay, last_date)
+            )
+        return invoices
+
+    def _net_balances(self, partners):
+        """Receivable net of credit notes and unallocated payments, per customer."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT p.commercial_partner_id, SUM(aml.amount_residual)
+              FROM account_move_line aml
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN res_partner p ON p.id = aml.partner_id
+             WHERE aml.company_id = %(company)s
+               AND aml.parent_state = 'posted'
+               AND acc.account_type = 'asset_receivable'
+               AND aml.reconciled IS NOT TRUE
+               AND p.commercial_partner_id IN %(partners)s
+          GROUP BY p.commercial_partner_id
+            """,
+                company=self.company_id.id,
+                partners=tuple(partners.ids),
+            )
+        )
+        return dict(rows)
+
+    def _good_payers(self, partners):
+        """Customers who paid every invoice of the last year on or before its due date."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT m.commercial_partner_id
+              FROM account_move m
+              JOIN account_move_line aml ON aml.move_id = m.id
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+             WHERE m.company_id = %(company)s
+               AND m.move_type = 'out_invoice'
+               AND m.state = 'posted'
+               AND m.payment_state IN ('paid', 'in_payment')
+               AND m.invoice_date >= %(since)s
+               AND acc.account_type = 'asset_receivable'
+               AND m.commercial_partner_id IN %(partners)s
+          GROUP BY m.commercial_partner_id
+            HAVING BOOL_AND(apr.max_date <= aml.date_maturity)
+            """,
+                company=self.company_id.id,
+                since=self.date - timedelta(days=GOOD_PAYER_LOOKBACK_DAYS),
+                partners=tuple(partners.ids),
+            )
+        )
+        return {partner_id for (partner_id,) in rows}
+
+    def _log_skips(self):
+        """Log why customers due for a step were skipped, once per customer, level and
+        reason (not every day); 'too soon' is routine and only shown on the run."""
+        lines = self.line_ids.filtered(
+            lambda line: line.state == "skipped" and line.skip_reason not in ("too_soon", "stale")
+        )
+        if not lines:
+            return
+        logged = {
+            (event.partner_id.id, event.level_id.id, event.reason)
+            for event in self.env["dunning.event"].search(
+                [
+                    ("state", "=", "skipped"),
+                    ("company_id", "=", self.company_id.id),
+                    ("partner_id", "in", lines.partner_id.ids),
+                ]
+            )
+        }
+        vals_list = []
+        for line in lines:
+            reason = line._describe()
+            if (line.partner_id.id, line.level_id.id, reason) not in logged:
+                vals_list.append(line._event_values(line._primary_channel(), "skipped", reason))
+        self.env["dunning.event"].create(vals_list)
+
+    # ---------------------------------------------------------------- cron entry
+
+    @api.model
+    def _cron_run(self):
+        """Daily run of every company: plan, then execute in committed batches."""
+        today = fields.Date.context_today(self)
+        for company in self.env["res.company"].search([]):
+            run = self.search(
+                [("company_id", "=", company.id), ("date", "=", today), ("trigger", "=", "cron")],
+                limit=1,
+            )
+            if not run:
+                run = self.create({"company_id": company.id, "date": today, "trigger": "cron"})
+            if run.state == "done":
+                continue
+            if run.state == "draft":
+                run._plan()
+                run.state = "running"
+                run._log_skips()
+                self.env["ir.cron"]._commit_progress(remaining=len(run.line_ids))
+            if not run._execute_in_batches():
+                return  # out of time: the cron is called again for the rest
+        return
+
+    def _execute_in_batches(self):
+        """Execute the remaining lines batch by batch, committing after each one.
+
+        Returns False when the cron's time is up before the end.
+        """
+        self.ensure_one()
+        while True:
+            todo = self.line_ids.filtered(lambda line: line.state == "todo")
+            if not todo:
+                self.state = "done"
+                self.env["ir.cron"]._commit_progress(remaining=0)
+                return True
+            batch = todo[:BATCH_SIZE]
+            batch._execute()
+            time_left = self.env["ir.cron"]._commit_progress(
+                len(batch), remaining=len(todo) - len(batch)
+            )
+            if time_left <= 0:
+                return False

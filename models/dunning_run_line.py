@@ -1,0 +1,353 @@
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.fields import Command
+from odoo.tools import SQL, format_amount, format_date
+
+from ..tools.calendar import next_business_day
+
+_logger = logging.getLogger(__name__)
+
+SKIP_REASONS = [
+    ("excluded", "Customer excluded"),
+    ("no_debt", "Nothing owed net of credits"),
+    ("minimum", "Below the minimum amount"),
+    ("too_soon", "Too soon since the last step"),
+    ("good_payer", "Good payer: no reminder before the due date"),
+    ("stale", "Already handled"),
+]
+
+
+class DunningRunLine(models.Model):
+    """One customer in a run: the planned step (or skip), then what was done."""
+
+    _name = "dunning.run.line"
+    _description = "Dunning Run Line"
+    _order = "run_id, state, partner_id"
+    _check_company_auto = True
+
+    run_id = fields.Many2one("dunning.run", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
+    date = fields.Date(related="run_id.date")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
+    contact_id = fields.Many2one("res.partner", string="Recipient")
+    email_to = fields.Char()
+    policy_id = fields.Many2one("dunning.policy", required=True)
+    level_id = fields.Many2one("dunning.level", required=True)
+    tone = fields.Selection(related="level_id.tone")
+    send_email = fields.Boolean(related="level_id.send_email")
+    create_call = fields.Boolean(related="level_id.create_call")
+    send_letter = fields.Boolean(related="level_id.send_letter")
+    move_ids = fields.Many2many(
+        "account.move",
+        "dunning_run_line_account_move_rel",
+        "line_id",
+        "move_id",
+        string="Invoices",
+    )
+    step_data = fields.Json(help="Invoice id -> id of the level it climbs to.")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    amount = fields.Monetary(string="Amount Due", currency_field="currency_id")
+    collector_id = fields.Many2one("res.users")
+    state = fields.Selection(
+        [("todo", "To Do"), ("skipped", "Skipped"), ("done", "Done"), ("failed", "Failed")],
+        required=True,
+        default="todo",
+        index=True,
+    )
+    skip_reason = fields.Selection(SKIP_REASONS)
+    note = fields.Text(help="Why the step failed, or what needs attention.")
+    event_ids = fields.One2many("dunning.event", "run_line_id", string="Events")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._compute_recipients()
+        return lines
+
+    def _compute_recipients(self):
+        """Freeze who is addressed and who calls, so the preview shows it."""
+        for line in self:
+            partner = line.partner_id.with_company(line.company_id)
+            contact = partner._dunning_get_contact()
+            line.contact_id = contact
+            line.email_to = contact.email
+            line.collector_id = line._get_collector()
+            if line.state == "todo" and line.send_email and not contact.email:
+                line.note = self.env._(
+                    "No email address for %(contact)s: the email will fail and a 'Fix "
+                    "contact' task will be created.",
+                    contact=contact.display_name,
+                )
+
+    def _get_collector(self):
+        """Who gets the calls: never the salesperson.
+
+        Customer's collector, else the level's user, else the policy's default collector,
+        else whoever runs it by hand, else the company's first collections manager.
+        """
+        self.ensure_one()
+        level = self.level_id
+        collector = self.partner_id.with_company(self.company_id).dunning_collector_id
+        if not collector and level.call_assignee == "user":
+            collector = level.call_user_id
+        collector = collector or self.policy_id.default_collector_id
+        if not collector and not self.env.user._is_superuser() and self.env.user._is_internal():
+            collector = self.env.user
+        if not collector:
+            collector = self.env["res.users"].search(
+                [
+                    ("group_ids", "in", self.env.ref("account_dunning.group_dunning_manager").id),
+                    ("company_ids", "in", self.company_id.id),
+                    ("share", "=", False),
+                    ("id", "!=", self.env.ref("base.user_root").id),
+                ],
+                order="id",
+                limit=1,
+            )
+        return collector
+
+    # ---------------------------------------------------------------- execution
+
+    def _execute(self):
+        """Carry out the lines (one run, one batch) with one savepoint per customer."""
+        if not self:
+            return
+        run = self.run_id.ensure_one()
+        lines = self.with_company(run.company_id)
+        lines._lock_customers()
+        lines.move_ids._dunning_ensure_access_tokens()
+        for line in lines:
+            if not line._refresh():
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    line._execute_one()
+            except Exception as error:
+                _logger.exception("Dunning run %s failed for %s", run.id, line.partner_id.id)
+                self.env.invalidate_all()
+                line._fail(str(error))
+
+    def _lock_customers(self):
+        """Serialise concurrent runs per customer: the second one waits, then sees the
+        invoices already moved up and skips them (see _refresh)."""
+        self.env.execute_query(
+            SQL(
+                "SELECT id FROM res_partner WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                tuple(self.partner_id.ids),
+            )
+        )
+        self.move_ids.invalidate_recordset(
+            ["dunning_level_id", "dunning_last_date", "payment_state", "state", "dunning_stage"]
+        )
+
+    def _refresh(self):
+        """Drop what changed since planning: paid or cancelled invoices, invoices moved
+        up meanwhile by another run. Returns False when nothing is left to do."""
+        self.ensure_one()
+        still_open = self.move_ids.filtered(lambda move: move._dunning_is_chasable())
+        planned = self.step_data or {}
+        # An invoice that already took a step today was handled by another run.
+        steps = {
+            move_id: level_id
+            for move_id, level_id in planned.items()
+            if int(move_id) in still_open.ids
+            and still_open.browse(int(move_id)).dunning_last_date != self.date
+        }
+        if still_open != self.move_ids or steps != planned:
+            self.write({"move_ids": [Command.set(still_open.ids)], "step_data": steps})
+        if not still_open or (planned and not steps):
+            self.write({"state": "skipped", "skip_reason": "stale"})
+            return False
+        return True
+
+    def _execute_one(self):
+        self.ensure_one()
+        level = self.level_id
+        events = self.env["dunning.event"]
+        letter = self.env["ir.attachment"]
+        if level.send_letter:
+            letter_event = self._log_event("letter")
+            letter = letter_event._render_letter()
+            events |= letter_event
+        if level.send_email:
+            events |= self._send_email(letter)
+        elif letter:
+            self.partner_id.commercial_partner_id.message_post(
+                body=self.env._("Dunning letter to print and send: %(level)s", level=level.name),
+                attachment_ids=letter.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+        if level.create_call:
+            events |= self._schedule_call()
+        if level.propose_handoff:
+            events |= self._propose_handoff()
+        self._move_invoices_up(events.filtered(lambda event: event.state == "done"))
+        failed = events.filtered(lambda event: event.state == "failed")
+        self.write(
+            {
+                "state": "failed" if failed and failed == events else "done",
+                "note": "\n".join(failed.mapped("reason")) or self.note,
+            }
+        )
+
+    def _fail(self, error):
+        self.ensure_one()
+        self._log_event(
+            self._primary_channel(),
+            state="failed",
+            reason=self.env._("Unexpected error, nothing was sent: %(error)s", error=error),
+        )
+        self.write({"state": "failed", "note": error})
+
+    def _primary_channel(self):
+        level = self.level_id
+        if level.send_email:
+            return "email"
+        if level.send_letter:
+            return "letter"
+        return "call" if level.create_call else "handoff"
+
+    def _event_values(self, channel, state="done", reason=False):
+        return {
+            "run_id": self.run_id.id,
+            "run_line_id": self.id,
+            "date": self.date,
+            "company_id": self.company_id.id,
+            "partner_id": self.partner_id.commercial_partner_id.id,
+            "contact_id": self.contact_id.id,
+            "move_ids": [Command.set(self.move_ids.ids)],
+            "level_id": self.level_id.id,
+            "channel": channel,
+            "state": state,
+            "reason": reason,
+            "amount_residual": self.amount,
+            "collector_id": self.collector_id.id,
+        }
+
+    def _log_event(self, channel, state="done", reason=False):
+        return self.env["dunning.event"].create(self._event_values(channel, state, reason))
+
+    def _send_email(self, letter):
+        """One message to the customer's contact, queued in the mail queue."""
+        if not self.email_to:
+            event = self._log_event(
+                "email",
+                state="failed",
+                reason=self.env._(
+                    "No email address for %(contact)s.", contact=self.contact_id.display_name
+                ),
+            )
+            self._schedule_fix_contact()
+            return event
+        event = self._log_event("email")
+        attachments = letter
+        if self.policy_id.attach_invoice_pdf:
+            attachments |= self.move_ids._dunning_invoice_pdfs()
+        event.message_id = event._post_email(attachments)
+        return event
+
+    def _schedule_call(self):
+        level = self.level_id
+        event = self._log_event("call")
+        activity = self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.partner_id.commercial_partner_id.id,
+                "activity_type_id": level.call_activity_type_id.id
+                or self.env.ref("account_dunning.mail_activity_type_dunning_call").id,
+                "summary": self.env._("Collections call: %(level)s", level=level.name),
+                "note": event._call_script(),
+                "user_id": self.collector_id.id,
+                "date_deadline": next_business_day(self.date),
+            }
+        )
+        event.activity_id = activity
+        return event
+
+    def _propose_handoff(self):
+        event = self._log_event("handoff")
+        event.activity_id = self._schedule_task(
+            self.env._("Decide hand-off to an agency or legal action"),
+            Markup("<p>%s</p>")
+            % self.env._(
+                "The invoices of %(customer)s reached the last step of the ladder "
+                "(%(amount)s due). Hand them off to a collection agency or to legal action, "
+                "offer a payment plan, or exclude them from collections.",
+                customer=self.partner_id.display_name,
+                amount=format_amount(self.env, self.amount, self.currency_id),
+            ),
+        )
+        return event
+
+    def _schedule_task(self, summary, note):
+        """A follow-up task on the customer for the collector, due this business day."""
+        return self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.partner_id.commercial_partner_id.id,
+                "activity_type_id": self.env.ref(
+                    "account_dunning.mail_activity_type_dunning_todo"
+                ).id,
+                "summary": summary,
+                "note": note,
+                "user_id": self.collector_id.id,
+                "date_deadline": next_business_day(self.date),
+            }
+        )
+
+    def _schedule_fix_contact(self):
+        return self._schedule_task(
+            self.env._("Fix contact: no email address for reminders"),
+            Markup("<p>%s</p>")
+            % self.env._(
+                "The dunning email of level %(level)s could not be sent to %(contact)s: "
+                "no email address. Add one (or an accounts-payable contact) on the "
+                "customer; the next run will send it.",
+                level=self.level_id.name,
+                contact=self.contact_id.display_name,
+            ),
+        )
+
+    def _move_invoices_up(self, done_events):
+        """Record the step on the invoices: level, date, and a note in their chatter."""
+        if not done_events:
+            return
+        moves_by_level = {}
+        for move_id, level_id in (self.step_data or {}).items():
+            moves_by_level.setdefault(level_id, []).append(int(move_id))
+        for level_id, move_ids in moves_by_level.items():
+            self.env["account.move"].browse(move_ids).write(
+                {"dunning_level_id": level_id, "dunning_last_date": self.date}
+            )
+        channels = ", ".join(
+            dict(done_events._fields["channel"]._description_selection(self.env))[channel]
+            for channel in dict.fromkeys(done_events.mapped("channel"))
+        )
+        body = Markup("<p>%s</p>") % self.env._(
+            "Collections: %(level)s (%(channels)s) sent to %(contact)s, covering "
+            "%(count)s open invoice(s), %(amount)s due.",
+            level=self.level_id.name,
+            channels=channels,
+            contact=self.contact_id.display_name,
+            count=len(self.move_ids),
+            amount=format_amount(self.env, self.amount, self.currency_id),
+        )
+        self.move_ids._message_log_batch(dict.fromkeys(self.move_ids.ids, body))
+
+    def _describe(self):
+        """One line for notifications (e.g. 'Send reminder now')."""
+        self.ensure_one()
+        if self.state == "skipped":
+            return dict(self._fields["skip_reason"]._description_selection(self.env)).get(
+                self.skip_reason, ""
+            )
+        if self.state == "failed":
+            return self.env._("Failed: %(reason)s", reason=self.note or "")
+        return self.env._(
+            "%(level)s on %(date)s",
+            level=self.level_id.name,
+            date=format_date(self.env, self.date),
+        )

@@ -1,0 +1,103 @@
+"""Plain pytest + hypothesis: a customer's decision from plain facts."""
+
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ..tools.planning import (
+    SKIP_EXCLUDED,
+    SKIP_GOOD_PAYER,
+    SKIP_MINIMUM,
+    SKIP_NO_DEBT,
+    SKIP_TOO_SOON,
+    CustomerFacts,
+    InvoiceFacts,
+    Ladder,
+    plan_customer,
+    plan_reminder,
+)
+
+DELAYS = (-3, 0, 7, 15, 30, 45, 60)
+LADDER = Ladder(DELAYS, min_days_between_steps=3, minimum_amount=50.0,
+                skip_predue_for_good_payers=True)  # fmt: skip
+TODAY = date(2026, 3, 20)
+
+
+def invoice(move_id, days_overdue, amount=100.0, level=None, last=None):
+    return InvoiceFacts(move_id, TODAY - timedelta(days=days_overdue), amount, level, last)
+
+
+def customer(*invoices, balance=None, **kw):
+    balance = sum(i.residual_company for i in invoices) if balance is None else balance
+    return CustomerFacts(1, tuple(invoices), balance, **kw)
+
+
+def test_one_decision_lists_steps_and_due_invoices_not_future_ones():
+    decision = plan_customer(
+        customer(invoice(1, 7), invoice(2, 3, level=0), invoice(3, -10)), LADDER, TODAY
+    )
+    assert decision.steps == {1: 2}
+    assert decision.listed == (1, 2)
+    assert decision.amount == 200.0
+    assert decision.skip_reason is None
+
+
+def test_the_oldest_level_sets_the_tone_of_a_courtesy_step():
+    decision = plan_customer(customer(invoice(1, -3), invoice(2, 20, level=15)), LADDER, TODAY)
+    assert decision.steps == {1: 0}
+    assert decision.level_index == 3
+
+
+def test_guards_in_order():
+    late = invoice(1, 10)
+    assert plan_customer(customer(late, excluded=True), LADDER, TODAY).skip_reason == SKIP_EXCLUDED
+    assert plan_customer(customer(late, balance=0), LADDER, TODAY).skip_reason == SKIP_NO_DEBT
+    small = invoice(1, 10, amount=20.0)
+    assert plan_customer(customer(small), LADDER, TODAY).skip_reason == SKIP_MINIMUM
+    recent = invoice(2, 40, level=30, last=TODAY - timedelta(days=2))
+    assert plan_customer(customer(late, recent), LADDER, TODAY).skip_reason == SKIP_TOO_SOON
+    soon = invoice(1, -3)
+    decision = plan_customer(customer(soon, good_payer=True), LADDER, TODAY)
+    assert decision.skip_reason == SKIP_GOOD_PAYER
+
+
+def test_reminder_now_repeats_the_current_level_without_climbing():
+    facts = customer(invoice(1, 10, level=7, last=TODAY - timedelta(days=1)), invoice(2, -5))
+    assert plan_customer(facts, LADDER, TODAY) is None  # nothing climbs today
+    forced = Ladder(DELAYS)
+    decision = plan_reminder(facts, forced, TODAY)
+    assert (decision.steps, decision.listed, decision.level_index) == ({}, (1,), 2)
+    assert plan_reminder(customer(invoice(1, -5)), forced, TODAY) is None
+
+
+facts_strategy = st.lists(
+    st.tuples(
+        st.integers(-20, 200),
+        st.floats(0.01, 10_000, allow_nan=False),
+        st.none() | st.sampled_from(DELAYS),
+        st.none() | st.integers(0, 30),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(facts_strategy, st.floats(-1000, 100_000, allow_nan=False))
+def test_decision_properties(rows, balance):
+    invoices = [
+        invoice(i, days, amount, level, None if last is None else TODAY - timedelta(days=last))
+        for i, (days, amount, level, last) in enumerate(rows)
+    ]
+    decision = plan_customer(customer(*invoices, balance=balance), LADDER, TODAY)
+    if decision is None:
+        return
+    by_id = {inv.move_id: inv for inv in invoices}
+    # Every step is listed, nothing not yet due is listed unless it steps.
+    assert set(decision.steps) <= set(decision.listed)
+    for move_id in decision.listed:
+        assert move_id in decision.steps or by_id[move_id].due_date <= TODAY
+    assert abs(decision.amount - sum(by_id[m].residual_company for m in decision.listed)) < 1e-6
+    assert decision.level_index >= max(decision.steps.values())
+    if balance <= 0:
+        assert decision.skip_reason == SKIP_NO_DEBT

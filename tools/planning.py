@@ -1,0 +1,146 @@
+"""Deciding a customer's next collections step from plain facts (no ORM, no I/O).
+
+The run gathers facts with a few set-based queries, asks ``plan_customer`` what to do
+for each customer, and only then executes. The preview shows these same decisions.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .ladder import index_of_delay, next_level_index
+
+# Skip reasons, in the order the guards apply (the first that matches wins).
+SKIP_EXCLUDED = "excluded"
+SKIP_NO_DEBT = "no_debt"
+SKIP_MINIMUM = "minimum"
+SKIP_TOO_SOON = "too_soon"
+SKIP_GOOD_PAYER = "good_payer"
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """A policy's rules as plain data; ``delays`` sorted by level order."""
+
+    delays: tuple
+    min_days_between_steps: int = 0
+    minimum_amount: float = 0.0
+    skip_predue_for_good_payers: bool = False
+    start_at_matching_level: bool = False
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """An open, chasable customer invoice."""
+
+    move_id: int
+    due_date: date
+    residual_company: float
+    level_delay: int | None = None  # delay_days of the invoice's current level
+    last_date: date | None = None
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    partner_id: int
+    invoices: tuple
+    net_balance: float  # receivable net of credit notes and payments, company currency
+    excluded: bool = False
+    good_payer: bool = False
+
+
+@dataclass
+class Decision:
+    """What happens to one customer in a run: a step at ``level_index`` or a skip."""
+
+    partner_id: int
+    level_index: int
+    steps: dict = field(default_factory=dict)  # move_id -> level index it climbs to
+    listed: tuple = ()  # move_ids shown in the message: steps + other due invoices
+    amount: float = 0.0  # company currency, listed invoices
+    skip_reason: str | None = None
+
+
+def plan_customer(customer, ladder, run_date):
+    """The decision for ``customer`` on ``run_date``, or None when nothing is due."""
+    steps, reached = {}, {}
+    for invoice in customer.invoices:
+        current = _current_index(ladder, invoice)
+        days = (run_date - invoice.due_date).days
+        target = next_level_index(ladder.delays, current, days, ladder.start_at_matching_level)
+        if target is not None:
+            steps[invoice.move_id] = target
+        if target is not None or current is not None:
+            reached[invoice.move_id] = current if target is None else target
+    if not steps:
+        return None
+    # The message lists what the customer should pay now: the invoices taking a step
+    # and the other open invoices already due; not-yet-due ones only when reminded.
+    listed = tuple(
+        invoice.move_id
+        for invoice in sorted(customer.invoices, key=lambda inv: (inv.due_date, inv.move_id))
+        if invoice.move_id in steps or invoice.due_date <= run_date
+    )
+    # The highest level reached by a listed invoice sets the tone: a new invoice's
+    # courtesy reminder never softens the message about an older, later-stage one.
+    level_index = max(reached[move_id] for move_id in listed if move_id in reached)
+    amount = sum(inv.residual_company for inv in customer.invoices if inv.move_id in listed)
+    decision = Decision(customer.partner_id, level_index, steps, listed, amount)
+    decision.skip_reason = _guard(customer, ladder, run_date, decision)
+    return decision
+
+
+def _current_index(ladder, invoice):
+    if invoice.level_delay is None:
+        return None
+    return index_of_delay(ladder.delays, invoice.level_delay)
+
+
+def _guard(customer, ladder, run_date, decision):
+    if customer.excluded:
+        return SKIP_EXCLUDED
+    if customer.net_balance <= 0:
+        return SKIP_NO_DEBT
+    if decision.amount < ladder.minimum_amount:
+        return SKIP_MINIMUM
+    last_dates = [inv.last_date for inv in customer.invoices if inv.last_date]
+    if last_dates and max(last_dates) + timedelta(ladder.min_days_between_steps) > run_date:
+        return SKIP_TOO_SOON
+    if (
+        ladder.skip_predue_for_good_payers
+        and customer.good_payer
+        and ladder.delays[decision.level_index] < 0
+    ):
+        return SKIP_GOOD_PAYER
+    return None
+
+
+def plan_reminder(customer, ladder, run_date):
+    """'Send reminder now': the next step when one is due, else a reminder of the
+    invoices already due at the customer's current level (no invoice climbs)."""
+    decision = plan_customer(customer, ladder, run_date)
+    if decision is not None:
+        return decision
+    due = sorted(
+        (inv for inv in customer.invoices if inv.due_date <= run_date),
+        key=lambda inv: (inv.due_date, inv.move_id),
+    )
+    if not due:
+        return None
+    current = {
+        index_of_delay(ladder.delays, inv.level_delay) for inv in due if inv.level_delay is not None
+    } - {None}
+    overdue_levels = [index for index, delay in enumerate(ladder.delays) if delay > 0]
+    if current:
+        level_index = max(current)
+    else:
+        level_index = overdue_levels[0] if overdue_levels else len(ladder.delays) - 1
+    listed = tuple(inv.move_id for inv in due)
+    decision = Decision(
+        customer.partner_id,
+        level_index,
+        {},
+        listed,
+        sum(inv.residual_company for inv in due),
+    )
+    decision.skip_reason = _guard(customer, ladder, run_date, decision)
+    return decision
