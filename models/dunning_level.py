@@ -14,6 +14,10 @@ TONES = [
 ]
 
 
+class _SampleRendered(Exception):
+    """Rolls back the sample event used to test-render a template."""
+
+
 class DunningLevel(models.Model):
     """One rung of a dunning policy: when it applies and what it does."""
 
@@ -95,7 +99,9 @@ class DunningLevel(models.Model):
                         level=level.name,
                     )
                 )
-            if level.mail_template_id.model != "dunning.event":
+            if level.mail_template_id.model == "dunning.event":
+                level._check_template_renders()
+            else:
                 raise ValidationError(
                     self.env._(
                         "The template %(template)s of level %(level)s is made for "
@@ -106,6 +112,35 @@ class DunningLevel(models.Model):
                         model=level.mail_template_id.model,
                     )
                 )
+
+    def _check_template_renders(self):
+        """Render the template on a throw-away event, so that a broken template is
+        refused when the level is saved rather than failing in the night's run."""
+        template = self.mail_template_id
+        try:
+            with self.env.cr.savepoint():
+                sample = self.env["dunning.event"].create(
+                    {
+                        "company_id": self.company_id.id,
+                        "partner_id": self.company_id.partner_id.id,
+                        "level_id": self.id,
+                        "channel": "email",
+                    }
+                )
+                for field_name in ("subject", "body_html"):
+                    template._render_field(field_name, sample.ids)
+                raise _SampleRendered
+        except _SampleRendered:
+            return
+        except Exception as error:
+            raise ValidationError(
+                self.env._(
+                    "The template %(template)s of level %(level)s cannot be rendered: %(error)s",
+                    template=template.name,
+                    level=self.name,
+                    error=error,
+                )
+            ) from error
 
     @api.constrains("create_call", "call_assignee", "call_user_id")
     def _check_call_user(self):

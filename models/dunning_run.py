@@ -239,6 +239,7 @@ class DunningRun(models.Model):
 
     def _net_balances(self, partners):
         """Receivable net of credit notes and unallocated payments, per customer."""
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
         rows = self.env.execute_query(
             SQL(
                 """

@@ -47,6 +47,18 @@ class TestPolicy(DunningCommon):
         )
         self.assertEqual(policy.level_ids.mail_template_id, template)
 
+    def test_broken_template_is_refused_when_the_level_is_saved(self):
+        broken = self.env.ref("account_dunning.mail_template_dunning_polite").copy(
+            {"body_html": "<p><t t-out='object.no_such_field'/></p>"}
+        )
+        with self.assertRaisesRegex(ValidationError, "cannot be rendered"):
+            self.policy.level_ids[2].mail_template_id = broken
+        events_before = self.env["dunning.event"].search_count([])
+        self.policy.level_ids[2].mail_template_id = self.env.ref(
+            "account_dunning.mail_template_dunning_firm"
+        )
+        self.assertEqual(self.env["dunning.event"].search_count([]), events_before)
+
     def test_call_to_specific_user_needs_the_user(self):
         with self.assertRaisesRegex(ValidationError, "who gets the call"):
             self._policy([{"delay_days": 1, "create_call": True, "call_assignee": "user"}])
