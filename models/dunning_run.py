@@ -141,6 +141,8 @@ class DunningRun(models.Model):
         policies = {partner.id: partner._dunning_get_policy() for partner in partners}
         ladders = {policy: run._ladder(policy) for policy in set(policies.values()) if policy}
         planner = plan_reminder if self.force else plan_customer
+        contacts = partners._dunning_get_contacts()
+        fallback_collector = self._fallback_collector()
         line_vals = []
         for partner in partners:
             policy = policies[partner.id]
@@ -157,9 +159,46 @@ class DunningRun(models.Model):
             )
             decision = planner(facts, ladders[policy][0], self.date)
             if decision is not None:
-                line_vals.append(self._line_values(partner, policy, ladders[policy][1], decision))
+                vals = self._line_values(partner, policy, ladders[policy][1], decision)
+                level = self.env["dunning.level"].browse(vals["level_id"])
+                contact = contacts[partner.id]
+                vals.update(
+                    contact_id=contact.id,
+                    email_to=contact.email,
+                    collector_id=(
+                        partner.dunning_collector_id
+                        or (level.call_assignee == "user" and level.call_user_id)
+                        or policy.default_collector_id
+                        or fallback_collector
+                    ).id,
+                )
+                if not decision.skip_reason and level.send_email and not contact.email:
+                    vals["note"] = self.env._(
+                        "No email address for %(contact)s: the email will fail and a 'Fix "
+                        "contact' task will be created.",
+                        contact=contact.display_name,
+                    )
+                line_vals.append(vals)
         self.env["dunning.run.line"].create(line_vals)
         self.state = "planned"
+
+    def _fallback_collector(self):
+        """Who calls when neither customer nor policy names a collector: the user who
+        runs it by hand, else the company's first collections manager (never the
+        salesperson)."""
+        user = self.env.user
+        if not user._is_superuser() and user._is_internal():
+            return user
+        return self.env["res.users"].search(
+            [
+                ("group_ids", "in", self.env.ref("account_dunning.group_dunning_manager").id),
+                ("company_ids", "in", self.company_id.id),
+                ("share", "=", False),
+                ("id", "!=", self.env.ref("base.user_root").id),
+            ],
+            order="id",
+            limit=1,
+        )
 
     def _ladder(self, policy):
         levels = policy.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))

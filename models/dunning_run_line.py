@@ -2,7 +2,7 @@ import logging
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.fields import Command
 from odoo.tools import SQL, format_amount, format_date
 
@@ -60,54 +60,6 @@ class DunningRunLine(models.Model):
     skip_reason = fields.Selection(SKIP_REASONS)
     note = fields.Text(help="Why the step failed, or what needs attention.")
     event_ids = fields.One2many("dunning.event", "run_line_id", string="Events")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        lines = super().create(vals_list)
-        lines._compute_recipients()
-        return lines
-
-    def _compute_recipients(self):
-        """Freeze who is addressed and who calls, so the preview shows it."""
-        for line in self:
-            partner = line.partner_id.with_company(line.company_id)
-            contact = partner._dunning_get_contact()
-            line.contact_id = contact
-            line.email_to = contact.email
-            line.collector_id = line._get_collector()
-            if line.state == "todo" and line.send_email and not contact.email:
-                line.note = self.env._(
-                    "No email address for %(contact)s: the email will fail and a 'Fix "
-                    "contact' task will be created.",
-                    contact=contact.display_name,
-                )
-
-    def _get_collector(self):
-        """Who gets the calls: never the salesperson.
-
-        Customer's collector, else the level's user, else the policy's default collector,
-        else whoever runs it by hand, else the company's first collections manager.
-        """
-        self.ensure_one()
-        level = self.level_id
-        collector = self.partner_id.with_company(self.company_id).dunning_collector_id
-        if not collector and level.call_assignee == "user":
-            collector = level.call_user_id
-        collector = collector or self.policy_id.default_collector_id
-        if not collector and not self.env.user._is_superuser() and self.env.user._is_internal():
-            collector = self.env.user
-        if not collector:
-            collector = self.env["res.users"].search(
-                [
-                    ("group_ids", "in", self.env.ref("account_dunning.group_dunning_manager").id),
-                    ("company_ids", "in", self.company_id.id),
-                    ("share", "=", False),
-                    ("id", "!=", self.env.ref("base.user_root").id),
-                ],
-                order="id",
-                limit=1,
-            )
-        return collector
 
     # ---------------------------------------------------------------- execution
 

@@ -182,13 +182,29 @@ class ResPartner(models.Model):
         return partner.dunning_policy_id or self.env.company.dunning_default_policy_id
 
     def _dunning_get_contact(self):
-        """Who receives dunning messages: the accounts-payable contact, else the invoice
-        address, else the customer itself; the first of them with an email address."""
         self.ensure_one()
-        partner = self.commercial_partner_id
-        invoice_address = self.browse(partner.address_get(["invoice"])["invoice"])
-        candidates = partner.dunning_contact_id | invoice_address | partner
-        return candidates.filtered("email")[:1] or candidates[:1]
+        return self._dunning_get_contacts()[self.id]
+
+    def _dunning_get_contacts(self):
+        """Who receives each customer's dunning messages: the accounts-payable contact,
+        else the invoice address, else the customer itself; the first of them with an
+        email address. Returns {partner id: contact}, in two queries for any number."""
+        commercial = self.commercial_partner_id
+        invoice_addresses = {}
+        for child in self.search(
+            [("parent_id", "in", commercial.ids), ("type", "=", "invoice")], order="id desc"
+        ):
+            invoice_addresses[child.parent_id.id] = child
+        contacts = {}
+        for partner in self:
+            customer = partner.commercial_partner_id
+            candidates = (
+                customer.dunning_contact_id
+                | invoice_addresses.get(customer.id, self.browse())
+                | customer
+            )
+            contacts[partner.id] = candidates.filtered("email")[:1] or candidates[:1]
+        return contacts
 
     def action_dunning_send_now(self):
         """Send the customers their reminder now, through the daily run's engine."""

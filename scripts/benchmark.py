@@ -1,0 +1,209 @@
+"""Benchmark of the daily run: builds N open invoices over N/5 customers at random
+ages, then times the preview (planning) and the execution.
+
+Run through scripts/benchmark.sh (which prepares the database); prints, per phase,
+wall time, SQL queries and peak memory (Python allocations, tracemalloc).
+"""
+
+import argparse
+import random
+import sys
+import time
+import tracemalloc
+from datetime import date, timedelta
+
+import odoo
+from odoo.fields import Command
+from odoo.modules.registry import Registry
+
+RUN_DATE = date(2026, 6, 1)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--addons-path", required=True)
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--execute-limit", type=int, default=0,
+                        help="execute only this many customers (0: all)")  # fmt: skip
+    parser.add_argument("--attach-pdf", action="store_true",
+                        help="attach invoice PDFs (stored ones are reused)")  # fmt: skip
+    return parser.parse_args()
+
+
+TEMPLATES = 500  # invoices made through the ORM; the rest are SQL copies of them
+
+
+def build_data(env, count):
+    """Customers with 5 invoices each, due between 10 days ahead and 120 days ago.
+
+    500 invoices go through the ORM (create + post); the others are row copies of
+    them with their own customer, number and due date, so that a 100,000-invoice
+    database builds in minutes. The run only reads posted rows: copies behave alike.
+    """
+    existing = env["account.move"].search_count([("ref", "=", "dunning-bench")])
+    if existing >= count:
+        return
+    if existing:
+        raise SystemExit("partial benchmark data: drop the database and start again")
+    started = time.perf_counter()
+    customers = env["res.partner"].create(
+        [
+            {"name": f"Bench customer {i}", "is_company": True, "email": f"ap{i}@bench.example.com"}
+            for i in range(count // 5)
+        ]
+    )
+    env.flush_all()
+    print(f"  {len(customers)} customers ({time.perf_counter() - started:.0f} s)")
+    rng = random.Random(42)
+    journal = env["account.journal"].search(
+        [("type", "=", "sale"), ("company_id", "=", env.company.id)], limit=1
+    )
+    templates = min(TEMPLATES, count)
+    values = [
+        {
+            "move_type": "out_invoice",
+            "ref": "dunning-bench",
+            "journal_id": journal.id,
+            "partner_id": customers[index // 5].id,
+            "invoice_date": RUN_DATE - timedelta(days=60),
+            "invoice_payment_term_id": False,
+            "invoice_line_ids": [
+                Command.create({"name": "Service", "quantity": 1,
+                                "price_unit": rng.randint(50, 5000), "tax_ids": []})
+            ],
+        }
+        for index in range(templates)
+    ]  # fmt: skip
+    moves = env["account.move"].create(values)
+    moves.action_post()
+    env.flush_all()
+    print(f"  {templates} invoices through the ORM ({time.perf_counter() - started:.0f} s)")
+    _copy_invoices(env, moves, customers, count - templates, rng)
+    # Random ages for all, templates included.
+    env.cr.execute(
+        """
+        WITH due AS (SELECT id, %s::date - (floor(random() * 131) - 10)::int AS day
+                       FROM account_move WHERE ref = 'dunning-bench')
+        UPDATE account_move m SET invoice_date_due = due.day FROM due WHERE m.id = due.id;
+        UPDATE account_move_line l SET date_maturity = m.invoice_date_due
+          FROM account_move m
+         WHERE l.move_id = m.id AND m.ref = 'dunning-bench' AND l.date_maturity IS NOT NULL;
+        """,
+        (RUN_DATE,),
+    )
+    env.cr.commit()
+    env.invalidate_all()
+    print(f"  {count} invoices in all ({time.perf_counter() - started:.0f} s)")
+
+
+def _copy_invoices(env, templates, customers, count, rng):
+    cr = env.cr
+    cr.execute("SELECT * FROM account_move WHERE id IN %s ORDER BY id", (tuple(templates.ids),))
+    move_columns = [column.name for column in cr.description]
+    move_rows = cr.fetchall()
+    cr.execute("SELECT * FROM account_move_line WHERE move_id IN %s ORDER BY id",
+               (tuple(templates.ids),))  # fmt: skip
+    line_columns = [column.name for column in cr.description]
+    lines_by_move = {}
+    for row in cr.fetchall():
+        lines_by_move.setdefault(row[line_columns.index("move_id")], []).append(row)
+    m_id, m_name = move_columns.index("id"), move_columns.index("name")
+    m_partner = move_columns.index("partner_id")
+    m_commercial = move_columns.index("commercial_partner_id")
+    m_token = move_columns.index("access_token")
+    l_id, l_move = line_columns.index("id"), line_columns.index("move_id")
+    l_partner = line_columns.index("partner_id")
+    done = 0
+    while done < count:
+        size = min(5000, count - done)
+        cr.execute("SELECT nextval('account_move_id_seq') FROM generate_series(1, %s)", (size,))
+        move_ids = [row[0] for row in cr.fetchall()]
+        new_moves, new_lines = [], []
+        for offset, move_id in enumerate(move_ids):
+            index = TEMPLATES + done + offset
+            template = list(move_rows[rng.randrange(len(move_rows))])
+            customer_id = customers[index // 5].id
+            template_id = template[m_id]
+            template[m_id], template[m_name] = move_id, f"BENCH/{move_id}"
+            template[m_partner] = template[m_commercial] = customer_id
+            template[m_token] = None
+            new_moves.append(template)
+            for template_line in lines_by_move[template_id]:
+                line = list(template_line)
+                line[l_move], line[l_partner] = move_id, customer_id
+                new_lines.append(line)
+        _insert(cr, "account_move", move_columns, new_moves)
+        cr.execute("SELECT nextval('account_move_line_id_seq') FROM generate_series(1, %s)",
+                   (len(new_lines),))  # fmt: skip
+        for line, (line_id,) in zip(new_lines, cr.fetchall(), strict=True):
+            line[l_id] = line_id
+        _insert(cr, "account_move_line", line_columns, new_lines)
+        done += size
+        cr.commit()
+        print(f"  copied {done} invoices")
+
+
+def _insert(cr, table, columns, rows):
+    from psycopg2.extras import Json, execute_values  # noqa: PLC0415
+
+    rows = [[Json(v) if isinstance(v, dict) else v for v in row] for row in rows]
+    execute_values(
+        cr._obj,
+        "INSERT INTO %s (%s) VALUES %%s" % (table, ", ".join(f'"{c}"' for c in columns)),  # noqa: UP031
+        rows,
+        page_size=1000,
+    )
+
+
+def measure(env, label, function, customers=None):
+    env.invalidate_all()
+    env.cr.commit()
+    queries = env.cr.sql_log_count
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = function()
+    env.flush_all()
+    elapsed = time.perf_counter() - started
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    queries = env.cr.sql_log_count - queries
+    line = f"{label:<28} {elapsed:8.2f} s {queries:8d} queries {peak / 2**20:8.1f} MiB peak"
+    if customers:
+        line += (
+            f"  {customers / elapsed:7.1f} customers/s  {queries / customers:6.1f} queries/customer"
+        )
+    print(line)
+    return result
+
+
+def main():
+    args = parse_args()
+    odoo.tools.config.parse_config(
+        ["-d", args.database, f"--addons-path={args.addons_path}", "--log-level=warn"]
+    )
+    registry = Registry(args.database)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tz": "UTC"})
+        print(f"== data: {args.invoices} invoices over {args.invoices // 5} customers")
+        build_data(env, args.invoices)
+        policy = env.company.dunning_default_policy_id
+        policy.write({"attach_invoice_pdf": args.attach_pdf, "min_days_between_steps": 0})
+        env["dunning.run"].search([]).unlink()
+        env.cr.commit()
+        run = env["dunning.run"].create({"date": RUN_DATE})
+        print(f"== run of {RUN_DATE}")
+        measure(env, "preview (select + plan)", run._plan)
+        todo = run.line_ids.filtered(lambda line: line.state == "todo")
+        print(f"   planned: {len(run.line_ids)} customers, {len(todo)} to act on, "
+              f"{len(run.line_ids.move_ids)} invoices listed")  # fmt: skip
+        if args.execute_limit:
+            todo = todo[: args.execute_limit]
+        measure(env, "execute (mail queued)", todo._execute, customers=len(todo))
+        mails = env["mail.mail"].search_count([("model", "=", "res.partner")])
+        print(f"   queued mail.mail: {mails}; events: {len(run.event_ids)}")
+        cr.rollback()  # the database stays as built, ready for another measure
+
+
+if __name__ == "__main__":
+    sys.exit(main())
