@@ -131,6 +131,29 @@ class AccountMove(models.Model):
                 sender._link_invoice_documents(documents)
         return self.invoice_pdf_report_id
 
+    def _dunning_set_level(self, level_id, day):
+        """Record a step of the ladder on posted invoices.
+
+        Only the module's own bookkeeping columns change, so this bypasses
+        account.move.write(), whose journal-line synchronisation and tracking cost a
+        run tens of queries per invoice for nothing; dependent stored fields
+        (dunning_next_date) are still recomputed through the ORM.
+        """
+        if not self:
+            return
+        self.flush_recordset(["dunning_level_id", "dunning_last_date"])
+        self.env.execute_query(
+            SQL(
+                "UPDATE account_move SET dunning_level_id = %s, dunning_last_date = %s "
+                "WHERE id IN %s",
+                level_id,
+                day,
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["dunning_level_id", "dunning_last_date"])
+        self.modified(["dunning_level_id", "dunning_last_date"])
+
     def _dunning_ensure_access_tokens(self):
         """Give every invoice its portal token in one query (pay-now links)."""
         missing = self.filtered(lambda move: not move.access_token)

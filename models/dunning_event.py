@@ -116,15 +116,18 @@ class DunningEvent(models.Model):
 
     # Actions of the run, on a freshly created event
 
-    def _post_email(self, attachments):
-        """Render the level's template and post it on the customer, queued for sending.
+    def _post_email(self, attachments, rendered=None):
+        """Post the level's template on the customer, queued for sending.
 
         The message is sent from the policy's sender on behalf of the company (never
-        the salesperson), to the event's contact only.
+        the salesperson), to the event's contact only. ``rendered``: the template
+        already rendered for this event (the run renders a batch at once).
         """
         self.ensure_one()
-        template = self.level_id.mail_template_id
-        rendered = template._generate_template(self.ids, ("subject", "body_html", "lang"))[self.id]
+        if rendered is None:
+            template = self.level_id.mail_template_id
+            rendered = template._generate_template(self.ids, ("subject", "body_html", "lang"))
+            rendered = rendered[self.id]
         policy = self.level_id.policy_id
         customer = self.partner_id.with_context(
             lang=rendered.get("lang") or self.contact_id.lang,

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.fields import Command
 from odoo.tools import SQL
 
 from ..tools.planning import (
@@ -179,7 +178,7 @@ class DunningRun(models.Model):
                         contact=contact.display_name,
                     )
                 line_vals.append(vals)
-        self.env["dunning.run.line"].create(line_vals)
+        self.env["dunning.run.line"]._insert_plan(line_vals)
         self.state = "planned"
 
     def _fallback_collector(self):
@@ -219,7 +218,7 @@ class DunningRun(models.Model):
             "partner_id": partner.id,
             "policy_id": policy.id,
             "level_id": level.id,
-            "move_ids": [Command.set(list(decision.listed))],
+            "move_ids": list(decision.listed),
             "step_data": steps,
             "amount": decision.amount,
             "state": "skipped" if decision.skip_reason else "todo",

@@ -87,7 +87,7 @@ class TestDunningLadderWalk(DunningRunCommon):
             email_event = done.filtered(lambda e: e.channel == "email")
             self.assertEqual(email_event.level_id.mail_template_id, self.env.ref(template))
             self.assertEqual(email_event.message_id, mail.mail_message_id)
-            self.assertEqual(email_event.move_ids.mapped("name"), sorted(listed))
+            self.assertEqual(sorted(email_event.move_ids.mapped("name")), sorted(listed))
             body = str(mail.body_html)
             for name in listed:
                 self.assertIn(name, body)

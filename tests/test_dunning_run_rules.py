@@ -147,10 +147,10 @@ class TestDunningRunRules(DunningRunCommon):
         original = DunningRunLine._send_email
         customer_2 = self.customer_2
 
-        def crashing(line, letter):
+        def crashing(line, *args):
             if line.partner_id == customer_2:
                 raise RuntimeError("SMTP template exploded")
-            return original(line, letter)
+            return original(line, *args)
 
         with patch.object(DunningRunLine, "_send_email", crashing):
             run = self._run()
