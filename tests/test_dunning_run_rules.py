@@ -368,3 +368,32 @@ class TestDunningCron(DunningRunCommon):
         self.assertEqual(len(self.env["mail.message"].search([
             ("model", "=", "res.partner"), ("res_id", "in", customers.ids),
             ("message_type", "=", "comment")])), 5)  # fmt: skip
+
+
+@tagged("post_install", "-at_install")
+class TestDunningRunQueries(DunningRunCommon):
+    """The cost of a run grows with customers, not with their invoices."""
+
+    def _queries_for(self, invoice_count):
+        partner = self.env["res.partner"].create(
+            {"name": f"Customer with {invoice_count}", "email": f"q{invoice_count}@example.com"}
+        )
+        for _index in range(invoice_count):
+            self._dunning_invoice(100.0, "2026-03-01", partner=partner)
+        self._dunning_invoice(100.0, "2026-03-01", partner=self.partner_a)  # warms caches
+        run = self.env["dunning.run"].create({"partner_ids": [(6, 0, partner.ids)]})
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        run.action_execute()
+        self.env.flush_all()
+        self.assertEqual(run.done_count, 1)
+        return self.env.cr.sql_log_count - before
+
+    @freeze_time("2026-03-11")
+    def test_queries_per_customer_do_not_grow_with_invoices(self):
+        self.policy.attach_invoice_pdf = False
+        self._queries_for(2)  # first run: loads templates and views
+        few = self._queries_for(2)
+        many = self._queries_for(12)
+        self.assertLessEqual(many, few + 2, f"{few} queries for 2 invoices, {many} for 12")
