@@ -4,3 +4,7 @@ from . import dunning_event
 from . import res_company
 from . import res_partner
 from . import account_move
+from . import res_config_settings
+from . import dunning_case
+from . import dunning_case_recovery
+from . import account_partial_reconcile

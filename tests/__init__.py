@@ -2,3 +2,9 @@ from . import test_install
 from . import test_policy
 from . import test_partner_figures
 from . import test_security
+from . import test_tools_case_file
+from . import test_handoff
+from . import test_case_file
+from . import test_recovery
+from . import test_writeoff
+from . import test_handoff_security
