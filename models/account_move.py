@@ -144,6 +144,14 @@ class AccountMove(models.Model):
         index="btree_not_null",
         help="On a bad-debt write-off entry: the invoice it writes off.",
     )
+    dunning_writeoff_event_id = fields.Many2one(
+        "dunning.event",
+        string="Write-off Event",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="On a bad-debt write-off entry: its line in the collections history.",
+    )
     dunning_writeoff_case_id = fields.Many2one(
         "dunning.case",
         string="Write-off of Case",

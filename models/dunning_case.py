@@ -335,6 +335,12 @@ class DunningCase(models.Model):
             ],
             order="date, id",
         )
+        # Write-offs are our bookkeeping, not the debtor's history.
+        events -= (
+            self.env["account.move"]
+            .search([("dunning_writeoff_invoice_id", "in", invoices.ids)])
+            .dunning_writeoff_event_id
+        )
         channels = dict(
             self.env["dunning.event"]._fields["channel"]._description_selection(self.env)
         )

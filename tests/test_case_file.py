@@ -126,6 +126,15 @@ class TestCaseFile(HandoffCommon):
         for forbidden in (*self.FORBIDDEN, self.not_handed.name, self.other_inv.name):
             self.assertNotIn(forbidden, html)
 
+    def test_writeoff_notes_stay_out_of_the_case_file(self):
+        self._writeoff(self.inv1, amount=100.0)
+        case = self._case()
+        text = base64.b64decode(case.case_file_csv_id.datas).decode("utf-8-sig")
+        self.assertNotIn("Written off", text)
+        self.assertNotIn("Customer insolvent", text)
+        self.assertIn("Customer disputes the delivery date", text)
+        self.assertIn("900.00", text)  # the residual after the write-off
+
     def test_printing_later_shows_the_current_residuals(self):
         case = self._case()
         self._dunning_pay(self.inv1, 250.0)

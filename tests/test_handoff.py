@@ -147,6 +147,14 @@ class TestHandoff(HandoffCommon):
         self.assertTrue(wizard.credit_hold)
         self.assertTrue(wizard.notify_customer)
 
+    def test_wizard_from_customer_for_a_user_takes_what_reached_the_last_step(self):
+        wizard = (
+            self.env(user=self.collector)["dunning.handoff.wizard"]
+            .with_context(active_model="res.partner", active_id=self.customer.id)
+            .create({"agency_id": self.agency.id})
+        )
+        self.assertEqual(wizard.move_ids, self.inv1 | self.inv2)  # not_handed has no level
+
     def test_wizard_form_from_invoice_list(self):
         form = Form(
             self.env["dunning.handoff.wizard"].with_context(

@@ -49,6 +49,7 @@ class TestWriteoff(HandoffCommon):
         self.assertEqual(event.amount_residual, 1000.0)
         self.assertIn("Customer insolvent", event.reason)
         self.assertIn(entry.name, event.reason)
+        self.assertEqual(entry.dunning_writeoff_event_id, event)
 
     def test_partial_writeoff_leaves_the_rest_open(self):
         entry = self._writeoff(self.inv2, amount=200.0)

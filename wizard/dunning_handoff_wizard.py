@@ -26,7 +26,7 @@ class DunningHandoffWizard(models.TransientModel):
     agency_id = fields.Many2one(
         "res.partner",
         string="Agency / Lawyer",
-        domain="handoff_type == 'agency' and [('dunning_is_agency', '=', True)] or []",
+        domain="[('dunning_is_agency', '=', True)] if handoff_type == 'agency' else []",
     )
     agency_commission = fields.Float(related="agency_id.dunning_agency_commission")
     reference = fields.Char(string="Case Reference")
@@ -87,8 +87,9 @@ class DunningHandoffWizard(models.TransientModel):
 
     @api.model
     def _default_moves_of(self, partner):
-        """A customer's invoices that can go: overdue, open, still with us."""
-        return self.env["account.move"].search(
+        """A customer's invoices that can go: overdue, open, still with us, and for a
+        user (not a manager) past the ladder's last internal step."""
+        moves = self.env["account.move"].search(
             [
                 ("commercial_partner_id", "=", partner.commercial_partner_id.id),
                 ("company_id", "=", self.env.company.id),
@@ -100,6 +101,15 @@ class DunningHandoffWizard(models.TransientModel):
                 ("invoice_date_due", "<", fields.Date.context_today(self)),
             ],
             order="invoice_date_due, id",
+        )
+        if self.env.user.has_group("account_dunning.group_dunning_manager"):
+            return moves
+        policy = partner.commercial_partner_id._dunning_get_policy()
+        last = policy._get_last_internal_level() if policy else False
+        if not last:
+            return moves.browse()
+        return moves.filtered(
+            lambda m: m.dunning_level_id and m.dunning_level_id.delay_days >= last.delay_days
         )
 
     def action_confirm(self):

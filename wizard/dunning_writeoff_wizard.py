@@ -97,7 +97,10 @@ class DunningWriteoffWizard(models.TransientModel):
             entries |= self._write_off(invoice, amount)
             events[invoice.commercial_partner_id] |= invoice
         for partner, invoices in events.items():
-            self._log_event(partner, invoices, entries)
+            event = self._log_event(partner, invoices, entries)
+            entries.filtered(
+                lambda e, inv=invoices: e.dunning_writeoff_invoice_id in inv
+            ).dunning_writeoff_event_id = event
         entries.dunning_writeoff_case_id._update_state()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_journal_line")
         action.update(domain=[("id", "in", entries.ids)], context={"create": False})
