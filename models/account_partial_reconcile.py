@@ -55,7 +55,7 @@ class AccountPartialReconcile(models.Model):
             case = invoice._dunning_current_case()
             if not case:
                 continue
-            amount = partial._dunning_recovered_amount()
+            amount, amount_currency = partial._dunning_recovered_amount()
             commission = 0.0
             if case.handoff_type == "agency":
                 commission = case.currency_id.round(amount * case.commission_rate / 100.0)
@@ -67,7 +67,7 @@ class AccountPartialReconcile(models.Model):
                     "payment_move_id": payment.id,
                     "date": payment.date,
                     "currency_id": invoice.currency_id.id,
-                    "amount_currency": partial.debit_amount_currency,
+                    "amount_currency": amount_currency,
                     "amount": amount,
                     "commission_amount": commission,
                 }
@@ -94,14 +94,38 @@ class AccountPartialReconcile(models.Model):
             )
 
     def _dunning_recovered_amount(self):
-        """What the payment brought, in company currency at the payment's own rate
-        (the partial's own amount mixes in the invoice's rate)."""
+        """What the payment brought, in company currency at the payment's own rate (the
+        partial's own amount mixes in the invoice's rate), and in the invoice currency;
+        only the cash share of what it settles."""
         self.ensure_one()
         payment_line = self.credit_move_id
         company_currency = payment_line.company_currency_id
         if payment_line.currency_id == company_currency:
-            return company_currency.round(self.credit_amount_currency)
-        if not payment_line.amount_currency:
-            return self.amount
-        rate = abs(payment_line.balance / payment_line.amount_currency)
-        return company_currency.round(self.credit_amount_currency * rate)
+            amount = self.credit_amount_currency
+        elif payment_line.amount_currency:
+            amount = self.credit_amount_currency * abs(
+                payment_line.balance / payment_line.amount_currency
+            )
+        else:
+            amount = self.amount
+        share = self._dunning_cash_share(payment_line.move_id)
+        invoice_currency = self.debit_move_id.currency_id
+        return (
+            company_currency.round(amount * share),
+            invoice_currency.round(self.debit_amount_currency * share),
+        )
+
+    @api.model
+    def _dunning_cash_share(self, payment_move):
+        """Share of what a payment settles that is money received: one registered with a
+        write-off (\"mark as fully paid\") or an early-payment discount settles more than
+        it brings, and the agency's commission is on money only."""
+        source = payment_move.origin_payment_id or payment_move.statement_line_id
+        liquidity = source._seek_for_lines()[0]
+        settled = payment_move.line_ids.filtered(
+            lambda line: line.account_id.account_type in ("asset_receivable", "liability_payable")
+        )
+        settled_balance = sum(settled.mapped("balance"))
+        if not settled_balance or not liquidity:
+            return 1.0
+        return max(0.0, min(1.0, abs(sum(liquidity.mapped("balance")) / settled_balance)))

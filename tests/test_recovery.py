@@ -64,6 +64,21 @@ class TestRecovery(HandoffCommon):
         self.assertEqual(case.amount_commission, 120.0)  # 15 % of 800, not of 1000
         self.assertEqual(case.commission_bill_ids.amount_total, 120.0)
 
+    def test_payment_with_a_writeoff_counts_only_the_money_received(self):
+        case = self._handoff(self.inv1)
+        self._register_payment(
+            self.inv1,
+            amount=900.0,
+            payment_date=date(2026, 3, 30),
+            payment_difference_handling="reconcile",
+            writeoff_account_id=self.company_data["default_account_expense"].id,
+            writeoff_label="Settlement discount",
+        )
+        self.assertIn(self.inv1.payment_state, ("paid", "in_payment"))
+        self.assertEqual(self.inv1.dunning_stage, "recovered")
+        self.assertEqual(case.recovery_ids.amount_currency, 900.0)
+        self.assertEqual((case.amount_recovered, case.amount_commission), (900.0, 135.0))
+
     def test_commission_rate_is_the_one_agreed_at_handoff(self):
         case = self._handoff(self.inv1)
         self.agency.dunning_agency_commission = 30.0
