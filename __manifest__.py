@@ -22,6 +22,13 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/dunning_run_views.xml",
+        "data/dunning_case_data.xml",
+        "report/dunning_case_report.xml",
+        "views/dunning_case_views.xml",
+        "wizard/dunning_handoff_wizard_views.xml",
+        "wizard/dunning_writeoff_wizard_views.xml",
+        "views/dunning_handoff_views.xml",
+        "views/res_config_settings_views.xml",
         "views/account_dunning_menus.xml",
     ],
     "demo": [

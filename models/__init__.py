@@ -6,3 +6,7 @@ from . import res_partner
 from . import account_move
 from . import dunning_run
 from . import dunning_run_line
+from . import res_config_settings
+from . import dunning_case
+from . import dunning_case_recovery
+from . import account_partial_reconcile

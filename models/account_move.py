@@ -182,3 +182,121 @@ class AccountMove(models.Model):
     def _dunning_get_policy(self):
         self.ensure_one()
         return self.commercial_partner_id.with_company(self.company_id)._dunning_get_policy()
+
+    # --- Hand-off, recovery and write-off (issue #5) ---------------------------------
+
+    dunning_case_ids = fields.Many2many(
+        "dunning.case",
+        "dunning_case_account_move_rel",
+        "move_id",
+        "case_id",
+        string="Collection Cases",
+        copy=False,
+        readonly=True,
+    )
+    dunning_writeoff_invoice_id = fields.Many2one(
+        "account.move",
+        string="Written-off Invoice",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="On a bad-debt write-off entry: the invoice it writes off.",
+    )
+    dunning_writeoff_event_id = fields.Many2one(
+        "dunning.event",
+        string="Write-off Event",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="On a bad-debt write-off entry: its line in the collections history.",
+    )
+    dunning_writeoff_case_id = fields.Many2one(
+        "dunning.case",
+        string="Write-off of Case",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+    )
+    dunning_commission_case_id = fields.Many2one(
+        "dunning.case",
+        string="Commission of Case",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="On an agency's vendor bill: the case whose recoveries it invoices.",
+    )
+    dunning_credit_hold = fields.Boolean(
+        string="Customer on Credit Hold", compute="_compute_dunning_credit_hold"
+    )
+
+    @api.depends("commercial_partner_id", "company_id")
+    def _compute_dunning_credit_hold(self):
+        for move in self:
+            partner = move.commercial_partner_id.with_company(move.company_id)
+            move.dunning_credit_hold = bool(partner.dunning_credit_hold)
+
+    @api.depends("dunning_credit_hold")
+    def _compute_alerts(self):
+        return super()._compute_alerts()
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_dunning_credit_hold(self):
+        if self.move_type == "out_invoice" and self.state == "draft" and self.dunning_credit_hold:
+            return {
+                "warning": {
+                    "title": self.env._("Customer on credit hold"),
+                    "message": self._dunning_credit_hold_message(),
+                }
+            }
+        return None
+
+    def _get_alerts(self):
+        alerts = super()._get_alerts()
+        if self.move_type == "out_invoice" and self.state == "draft" and self.dunning_credit_hold:
+            alerts["account_dunning_credit_hold"] = {
+                "level": "warning",
+                "message": self._dunning_credit_hold_message(),
+            }
+        return alerts
+
+    def action_view_dunning_cases(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_case"
+        )
+        cases = self.dunning_case_ids
+        if len(cases) == 1:
+            action.update(views=[(False, "form")], res_id=cases.id)
+        else:
+            action["domain"] = [("id", "in", cases.ids)]
+        return action
+
+    def _dunning_credit_hold_message(self):
+        return self.env._(
+            "%(customer)s is on credit hold: its unpaid invoices were handed off for "
+            "collection. Check with the finance team before invoicing new sales on credit.",
+            customer=self.commercial_partner_id.display_name,
+        )
+
+    def _dunning_current_case(self):
+        """The case this invoice is at now: its open case, if any."""
+        self.ensure_one()
+        return self.dunning_case_ids.filtered(lambda case: case.state == "open")[:1]
+
+    def _dunning_receivable_lines(self):
+        """Open receivable lines of the invoice, the first to fall due first."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        return lines.sorted(lambda line: (line.date_maturity or line.date, line.id))
+
+    @api.model
+    def _dunning_reopen_after_unreconcile(self, invoices):
+        """Invoices recovered or written off that are open again (payment or write-off
+        unreconciled) go back to their case's stage, or to Normal without a case."""
+        for invoice in invoices.filtered(lambda m: m.payment_state in ("not_paid", "partial")):
+            case = invoice.dunning_case_ids.filtered(lambda c: c.state != "returned").sorted(
+                lambda c: (c.date, c.id)
+            )[-1:]
+            invoice.dunning_stage = case.handoff_type if case else "normal"
+            case._update_state()

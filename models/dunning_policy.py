@@ -80,3 +80,49 @@ class DunningPolicy(models.Model):
         """The From of dunning emails: the policy's sender, else the company's."""
         self.ensure_one()
         return self.email_from or self.company_id.email_formatted
+
+    # --- Hand-off to an agency or legal action (issue #5) ----------------------------
+
+    handoff_credit_hold = fields.Boolean(
+        string="Credit Hold at Hand-off",
+        default=True,
+        help="Put the customer on credit hold when its invoices go to an agency or legal.",
+    )
+    handoff_notify_customer = fields.Boolean(
+        string="Notify Customer of the Transfer",
+        default=True,
+        help="Send the customer a neutral notice when its invoices are handed off.",
+    )
+    handoff_notice_template_id = fields.Many2one(
+        "mail.template",
+        string="Transfer Notice Template",
+        domain="[('model', '=', 'dunning.event')]",
+        default=lambda self: self.env.ref(
+            "account_dunning.mail_template_dunning_handoff", raise_if_not_found=False
+        ),
+        ondelete="restrict",
+    )
+    handoff_followup_days = fields.Integer(
+        string="Ask Agency for Status After (days)",
+        default=30,
+        help="The collector gets an activity to ask the agency or lawyer for the status "
+        "of a case this many days after the hand-off.",
+    )
+
+    _handoff_followup_days_positive = models.Constraint(
+        "CHECK(handoff_followup_days > 0)",
+        "The follow-up delay of a hand-off must be at least one day.",
+    )
+
+    def _get_handoff_level(self):
+        """The rung of the ladder that stands for the hand-off (transfer notice), if any."""
+        self.ensure_one()
+        levels = self.level_ids.filtered(lambda lvl: lvl.tone == "handoff")
+        return levels.sorted(lambda lvl: (lvl.delay_days, lvl.id))[-1:]
+
+    def _get_last_internal_level(self):
+        """The last rung handled internally, before any hand-off: users may hand off an
+        invoice once it reached it; managers may hand off at any time."""
+        self.ensure_one()
+        levels = self.level_ids.filtered(lambda lvl: lvl.tone != "handoff")
+        return levels.sorted(lambda lvl: (lvl.delay_days, lvl.id))[-1:]

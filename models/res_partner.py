@@ -236,3 +236,55 @@ class ResPartner(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    # --- Hand-off (issue #5): collection agencies and credit hold --------------------
+
+    dunning_is_agency = fields.Boolean(
+        string="Collection Agency",
+        help="This contact collects debts for us: it can receive hand-offs.",
+    )
+    dunning_agency_commission = fields.Float(
+        string="Agency Commission (%)",
+        digits=(5, 2),
+        help="Share of every amount it recovers that the agency invoices us.",
+    )
+    dunning_agency_email = fields.Char(
+        string="Case Files Email",
+        help="Where hand-offs and case files are sent. Empty: the contact's email.",
+    )
+    dunning_credit_hold = fields.Boolean(
+        string="Credit Hold",
+        company_dependent=True,
+        help="No new sale on credit to this customer: a warning shows on its new invoices.",
+    )
+    dunning_case_count = fields.Integer(compute="_compute_dunning_case_count")
+
+    _dunning_agency_commission_range = models.Constraint(
+        "CHECK(dunning_agency_commission >= 0 AND dunning_agency_commission <= 100)",
+        "An agency's commission is a percentage between 0 and 100.",
+    )
+
+    def _compute_dunning_case_count(self):
+        counts = dict(
+            self.env["dunning.case"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.dunning_case_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_dunning_cases(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_case"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def _dunning_get_agency_email(self):
+        """Where case files go: the agency's case email, else its email."""
+        self.ensure_one()
+        return self.dunning_agency_email or self.email

@@ -6,3 +6,9 @@ from . import test_partner_figures
 from . import test_security
 from . import test_dunning_run_ladder
 from . import test_dunning_run_rules
+from . import test_tools_case_file
+from . import test_handoff
+from . import test_case_file
+from . import test_recovery
+from . import test_writeoff
+from . import test_handoff_security

@@ -1,0 +1,442 @@
+import base64
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+
+from ..tools.case_file import case_file_sections, sections_to_csv
+
+HANDOFF_TYPES = [("agency", "Collection Agency"), ("legal", "Legal Action")]
+CASE_STATES = [("open", "Open"), ("returned", "Returned"), ("closed", "Closed")]
+# An invoice is settled once nothing is left to collect on it.
+SETTLED = ("paid", "in_payment", "reversed")
+
+
+class DunningCase(models.Model):
+    """Invoices of one customer handed off to a collection agency or a lawyer."""
+
+    _name = "dunning.case"
+    _description = "Collection Case"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Case", required=True, readonly=True, copy=False, default="/", index="trigram"
+    )
+    reference = fields.Char(
+        string="Case Reference", tracking=True, help="The agency's or the court's file number."
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        tracking=True,
+    )
+    handoff_type = fields.Selection(HANDOFF_TYPES, string="Type", required=True, tracking=True)
+    agency_id = fields.Many2one(
+        "res.partner",
+        string="Agency / Lawyer",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        tracking=True,
+    )
+    commission_rate = fields.Float(
+        string="Commission (%)",
+        digits=(5, 2),
+        tracking=True,
+        help="The agency's commission on what it recovers, taken from the agency at hand-off.",
+    )
+    date = fields.Date(
+        string="Hand-off Date", required=True, default=fields.Date.context_today, index=True
+    )
+    date_returned = fields.Date(string="Returned On", readonly=True, copy=False)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        domain="[('share', '=', False)]",
+        default=lambda self: self.env.user,
+        tracking=True,
+    )
+    note = fields.Text(
+        string="Note for the Agency / Lawyer", help="Part of the case file sent to them."
+    )
+    state = fields.Selection(CASE_STATES, required=True, default="open", index=True, tracking=True)
+    move_ids = fields.Many2many(
+        "account.move",
+        "dunning_case_account_move_rel",
+        "case_id",
+        "move_id",
+        string="Invoices",
+        check_company=True,
+        readonly=True,
+    )
+    move_count = fields.Integer(compute="_compute_move_count")
+    recovery_ids = fields.One2many("dunning.case.recovery", "case_id", string="Recoveries")
+    writeoff_move_ids = fields.One2many(
+        "account.move", "dunning_writeoff_case_id", string="Write-offs", readonly=True
+    )
+    commission_bill_ids = fields.One2many(
+        "account.move", "dunning_commission_case_id", string="Commission Bills", readonly=True
+    )
+    amount_handed_off = fields.Monetary(
+        string="Handed Off",
+        readonly=True,
+        help="What was open on the invoices at hand-off (company currency).",
+    )
+    amount_open = fields.Monetary(
+        string="Still Open",
+        compute="_compute_amount_open",
+        store=True,
+        help="What is left to collect on the invoices (company currency).",
+    )
+    amount_recovered = fields.Monetary(
+        string="Recovered",
+        compute="_compute_recovery_amounts",
+        store=True,
+        help="Payments received on the invoices while at the agency or lawyer "
+        "(company currency, at the payments' rates).",
+    )
+    amount_commission = fields.Monetary(
+        string="Commission", compute="_compute_recovery_amounts", store=True
+    )
+    amount_written_off = fields.Monetary(
+        string="Written Off", compute="_compute_amount_written_off", store=True
+    )
+    age_days = fields.Integer(string="Age (days)", compute="_compute_age_days")
+    case_file_pdf_id = fields.Many2one("ir.attachment", string="Case File (PDF)", readonly=True)
+    case_file_csv_id = fields.Many2one("ir.attachment", string="Case File (CSV)", readonly=True)
+
+    _name_company_uniq = models.Constraint(
+        "UNIQUE(name, company_id)", "A case number must be unique per company."
+    )
+    _commission_rate_range = models.Constraint(
+        "CHECK(commission_rate >= 0 AND commission_rate <= 100)",
+        "A commission is a percentage between 0 and 100.",
+    )
+
+    @api.depends("move_ids")
+    def _compute_move_count(self):
+        for case in self:
+            case.move_count = len(case.move_ids)
+
+    @api.depends("move_ids.amount_residual_signed")
+    def _compute_amount_open(self):
+        for case in self:
+            case.amount_open = sum(case.move_ids.mapped("amount_residual_signed"))
+
+    @api.depends("recovery_ids.amount", "recovery_ids.commission_amount")
+    def _compute_recovery_amounts(self):
+        for case in self:
+            case.amount_recovered = sum(case.recovery_ids.mapped("amount"))
+            case.amount_commission = sum(case.recovery_ids.mapped("commission_amount"))
+
+    @api.depends("writeoff_move_ids.state", "writeoff_move_ids.line_ids.balance")
+    def _compute_amount_written_off(self):
+        for case in self:
+            lines = case.writeoff_move_ids.filtered(lambda m: m.state == "posted").line_ids
+            case.amount_written_off = -sum(
+                line.balance for line in lines if line.account_id.account_type == "asset_receivable"
+            )
+
+    @api.depends_context("tz")
+    @api.depends("date")
+    def _compute_age_days(self):
+        today = fields.Date.context_today(self)
+        for case in self:
+            case.age_days = (today - case.date).days if case.date else 0
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                company = self.env["res.company"].browse(vals.get("company_id"))
+                vals["name"] = (
+                    self.env["ir.sequence"]
+                    .with_company(company or self.env.company)
+                    .next_by_code("dunning.case")
+                    or "/"
+                )
+        return super().create(vals_list)
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action.update(domain=[("id", "in", self.move_ids.ids)], context={"create": False})
+        return action
+
+    def action_return_to_normal(self):
+        """The agency or lawyer gives the case back: collections resume internally."""
+        for case in self:
+            case._check_open()
+            at_case = case._get_open_moves().filtered(
+                lambda m, c=case: m.dunning_stage == c.handoff_type
+            )
+            at_case.dunning_stage = "normal"
+            case.write({"state": "returned", "date_returned": fields.Date.context_today(case)})
+            case._log_event(
+                at_case,
+                self.env._(
+                    "Case %(case)s returned by %(agency)s: collections resume internally.",
+                    case=case.name,
+                    agency=case.agency_id.display_name,
+                ),
+            )
+        return True
+
+    def action_return_to_legal(self):
+        """The agency gives the case back: hand its open invoices to a lawyer."""
+        self.ensure_one()
+        self._check_open()
+        if self.handoff_type != "agency":
+            raise UserError(self.env._("This case is already a legal action."))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_handoff_wizard"
+        )
+        action["context"] = {
+            "default_move_ids": [Command.set(self._get_open_moves().ids)],
+            "default_handoff_type": "legal",
+            "default_source_case_id": self.id,
+            "default_reference": self.reference,
+        }
+        return action
+
+    def action_writeoff(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_writeoff_wizard"
+        )
+        action["context"] = {"default_move_ids": [Command.set(self._get_open_moves().ids)]}
+        return action
+
+    def action_print_case_file(self):
+        return self.env.ref("account_dunning.action_report_dunning_case").report_action(self)
+
+    # Business methods
+
+    def _check_open(self):
+        for case in self.filtered(lambda c: c.state != "open"):
+            raise UserError(self.env._("Case %(case)s is not open.", case=case.name))
+
+    def _get_open_moves(self):
+        self.ensure_one()
+        return self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+
+    def _update_state(self):
+        """Close open cases whose invoices are all settled; reopen closed ones that are not."""
+        for case in self.filtered(lambda c: c.state in ("open", "closed")):
+            settled = all(move.payment_state in SETTLED for move in case.move_ids)
+            state = "closed" if settled else "open"
+            if case.state != state:
+                case.state = state
+
+    def _log_event(self, moves, reason, **values):
+        """One hand-off event on the case's customer (the log of collections)."""
+        self.ensure_one()
+        return (
+            self.env["dunning.event"]
+            .with_company(self.company_id)
+            .create(
+                {
+                    "partner_id": self.partner_id.id,
+                    "company_id": self.company_id.id,
+                    "move_ids": [Command.set(moves.ids)],
+                    "channel": "handoff",
+                    "reason": reason,
+                    "amount_residual": sum(moves.mapped("amount_residual_signed")),
+                    "collector_id": self.user_id.id,
+                    **values,
+                }
+            )
+        )
+
+    def _send_case_file(self, policy, attachments):
+        """Email the case file to the agency (queued; logged on the case)."""
+        self.ensure_one()
+        template = self.env.ref("account_dunning.mail_template_dunning_case_agency")
+        sender = policy._get_sender() if policy else self.company_id.email_formatted
+        mail_id = template.send_mail(
+            self.id,
+            email_values={
+                "email_from": sender,
+                "reply_to": (policy.reply_to if policy else False) or sender,
+                "attachment_ids": [Command.link(attachment.id) for attachment in attachments],
+            },
+        )
+        return self.env["mail.mail"].browse(mail_id)
+
+    def _send_transfer_notice(self, event, policy, contact):
+        """The customer's neutral notice of transfer, rendered on the hand-off event."""
+        self.ensure_one()
+        template = policy.handoff_notice_template_id or self.env.ref(
+            "account_dunning.mail_template_dunning_handoff"
+        )
+        if not contact.email:
+            event.reason = self.env._(
+                "%(reason)s Transfer notice not sent: %(contact)s has no email address.",
+                reason=event.reason,
+                contact=contact.display_name,
+            )
+            return self.env["mail.mail"]
+        sender = policy._get_sender() if policy else self.company_id.email_formatted
+        mail_id = template.send_mail(
+            event.id,
+            email_values={
+                "recipient_ids": [Command.link(contact.id)],
+                "email_from": sender,
+                "reply_to": (policy.reply_to if policy else False) or sender,
+                "email_cc": policy.email_cc if policy else False,
+            },
+        )
+        mail = self.env["mail.mail"].browse(mail_id)
+        event.message_id = mail.mail_message_id
+        return mail
+
+    def _schedule_followup(self, policy):
+        """The collector's reminder to ask the agency or lawyer how the case goes."""
+        self.ensure_one()
+        days = policy.handoff_followup_days if policy else 30
+        return self.activity_schedule(
+            "account_dunning.mail_activity_type_dunning_todo",
+            date_deadline=self.date + timedelta(days=days),
+            summary=self.env._(
+                "Ask %(agency)s for the status of case %(case)s",
+                agency=self.agency_id.display_name,
+                case=self.name,
+            ),
+            user_id=self.user_id.id,
+        )
+
+    # The case file: only what the case needs (GDPR minimisation, no other customer).
+
+    def _get_case_file_data(self):
+        """Everything the case file holds, as plain values, for the PDF and the CSV."""
+        self.ensure_one()
+        debtor = self.partner_id
+        contact = debtor.with_company(self.company_id)._dunning_get_contact()
+        invoices = self.move_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        events = self.env["dunning.event"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("partner_id", "=", debtor.id),
+                ("move_ids", "in", invoices.ids),
+                ("state", "=", "done"),
+                ("channel", "in", ("email", "letter", "call", "note")),
+            ],
+            order="date, id",
+        )
+        # Write-offs are our bookkeeping, not the debtor's history.
+        events -= (
+            self.env["account.move"]
+            .search([("dunning_writeoff_invoice_id", "in", invoices.ids)])
+            .dunning_writeoff_event_id
+        )
+        channels = dict(
+            self.env["dunning.event"]._fields["channel"]._description_selection(self.env)
+        )
+
+        def invoice_names(event):
+            # In the order of the invoices table (oldest due first); only this case's.
+            return ", ".join(invoices.filtered(lambda m: m in event.move_ids).mapped("name"))
+
+        return {
+            "case": {
+                "name": self.name,
+                "reference": self.reference or "",
+                "type": dict(HANDOFF_TYPES)[self.handoff_type],
+                "date": self.date,
+                "creditor": self.company_id.name,
+                "note": self.note or "",
+            },
+            "debtor": {
+                "name": debtor.name or "",
+                "street": debtor.street or "",
+                "street2": debtor.street2 or "",
+                "zip": debtor.zip or "",
+                "city": debtor.city or "",
+                "state": debtor.state_id.name or "",
+                "country": debtor.country_id.name or "",
+                "vat": debtor.vat or "",
+            },
+            "contact": {
+                "name": contact.name or debtor.name or "",
+                "email": contact.email or "",
+                "phone": contact.phone or "",
+            },
+            "invoices": [
+                {
+                    "name": move.name,
+                    "invoice_date": move.invoice_date,
+                    "date_due": move.invoice_date_due,
+                    "amount": move.amount_total,
+                    "residual": move.amount_residual,
+                    "currency": move.currency_id,
+                    "currency_name": move.currency_id.name,
+                    "digits": move.currency_id.decimal_places,
+                }
+                for move in invoices
+            ],
+            "history": [
+                {
+                    "date": event.date,
+                    "channel": channels.get(event.channel, event.channel),
+                    "level": event.level_id.name or "",
+                    "invoices": invoice_names(event),
+                }
+                for event in events
+                if event.channel != "note"
+            ],
+            "notes": [
+                {"date": event.date, "invoices": invoice_names(event), "note": event.reason}
+                for event in events
+                if event.channel == "note" and event.reason
+            ],
+        }
+
+    def _get_case_file_csv(self):
+        self.ensure_one()
+        return sections_to_csv(case_file_sections(self._get_case_file_data(), self.env._))
+
+    def _build_case_file(self):
+        """Render the case file (PDF and CSV) and attach both to the case."""
+        self.ensure_one()
+        report = self.env.ref("account_dunning.action_report_dunning_case")
+        pdf, _report_type = (
+            self.env["ir.actions.report"]
+            .with_context(report_pdf_no_attachment=True)
+            ._render_qweb_pdf(report.report_name, self.ids)
+        )
+        if isinstance(pdf, str):  # the HTML rendering that replaces the PDF in tests
+            pdf = pdf.encode()
+        basename = self.env._("Case file %(case)s", case=self.name).replace("/", "-")
+        Attachment = self.env["ir.attachment"]
+        common = {"res_model": self._name, "res_id": self.id, "type": "binary"}
+        pdf_attachment = Attachment.create(
+            {
+                **common,
+                "name": f"{basename}.pdf",
+                "datas": base64.b64encode(pdf),
+                "mimetype": "application/pdf",
+            }
+        )
+        csv_attachment = Attachment.create(
+            {
+                **common,
+                "name": f"{basename}.csv",
+                # Excel opens UTF-8 with a byte order mark without mangling accents.
+                "datas": base64.b64encode(self._get_case_file_csv().encode("utf-8-sig")),
+                "mimetype": "text/csv",
+            }
+        )
+        self.write({"case_file_pdf_id": pdf_attachment.id, "case_file_csv_id": csv_attachment.id})
+        return pdf_attachment | csv_attachment

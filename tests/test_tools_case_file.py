@@ -1,0 +1,79 @@
+import csv
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ..tools.case_file import CsvSection, allocate_in_order, sections_to_csv
+
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+)
+
+
+@st.composite
+def sections(draw):
+    result = []
+    for _ in range(draw(st.integers(1, 4))):
+        width = draw(st.integers(1, 5))
+        header = tuple(draw(st.lists(TEXT, min_size=width, max_size=width)))
+        rows = tuple(
+            tuple(draw(st.lists(TEXT, min_size=width, max_size=width)))
+            for _ in range(draw(st.integers(0, 4)))
+        )
+        result.append(CsvSection(draw(TEXT), header, rows))
+    return result
+
+
+# No deadline: the machine running the suite is shared, timing is not the property.
+@settings(deadline=None)
+@given(sections())
+def test_csv_round_trips_every_value_in_its_section(blocks):
+    text = sections_to_csv(blocks)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    expected = []
+    for block in blocks:
+        expected.append([block.title])
+        expected.append(list(block.header))
+        expected.extend(list(row) for row in block.rows)
+        expected.append([])
+    assert rows == expected
+
+
+def test_csv_writes_numbers_and_empty_values():
+    text = sections_to_csv([CsvSection("Invoices", ("Number", "Residual", "Note"),
+                                       (("INV/1", 12.5, None),))])  # fmt: skip
+    assert text == "Invoices\r\nNumber,Residual,Note\r\nINV/1,12.5,\r\n\r\n"
+
+
+def test_csv_refuses_ragged_rows():
+    with pytest.raises(ValueError, match="2 values for 3 columns"):
+        sections_to_csv([CsvSection("Invoices", ("a", "b", "c"), (("1", "2"),))])
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.integers(0, 10**7), min_size=1, max_size=6),
+    st.integers(0, 2),
+    st.data(),
+)
+def test_allocation_fills_in_order_and_sums_exactly(capacity_units, digits, data):
+    scale = 10**digits
+    capacities = [unit / scale for unit in capacity_units]
+    amount_units = data.draw(st.integers(0, sum(capacity_units)))
+    shares = allocate_in_order(amount_units / scale, capacities, digits)
+    assert round(sum(shares) * scale) == amount_units
+    assert all(0 <= share <= capacity for share, capacity in zip(shares, capacities, strict=True))
+    # Filled in order: once a share is short of its capacity, the later ones are empty.
+    short = [i for i, (s, c) in enumerate(zip(shares, capacities, strict=True)) if s < c]
+    if short:
+        assert all(share == 0 for share in shares[short[0] + 1 :])
+
+
+def test_allocation_refuses_more_than_open_or_negative():
+    with pytest.raises(ValueError, match="exceeds"):
+        allocate_in_order(100.01, [50.0, 50.0], 2)
+    with pytest.raises(ValueError, match="negative"):
+        allocate_in_order(-1.0, [50.0], 2)
+    assert allocate_in_order(60.0, [50.0, 50.0], 2) == [50.0, 10.0]

@@ -1,0 +1,344 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+
+from ..models.dunning_case import HANDOFF_TYPES
+
+# Stages from which invoices may be handed off (a disputed invoice is settled first).
+HANDOFF_FROM_STAGES = ("normal", "promised", "plan")
+
+
+class DunningHandoffWizard(models.TransientModel):
+    """Hand a customer's overdue invoices to a collection agency or a lawyer."""
+
+    _name = "dunning.handoff.wizard"
+    _description = "Hand Off to Agency or Legal"
+
+    move_ids = fields.Many2many("account.move", string="Invoices", required=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", compute="_compute_totals")
+    company_id = fields.Many2one("res.company", compute="_compute_totals")
+    currency_id = fields.Many2one("res.currency", compute="_compute_totals")
+    amount_total = fields.Monetary(string="Amount Handed Off", compute="_compute_totals")
+    policy_id = fields.Many2one("dunning.policy", compute="_compute_totals")
+    handoff_type = fields.Selection(
+        HANDOFF_TYPES, string="Hand Off To", required=True, default="agency"
+    )
+    agency_id = fields.Many2one(
+        "res.partner",
+        string="Agency / Lawyer",
+        domain="[('dunning_is_agency', '=', True)] if handoff_type == 'agency' else []",
+    )
+    agency_commission = fields.Float(related="agency_id.dunning_agency_commission")
+    reference = fields.Char(string="Case Reference")
+    note = fields.Text(
+        string="Note for the Agency / Lawyer",
+        help="Part of the case file: what they should know. Personal remarks do not belong here.",
+    )
+    credit_hold = fields.Boolean(
+        string="Put Customer on Credit Hold",
+        compute="_compute_policy_options",
+        store=True,
+        readonly=False,
+    )
+    notify_customer = fields.Boolean(
+        string="Send Transfer Notice to Customer",
+        compute="_compute_policy_options",
+        store=True,
+        readonly=False,
+    )
+    source_case_id = fields.Many2one(
+        "dunning.case",
+        string="Returned Case",
+        readonly=True,
+        help="The agency case these invoices come back from, on the way to legal action.",
+    )
+
+    @api.depends("move_ids")
+    def _compute_totals(self):
+        for wizard in self:
+            moves = wizard.move_ids
+            partner = moves.commercial_partner_id[:1]
+            company = moves.company_id[:1] or self.env.company
+            wizard.partner_id = partner
+            wizard.company_id = company
+            wizard.currency_id = company.currency_id
+            wizard.amount_total = sum(moves.mapped("amount_residual_signed"))
+            wizard.policy_id = (
+                partner.with_company(company)._dunning_get_policy() if partner else False
+            )
+
+    @api.depends("policy_id")
+    def _compute_policy_options(self):
+        for wizard in self:
+            wizard.credit_hold = wizard.policy_id.handoff_credit_hold
+            wizard.notify_customer = wizard.policy_id.handoff_notify_customer
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        context = self.env.context
+        if "move_ids" in fields_list and not values.get("move_ids"):
+            if context.get("active_model") == "account.move" and context.get("active_ids"):
+                values["move_ids"] = [Command.set(context["active_ids"])]
+            elif context.get("active_model") == "res.partner" and context.get("active_id"):
+                partner = self.env["res.partner"].browse(context["active_id"])
+                values["move_ids"] = [Command.set(self._default_moves_of(partner).ids)]
+        return values
+
+    @api.model
+    def _default_moves_of(self, partner):
+        """A customer's invoices that can go: overdue, open, still with us, and for a
+        user (not a manager) past the ladder's last internal step."""
+        moves = self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                ("company_id", "=", self.env.company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("dunning_stage", "in", HANDOFF_FROM_STAGES),
+                ("dunning_excluded", "=", False),
+                ("invoice_date_due", "<", fields.Date.context_today(self)),
+            ],
+            order="invoice_date_due, id",
+        )
+        if self.env.user.has_group("account_dunning.group_dunning_manager"):
+            return moves
+        policy = partner.commercial_partner_id._dunning_get_policy()
+        last = policy._get_last_internal_level() if policy else False
+        if not last:
+            return moves.browse()
+        return moves.filtered(
+            lambda m: m.dunning_level_id and m.dunning_level_id.delay_days >= last.delay_days
+        )
+
+    def action_confirm(self):
+        self.ensure_one()
+        self._check_handoff()
+        moves, partner, company = self.move_ids, self.partner_id, self.company_id
+        policy = self.policy_id
+        today = fields.Date.context_today(self)
+        if self.source_case_id:
+            self.source_case_id.write({"state": "returned", "date_returned": today})
+            self.source_case_id._log_event(
+                moves,
+                self.env._(
+                    "Case %(case)s returned by %(agency)s: handed to %(lawyer)s for legal action.",
+                    case=self.source_case_id.name,
+                    agency=self.source_case_id.agency_id.display_name,
+                    lawyer=self.agency_id.display_name,
+                ),
+            )
+        collector = (
+            partner.with_company(company).dunning_collector_id
+            or policy.default_collector_id
+            or self.env.user
+        )
+        case = (
+            self.env["dunning.case"]
+            .with_company(company)
+            .create(
+                {
+                    "company_id": company.id,
+                    "partner_id": partner.id,
+                    "handoff_type": self.handoff_type,
+                    "agency_id": self.agency_id.id,
+                    "commission_rate": self.agency_commission
+                    if self.handoff_type == "agency"
+                    else 0.0,
+                    "reference": self.reference,
+                    "note": self.note,
+                    "user_id": collector.id,
+                    "move_ids": [Command.set(moves.ids)],
+                    "amount_handed_off": self.amount_total,
+                }
+            )
+        )
+        level = policy._get_handoff_level() if policy else self.env["dunning.level"]
+        move_values = {"dunning_stage": self.handoff_type}
+        if level:
+            move_values.update(dunning_level_id=level.id, dunning_last_date=today)
+        moves.write(move_values)
+        if self.credit_hold:
+            # sudo: collectors may not edit contacts; the hold is this one collections
+            # flag, on the customer of the invoices they were allowed to hand off.
+            partner.sudo().with_company(company).dunning_credit_hold = True
+        attachments = case._build_case_file()
+        contact = partner.with_company(company)._dunning_get_contact()
+        event = case._log_event(
+            moves,
+            self._event_reason(case),
+            level_id=level.id,
+            contact_id=contact.id if self.notify_customer else False,
+            attachment_id=case.case_file_pdf_id.id,
+        )
+        if self.handoff_type == "agency":
+            case._send_case_file(policy, attachments)
+        else:
+            case.message_post(
+                body=self.env._(
+                    "Case file for %(lawyer)s attached: send it with your instructions.",
+                    lawyer=self.agency_id.display_name,
+                ),
+                attachment_ids=attachments.ids,
+            )
+        if self.notify_customer:
+            case._send_transfer_notice(event, policy, contact)
+        event.activity_id = case._schedule_followup(policy)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "dunning.case",
+            "res_id": case.id,
+            "views": [(False, "form")],
+        }
+
+    def _event_reason(self, case):
+        if self.handoff_type == "agency":
+            return self.env._(
+                "Handed off to the collection agency %(agency)s (case %(case)s).",
+                agency=self.agency_id.display_name,
+                case=case.name,
+            )
+        return self.env._(
+            "Handed off for legal action to %(lawyer)s (case %(case)s).",
+            lawyer=self.agency_id.display_name,
+            case=case.name,
+        )
+
+    def _check_handoff(self):
+        """Clear errors for everything that cannot be handed off."""
+        moves = self.move_ids
+        _ = self.env._
+        if not moves:
+            raise UserError(_("Select the overdue invoices to hand off."))
+        not_invoices = moves.filtered(lambda m: m.move_type != "out_invoice" or m.state != "posted")
+        if not_invoices:
+            raise UserError(
+                _(
+                    "Only posted customer invoices can be handed off: %(moves)s.",
+                    moves=", ".join(not_invoices.mapped("display_name")),
+                )
+            )
+        if len(moves.company_id) > 1:
+            raise UserError(_("Hand off the invoices of one company at a time."))
+        if len(moves.commercial_partner_id) > 1:
+            raise UserError(
+                _(
+                    "Hand off the invoices of one customer at a time, not of %(customers)s.",
+                    customers=", ".join(moves.commercial_partner_id.mapped("display_name")),
+                )
+            )
+        settled = moves.filtered(lambda m: m.payment_state not in ("not_paid", "partial"))
+        if settled:
+            raise UserError(
+                _(
+                    "Nothing is left to collect on %(moves)s.",
+                    moves=", ".join(settled.mapped("name")),
+                )
+            )
+        today = fields.Date.context_today(self)
+        not_due = moves.filtered(lambda m: not m.invoice_date_due or m.invoice_date_due >= today)
+        if not_due:
+            raise UserError(
+                _(
+                    "%(moves)s is not overdue yet: only overdue invoices can be handed off.",
+                    moves=", ".join(not_due.mapped("name")),
+                )
+            )
+        self._check_stages(moves)
+        self._check_ladder_reached(moves)
+        self._check_agency()
+
+    def _check_stages(self, moves):
+        _ = self.env._
+        excluded = moves.filtered(
+            lambda m: (
+                m.dunning_excluded
+                or m.commercial_partner_id.with_company(m.company_id).dunning_excluded
+            )
+        )
+        if excluded:
+            raise UserError(
+                _(
+                    "%(moves)s is excluded from collections: include it again first.",
+                    moves=", ".join(excluded.mapped("name")),
+                )
+            )
+        disputed = moves.filtered(lambda m: m.dunning_stage == "dispute")
+        if disputed:
+            raise UserError(
+                _(
+                    "%(moves)s is disputed: settle the dispute before handing it off.",
+                    moves=", ".join(disputed.mapped("name")),
+                )
+            )
+        source = self.source_case_id
+        returning = (
+            moves.filtered(
+                lambda m: m in source.move_ids and m.dunning_stage == source.handoff_type
+            )
+            if source
+            else moves.browse()
+        )
+        elsewhere = moves.filtered(lambda m: m.dunning_stage not in HANDOFF_FROM_STAGES) - returning
+        if elsewhere:
+            stages = dict(
+                self.env["account.move"]._fields["dunning_stage"]._description_selection(self.env)
+            )
+            raise UserError(
+                _(
+                    "%(moves)s cannot be handed off from the stage %(stage)s.",
+                    moves=", ".join(elsewhere.mapped("name")),
+                    stage=stages[elsewhere[0].dunning_stage],
+                )
+            )
+
+    def _check_ladder_reached(self, moves):
+        """Users hand off once the ladder's last internal step was taken; managers at
+        any time."""
+        if self.source_case_id or self.env.user.has_group("account_dunning.group_dunning_manager"):
+            return
+        policy = self.policy_id
+        last = policy._get_last_internal_level() if policy else self.env["dunning.level"]
+        early = moves.filtered(
+            lambda m: (
+                not last
+                or not m.dunning_level_id
+                or m.dunning_level_id.delay_days < last.delay_days
+            )
+        )
+        if early:
+            raise UserError(
+                self.env._(
+                    "%(moves)s has not reached the last step of the ladder (%(level)s): only "
+                    "a collections manager can hand it off now.",
+                    moves=", ".join(early.mapped("name")),
+                    level=last.name or self.env._("none"),
+                )
+            )
+
+    def _check_agency(self):
+        _ = self.env._
+        if not self.agency_id:
+            raise UserError(
+                _("Choose the collection agency.")
+                if self.handoff_type == "agency"
+                else _("Choose the lawyer or law firm.")
+            )
+        if self.handoff_type == "agency":
+            if not self.agency_id.dunning_is_agency:
+                raise UserError(
+                    _(
+                        "%(partner)s is not flagged as a collection agency.",
+                        partner=self.agency_id.display_name,
+                    )
+                )
+            if not self.agency_id._dunning_get_agency_email():
+                raise UserError(
+                    _(
+                        "%(agency)s has no email address to receive the case file.",
+                        agency=self.agency_id.display_name,
+                    )
+                )
+        if self.agency_id.commercial_partner_id == self.partner_id:
+            raise UserError(_("A customer cannot collect its own debts."))
