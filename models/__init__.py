@@ -4,3 +4,5 @@ from . import dunning_event
 from . import res_company
 from . import res_partner
 from . import account_move
+from . import dunning_payment_plan
+from . import dunning_payment_plan_installment

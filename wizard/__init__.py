@@ -1,0 +1,1 @@
+from . import dunning_payment_plan_wizard
