@@ -178,6 +178,7 @@ class DunningPaymentPlan(models.Model):
 
     def action_activate(self):
         self._dunning_activate()
+        return True
 
     def action_cancel(self):
         if not self.env.user.has_group("account_dunning.group_dunning_manager"):
@@ -199,12 +200,14 @@ class DunningPaymentPlan(models.Model):
                 for plan in active
             },
         )
+        return True
 
     def action_process(self):
         """Refresh installments and take today's steps now (what the daily run does)."""
         self.filtered(lambda p: p.state == "active")._dunning_process_plans(
             fields.Date.context_today(self)
         )
+        return True
 
     def action_send_agreement(self):
         self.ensure_one()

@@ -183,3 +183,27 @@ class TestPaymentPlanFollowup(PaymentPlanCommon):
             plan.with_user(collector).action_process()
         self.assertEqual(plan.state, "broken")
         self.assertEqual(self.inv_old.dunning_stage, "normal")
+
+    def test_quiet_days_cost_the_same_whatever_the_number_of_plans(self):
+        customers = self.env["res.partner"].create(
+            [{"name": f"Customer {i}", "email": f"c{i}@example.com"} for i in range(4)]
+        )
+        plans = self.env["dunning.payment.plan"]
+        for customer in customers:
+            moves = self._dunning_invoice(300.0, "2026-02-01", partner=customer)
+            moves |= self._dunning_invoice(200.0, "2026-02-10", partner=customer)
+            plans |= self._plan(moves, installment_count=2)
+        self._dunning_pay(plans[0].move_ids[0], 100.0)
+        plans._dunning_process_plans(date(2026, 3, 2))
+        self.assertEqual(plans[0].amount_paid, 100.0)
+
+        def queries(some):
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            self.assertFalse(some._dunning_process_plans(date(2026, 3, 3)))
+            self.env.flush_all()
+            return self.cr.sql_log_count - before
+
+        queries(plans)  # warm the caches (access rules...)
+        # One plan or four, with two invoices each: the same number of queries.
+        self.assertEqual(queries(plans[:1]), queries(plans))
