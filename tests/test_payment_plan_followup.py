@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -207,3 +208,19 @@ class TestPaymentPlanFollowup(PaymentPlanCommon):
         queries(plans)  # warm the caches (access rules...)
         # One plan or four, with two invoices each: the same number of queries.
         self.assertEqual(queries(plans[:1]), queries(plans))
+
+    def test_cron_follows_every_company(self):
+        company_b = self.setup_other_company(name="Company B")["company"]
+        self.env.user.company_ids |= company_b
+        invoice_b = self._dunning_invoice(200.0, "2026-01-01", company_id=company_b.id)
+        plan_b = self._plan(invoice_b, installment_count=1)
+        plan_a = self._plan()
+        Cron = self.env["ir.cron"]
+        # Outside a cron job, progress commits: not in a test.
+        with (
+            patch.object(type(Cron), "_commit_progress", return_value=1.0) as progress,
+            freeze_time("2026-03-30"),
+        ):
+            self.env["dunning.payment.plan"]._cron_process_plans()
+        self.assertEqual((plan_a.state, plan_b.state), ("broken", "broken"))
+        self.assertEqual(progress.call_count, 3)

@@ -69,11 +69,18 @@ class TestPaymentPlanWizard(PaymentPlanCommon):
         wizard = (
             self.env["dunning.payment.plan.wizard"]
             .with_context(active_model="res.partner", active_id=self.ap_contact.id)
-            .create({"first_date": date(2026, 3, 10), "send_agreement": False})
+            .create({"first_date": date(2026, 3, 10)})
         )
         # Open, in the currency of the oldest one, not disputed, not paid, this customer.
         self.assertEqual(wizard.move_ids, self.invoices)
         self.assertEqual(wizard.partner_id, self.customer)
+        # The agreement is emailed by default when the contact has an address.
+        self.assertEqual(wizard.contact_id, self.ap_contact)
+        self.assertTrue(wizard.send_agreement)
+        self.ap_contact.email = False
+        wizard.contact_id = self.ap_contact
+        wizard._compute_send_agreement()
+        self.assertFalse(wizard.send_agreement)
 
     def test_validation_errors_are_clear(self):
         cases = []

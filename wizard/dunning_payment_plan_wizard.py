@@ -66,7 +66,9 @@ class DunningPaymentPlanWizard(models.TransientModel):
     )
     send_agreement = fields.Boolean(
         string="Email the Agreement",
-        default=True,
+        compute="_compute_send_agreement",
+        store=True,
+        readonly=False,
         help="Send the customer the agreement (PDF attached) with a link to follow the "
         "plan online.",
     )
@@ -88,6 +90,11 @@ class DunningPaymentPlanWizard(models.TransientModel):
         for wizard in self:
             partner = wizard.partner_id.with_company(wizard.company_id)
             wizard.contact_id = partner._dunning_get_contact() if partner else False
+
+    @api.depends("contact_id")
+    def _compute_send_agreement(self):
+        for wizard in self:
+            wizard.send_agreement = bool(wizard.contact_id.email)
 
     @api.depends(
         "move_ids",
