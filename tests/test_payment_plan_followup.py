@@ -135,7 +135,7 @@ class TestPaymentPlanFollowup(PaymentPlanCommon):
         self.assertEqual(first.reminder_late_date, date(2026, 3, 11))
 
     def test_contact_without_email_is_a_failed_event(self):
-        self.ap_contact.email = False
+        (self.ap_contact | self.customer).email = False
         self._plan()
         events = self._process("2026-03-07")
         self.assertEqual(events.state, "failed")
