@@ -10,3 +10,5 @@ from . import res_config_settings
 from . import dunning_case
 from . import dunning_case_recovery
 from . import account_partial_reconcile
+from . import dunning_payment_plan
+from . import dunning_payment_plan_installment

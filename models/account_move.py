@@ -300,3 +300,24 @@ class AccountMove(models.Model):
             )[-1:]
             invoice.dunning_stage = case.handoff_type if case else "normal"
             case._update_state()
+
+    # Payment plans (issue #4)
+
+    dunning_payment_plan_ids = fields.Many2many(
+        "dunning.payment.plan",
+        "dunning_payment_plan_account_move_rel",
+        "move_id",
+        "plan_id",
+        string="Payment Plans",
+        copy=False,
+        readonly=True,
+    )
+    dunning_payment_plan_count = fields.Integer(compute="_compute_dunning_payment_plan_count")
+
+    def _compute_dunning_payment_plan_count(self):
+        for move in self:
+            move.dunning_payment_plan_count = len(move.dunning_payment_plan_ids)
+
+    def action_view_dunning_payment_plans(self):
+        self.ensure_one()
+        return self.dunning_payment_plan_ids._dunning_open_action()

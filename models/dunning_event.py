@@ -230,3 +230,9 @@ class DunningEvent(models.Model):
         parts = (partner.street, partner.street2, partner.zip, partner.city,
                  partner.state_id.name, partner.country_id.name)  # fmt: skip
         return ", ".join(part for part in parts if part)
+
+    # Payment plans (issue #4)
+
+    payment_plan_id = fields.Many2one(
+        "dunning.payment.plan", index="btree_not_null", ondelete="restrict"
+    )

@@ -288,3 +288,28 @@ class ResPartner(models.Model):
         """Where case files go: the agency's case email, else its email."""
         self.ensure_one()
         return self.dunning_agency_email or self.email
+
+        partner = self.commercial_partner_id
+        if partner.dunning_contact_id:
+            return partner.dunning_contact_id
+        return self.browse(partner.address_get(["invoice"])["invoice"]) or partner
+
+    # Payment plans (issue #4)
+
+    dunning_payment_plan_count = fields.Integer(compute="_compute_dunning_payment_plan_count")
+
+    def _compute_dunning_payment_plan_count(self):
+        counts = dict(
+            self.env["dunning.payment.plan"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.dunning_payment_plan_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_dunning_payment_plans(self):
+        self.ensure_one()
+        plans = self.env["dunning.payment.plan"].search(
+            [("partner_id", "=", self.commercial_partner_id.id)]
+        )
+        return plans._dunning_open_action()

@@ -1,2 +1,3 @@
 from . import dunning_handoff_wizard
 from . import dunning_writeoff_wizard
+from . import dunning_payment_plan_wizard

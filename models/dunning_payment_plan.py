@@ -1,0 +1,686 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.fields import Command
+
+from ..tools.payment_schedule import is_broken
+
+PLAN_STATES = [
+    ("draft", "Draft"),
+    ("active", "Active"),
+    ("completed", "Completed"),
+    ("broken", "Broken"),
+    ("cancelled", "Cancelled"),
+]
+INTERVALS = [
+    ("weekly", "Weekly"),
+    ("biweekly", "Every Two Weeks"),
+    ("monthly", "Monthly"),
+    ("quarterly", "Quarterly"),
+]
+# Stages an invoice may leave to go on a plan: disputes, agencies and lawyers come first.
+PLANNABLE_STAGES = ("normal", "promised", "plan")
+_TEMPLATES = {
+    "agreement": "account_dunning.mail_template_dunning_plan_agreement",
+    "before": "account_dunning.mail_template_dunning_plan_reminder",
+    "late": "account_dunning.mail_template_dunning_plan_late",
+    "broken": "account_dunning.mail_template_dunning_plan_broken",
+    "completed": "account_dunning.mail_template_dunning_plan_completed",
+}
+
+
+class DunningPaymentPlan(models.Model):
+    """An agreement to settle a customer's invoices in installments."""
+
+    _name = "dunning.payment.plan"
+    _description = "Payment Plan"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "date_start desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, tracking=True,
+        ondelete="restrict", domain="[('parent_id', '=', False)]",
+    )  # fmt: skip
+    contact_id = fields.Many2one(
+        "res.partner", string="Send To", compute="_compute_contact_id", store=True,
+        readonly=False, domain="[('commercial_partner_id', '=', partner_id)]",
+        help="Who receives the agreement and the reminders: the customer's accounts "
+        "payable contact by default.",
+    )  # fmt: skip
+    currency_id = fields.Many2one("res.currency", required=True)
+    user_id = fields.Many2one(
+        "res.users", string="Responsible", default=lambda self: self.env.user,
+        domain="[('share', '=', False)]", tracking=True,
+    )  # fmt: skip
+    move_ids = fields.Many2many(
+        "account.move", "dunning_payment_plan_account_move_rel", "plan_id", "move_id",
+        string="Invoices", check_company=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('commercial_partner_id', '=', partner_id)]",
+    )  # fmt: skip
+    installment_ids = fields.One2many(
+        "dunning.payment.plan.installment", "plan_id", string="Installments", copy=True
+    )
+    event_ids = fields.One2many("dunning.event", "payment_plan_id", string="History")
+    state = fields.Selection(
+        PLAN_STATES, default="draft", required=True, copy=False, index=True, tracking=True
+    )
+    interval = fields.Selection(INTERVALS, default="monthly", required=True)
+    date_start = fields.Date(string="Agreed On", readonly=True, copy=False)
+    date_end = fields.Date(string="Ended On", readonly=True, copy=False)
+    tolerance_days = fields.Integer(
+        default=7, tracking=True,
+        help="An installment later than this many days breaks the plan.",
+    )  # fmt: skip
+    reminder_days_before = fields.Integer(
+        string="Remind Days Before", default=3,
+        help="The customer is reminded this many days before each installment.",
+    )  # fmt: skip
+    settlement_discount = fields.Float(
+        string="Discount for Settling at Once (%)",
+        digits=(5, 2),
+        help="Offered in the agreement: the customer may settle the whole balance at "
+        "once, less this discount, by the first due date. Book it by registering the "
+        "payment with a write-off of the difference.",
+    )
+    settlement_amount = fields.Monetary(compute="_compute_settlement")
+    settlement_date = fields.Date(compute="_compute_settlement")
+    amount_total = fields.Monetary(string="Plan Amount", compute="_compute_amounts", store=True)
+    amount_paid = fields.Monetary(string="Paid", compute="_compute_amounts", store=True)
+    amount_residual = fields.Monetary(string="Left to Pay", compute="_compute_amounts", store=True)
+    amount_late = fields.Monetary(string="Late", compute="_compute_amounts", store=True)
+    next_date_due = fields.Date(string="Next Due Date", compute="_compute_amounts", store=True)
+    installment_count = fields.Integer(compute="_compute_counts")
+    invoice_count = fields.Integer(compute="_compute_counts")
+    event_count = fields.Integer(compute="_compute_counts")
+
+    _tolerance_positive = models.Constraint(
+        "CHECK(tolerance_days >= 0)", "The tolerance cannot be negative."
+    )
+    _reminder_positive = models.Constraint(
+        "CHECK(reminder_days_before >= 0)", "The reminder delay cannot be negative."
+    )
+    _discount_range = models.Constraint(
+        "CHECK(settlement_discount >= 0 AND settlement_discount < 100)",
+        "The discount for settling at once is a percentage between 0 and 100.",
+    )
+
+    @api.depends("partner_id")
+    def _compute_contact_id(self):
+        for plan in self:
+            partner = plan.partner_id.with_company(plan.company_id)
+            plan.contact_id = partner._dunning_get_contact() if partner else False
+
+    @api.depends("settlement_discount", "amount_total", "installment_ids.date_due")
+    def _compute_settlement(self):
+        for plan in self:
+            discount = plan.settlement_discount
+            plan.settlement_amount = (
+                plan.currency_id.round(plan.amount_total * (100 - discount) / 100)
+                if discount
+                else 0.0
+            )
+            dates = plan.installment_ids.mapped("date_due")
+            plan.settlement_date = min(dates) if discount and dates else False
+
+    @api.depends(
+        "installment_ids.amount", "installment_ids.amount_paid", "installment_ids.state",
+        "installment_ids.date_due",
+    )  # fmt: skip
+    def _compute_amounts(self):
+        for plan in self:
+            installments = plan.installment_ids
+            plan.amount_total = sum(installments.mapped("amount"))
+            plan.amount_paid = sum(installments.mapped("amount_paid"))
+            plan.amount_residual = plan.amount_total - plan.amount_paid
+            late = installments.filtered(lambda i: i.state == "late")
+            plan.amount_late = sum(late.mapped("amount_residual"))
+            open_dates = installments.filtered(lambda i: i.state != "paid").mapped("date_due")
+            plan.next_date_due = min(open_dates) if open_dates else False
+
+    def _compute_counts(self):
+        events = dict(
+            self.env["dunning.event"]._read_group(
+                [("payment_plan_id", "in", self.ids)], ["payment_plan_id"], ["__count"]
+            )
+        )
+        for plan in self:
+            plan.installment_count = len(plan.installment_ids)
+            plan.invoice_count = len(plan.move_ids)
+            plan.event_count = events.get(plan, 0)
+
+    def _compute_access_url(self):
+        for plan in self:
+            plan.access_url = f"/my/payment_plans/{plan.id}"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                company = self.env["res.company"].browse(vals.get("company_id"))
+                sequence = self.env["ir.sequence"].with_company(company or self.env.company)
+                vals["name"] = sequence.next_by_code("dunning.payment.plan") or "/"
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_draft(self):
+        if any(plan.state != "draft" for plan in self):
+            raise UserError(
+                self.env._("Only draft payment plans can be deleted: the others are a log.")
+            )
+
+    def action_activate(self):
+        self._dunning_activate()
+        return True
+
+    def action_cancel(self):
+        if not self.env.user.has_group("account_dunning.group_dunning_manager"):
+            raise AccessError(self.env._("Only a collections manager can cancel a payment plan."))
+        today = fields.Date.context_today(self)
+        plans = self.filtered(lambda p: p.state in ("draft", "active"))
+        active = plans.filtered(lambda p: p.state == "active")
+        active._dunning_release_moves()
+        plans.write({"state": "cancelled", "date_end": today})
+        active._dunning_log(
+            today,
+            {
+                plan: self.env._(
+                    "Payment plan %(plan)s cancelled by %(user)s; its invoices are followed "
+                    "up normally again.",
+                    plan=plan.name,
+                    user=self.env.user.name,
+                )
+                for plan in active
+            },
+        )
+        return True
+
+    def action_process(self):
+        """Refresh installments and take today's steps now (what the daily run does)."""
+        self.filtered(lambda p: p.state == "active")._dunning_process_plans(
+            fields.Date.context_today(self)
+        )
+        return True
+
+    def action_send_agreement(self):
+        self.ensure_one()
+        template = self.env.ref(_TEMPLATES["agreement"])
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": self._name,
+                "default_res_ids": self.ids,
+                "default_template_id": template.id,
+                "default_composition_mode": "comment",
+                "force_email": True,
+            },
+        }
+
+    def action_preview(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_url", "target": "self", "url": self.get_portal_url()}
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_overdue_invoices"
+        )
+        action.update(
+            name=self.env._("Invoices of %(plan)s", plan=self.name),
+            domain=[("id", "in", self.move_ids.ids)],
+            context={"create": False},
+        )
+        return action
+
+    def action_view_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_event"
+        )
+        action["domain"] = [("payment_plan_id", "=", self.id)]
+        return action
+
+    def _dunning_open_action(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_payment_plan"
+        )
+        if len(self) == 1:
+            action.update(views=[(False, "form")], view_mode="form", res_id=self.id)
+        else:
+            action["domain"] = [("id", "in", self.ids)]
+        return action
+
+    # Business methods
+
+    def _check_installments_editable(self):
+        if any(plan.state != "draft" for plan in self):
+            raise UserError(
+                self.env._(
+                    "The installments of an agreed payment plan cannot be changed: cancel "
+                    "the plan and agree on a new one."
+                )
+            )
+
+    @api.model
+    def _dunning_check_moves(self, moves, plan=None):
+        """Raise a clear UserError unless ``moves`` can go in one payment plan."""
+        _ = self.env._
+        if not moves:
+            raise UserError(_("Select the customer invoices to put in the payment plan."))
+
+        def names(records):
+            return ", ".join(records.mapped("display_name"))
+
+        not_invoices = moves.filtered(lambda m: m.move_type != "out_invoice" or m.state != "posted")
+        if not_invoices:
+            raise UserError(
+                _("Only posted customer invoices can go in a payment plan, not %(moves)s.",
+                  moves=names(not_invoices))
+            )  # fmt: skip
+        paid = moves.filtered(
+            lambda m: (
+                m.payment_state not in ("not_paid", "partial")
+                or m.currency_id.is_zero(m.amount_residual)
+            )
+        )
+        if paid:
+            raise UserError(
+                _("Nothing is left to pay on %(moves)s: leave them out of the plan.",
+                  moves=names(paid))
+            )  # fmt: skip
+        if len(moves.commercial_partner_id) > 1:
+            raise UserError(
+                _("A payment plan is for one customer; these invoices belong to %(partners)s.",
+                  partners=names(moves.commercial_partner_id))
+            )  # fmt: skip
+        if len(moves.currency_id) > 1:
+            raise UserError(
+                _("A payment plan is in one currency; these invoices are in %(currencies)s: "
+                  "make one plan per currency.", currencies=names(moves.currency_id))
+            )  # fmt: skip
+        if len(moves.company_id) > 1:
+            raise UserError(_("A payment plan belongs to one company: select its invoices only."))
+        if plan and (
+            moves.commercial_partner_id != plan.partner_id
+            or moves.currency_id != plan.currency_id
+            or moves.company_id != plan.company_id
+        ):
+            raise UserError(
+                _("The invoices of %(plan)s must be the customer's, in the plan's currency "
+                  "and company.", plan=plan.name)
+            )  # fmt: skip
+        busy = self.search(
+            [
+                ("state", "=", "active"),
+                ("move_ids", "in", moves.ids),
+                ("id", "!=", plan.id if plan else False),
+            ]
+        )
+        if busy:
+            taken = moves & busy.move_ids
+            raise UserError(
+                _("%(moves)s already in the active payment plan %(plans)s; an invoice can be "
+                  "in one active plan at a time.", moves=names(taken), plans=names(busy))
+            )  # fmt: skip
+        blocked = moves.filtered(lambda m: m.dunning_stage not in PLANNABLE_STAGES)
+        if blocked:
+            stages = dict(moves._fields["dunning_stage"]._description_selection(self.env))
+            raise UserError(
+                _("%(moves)s: the collections stage is %(stage)s; resolve that first "
+                  "(only Normal or Promised invoices go in a plan).",
+                  moves=names(blocked), stage=stages[blocked[0].dunning_stage])
+            )  # fmt: skip
+
+    def _dunning_activate(self, send=False):
+        """Put draft plans in force: invoices leave the ladder; returns the events."""
+        today = fields.Date.context_today(self)
+        for plan in self:
+            if plan.state != "draft":
+                raise UserError(self.env._("%(plan)s is not a draft.", plan=plan.name))
+            self._dunning_check_moves(plan.move_ids, plan)
+            balance = sum(plan.move_ids.mapped("amount_residual"))
+            if not plan.installment_ids or plan.currency_id.compare_amounts(
+                plan.amount_total, balance
+            ):
+                raise UserError(
+                    self.env._(
+                        "The installments of %(plan)s must add up to the open balance of "
+                        "its invoices, %(balance)s.",
+                        plan=plan.name,
+                        balance=plan.currency_id.format(balance),
+                    )
+                )
+        self.write({"state": "active", "date_start": today})
+        self._dunning_write_moves(self.move_ids, {"dunning_stage": "plan"})
+        for plan in self:
+            plan._portal_ensure_token()
+        messages = self._dunning_post("agreement", today) if send else {}
+        return self._dunning_log(
+            today,
+            {
+                plan: self.env._(
+                    "Payment plan %(plan)s agreed: %(count)s installments, %(amount)s in "
+                    "total, the first due on %(date)s.",
+                    plan=plan.name,
+                    count=plan.installment_count,
+                    amount=plan.currency_id.format(plan.amount_total),
+                    date=min(plan.installment_ids.mapped("date_due")),
+                )
+                for plan in self
+            },
+            messages,
+        )
+
+    def _dunning_process_plans(self, run_date=None):
+        """Daily follow-up of active plans; idempotent for a given day. Returns the events.
+
+        On an empty recordset, the active plans of the current company. Installments
+        are matched with payments, paid plans completed, plans with an installment late
+        beyond the tolerance broken, then due and late installments reminded (once each).
+        """
+        run_date = run_date or fields.Date.context_today(self)
+        plans = self.filtered(lambda p: p.state == "active") if self else self.search(
+            [("state", "=", "active"), ("company_id", "=", self.env.company.id)]
+        )  # fmt: skip
+        if not plans:
+            return self.env["dunning.event"]
+        plans._dunning_update_installments(run_date)
+        done = plans.filtered(
+            lambda p: all(m.currency_id.is_zero(m.amount_residual) for m in p.move_ids)
+        )
+        broken = (plans - done).filtered(
+            lambda p: is_broken(
+                ((i.date_due, i.state) for i in p.installment_ids), run_date, p.tolerance_days
+            )
+        )
+        events = done._dunning_complete(run_date)
+        events |= broken._dunning_break(run_date)
+        events |= (plans - done - broken)._dunning_send_reminders(run_date)
+        return events
+
+    def _dunning_update_installments(self, today):
+        """Allocate what was paid on the invoices to the installments, oldest first."""
+        changes = defaultdict(list)
+        for plan in self:
+            residual = sum(plan.move_ids.mapped("amount_residual"))
+            paid = max(plan.currency_id.round(plan.amount_total - residual), 0.0)
+            for key, ids in plan.installment_ids._dunning_allocate(paid, today).items():
+                changes[key].extend(ids)
+        Installment = self.env["dunning.payment.plan.installment"]
+        for (amount_paid, state), ids in changes.items():
+            Installment.browse(ids).write({"amount_paid": amount_paid, "state": state})
+
+    def _dunning_complete(self, run_date):
+        if not self:
+            return self.env["dunning.event"]
+        self.write({"state": "completed", "date_end": run_date})
+        self._dunning_release_moves()
+        messages = self._dunning_post("completed", run_date)
+        reasons = {
+            plan: self.env._("Payment plan %(plan)s completed: every invoice is paid.",
+                             plan=plan.name)
+            for plan in self
+        }  # fmt: skip
+        return self._dunning_log(run_date, reasons, messages)
+
+    def _dunning_break(self, run_date):
+        """End plans with a missed installment: the ladder resumes one level higher."""
+        if not self:
+            return self.env["dunning.event"]
+        self.write({"state": "broken", "date_end": run_date})
+        by_level, plan_level, policies = defaultdict(list), {}, {}
+        for plan in self:
+            open_moves = plan.move_ids.filtered(
+                lambda m: m.dunning_stage == "plan" and not m.currency_id.is_zero(m.amount_residual)
+            )
+            for move in open_moves:
+                policy = move.dunning_level_id.policy_id or move._dunning_get_policy()
+                if policy not in policies:
+                    policies[policy] = policy.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))
+                level = self._dunning_level_after(move.dunning_level_id, policies[policy])
+                by_level[level].append(move.id)
+                highest = plan_level.get(plan)
+                if level and (not highest or level.delay_days > highest.delay_days):
+                    plan_level[plan] = level
+        Move = self.env["account.move"]
+        for level, move_ids in by_level.items():
+            vals = {"dunning_level_id": level.id, "dunning_last_date": run_date}
+            self._dunning_write_moves(Move.browse(move_ids), vals)
+        self._dunning_release_moves()
+        messages = self._dunning_post("broken", run_date)
+        activities = {}
+        for plan in self:
+            activities[plan] = plan.activity_schedule(
+                "account_dunning.mail_activity_type_dunning_todo",
+                date_deadline=run_date,
+                summary=self.env._("Payment plan %(plan)s broken", plan=plan.name),
+                note=self.env._(
+                    "An installment of %(plan)s is more than %(days)s days late: the plan is "
+                    "broken and its invoices are back on the collections ladder. Call the "
+                    "customer to agree on the next step.",
+                    plan=plan.name,
+                    days=plan.tolerance_days,
+                ),
+                user_id=plan._get_collector().id,
+            )
+        reasons = {
+            plan: self.env._(
+                "Payment plan %(plan)s broken: an installment is more than %(days)s days late. "
+                "Its invoices resume the ladder one level higher.",
+                plan=plan.name,
+                days=plan.tolerance_days,
+            )
+            for plan in self
+        }
+        return self._dunning_log(run_date, reasons, messages, activities, plan_level)
+
+    def _dunning_send_reminders(self, run_date):
+        """One message per plan: a late notice, else a reminder of what falls due soon."""
+        Installment = self.env["dunning.payment.plan.installment"]
+        late, soon, kinds = Installment, Installment, {}
+        for plan in self:
+            found = plan.installment_ids._dunning_reminders_due(run_date)
+            if found["late"] or found["before"]:
+                kinds[plan] = "late" if found["late"] else "before"
+                # A late notice also lists what falls due soon: no second message for it.
+                late |= found["late"]
+                soon |= found["before"]
+        late.write({"reminder_late_date": run_date})
+        soon.write({"reminder_before_date": run_date})
+        events = self.env["dunning.event"]
+        for kind in ("late", "before"):
+            plans = self.browse([plan.id for plan, k in kinds.items() if k == kind])
+            if plans:
+                messages = plans._dunning_post(kind, run_date)
+                reasons = {plan: plan._dunning_reminder_reason(kind, run_date) for plan in plans}
+                events |= plans._dunning_log(run_date, reasons, messages)
+        return events
+
+    def _dunning_reminder_reason(self, kind, run_date):
+        self.ensure_one()
+        if kind == "late":
+            rows = self.installment_ids.filtered(lambda i: i.state == "late")
+        else:
+            rows = self._get_upcoming_installments(run_date)
+        details = ", ".join(
+            self.env._(
+                "%(amount)s due on %(date)s",
+                amount=self.currency_id.format(row.amount_residual),
+                date=fields.Date.to_string(row.date_due),
+            )
+            for row in rows
+        )
+        if kind == "late":
+            return self.env._(
+                "Late installment notice for %(plan)s: %(rows)s.", plan=self.name, rows=details
+            )
+        return self.env._(
+            "Installment reminder for %(plan)s: %(rows)s.", plan=self.name, rows=details
+        )
+
+    def _dunning_release_moves(self):
+        """Invoices still in the plan stage go back to the normal follow-up."""
+        moves = self.move_ids.filtered(lambda m: m.dunning_stage == "plan")
+        self._dunning_write_moves(moves, {"dunning_stage": "normal"})
+
+    def _dunning_write_moves(self, moves, vals):
+        moves.check_access("read")
+        # sudo: only the collections fields of invoices the user can read are written;
+        # collections users need not have the right to edit invoices.
+        moves.sudo().write(vals)
+
+    @api.model
+    def _dunning_level_after(self, level, levels):
+        """The rung above ``level`` in ``levels`` (sorted), the top one staying there.
+
+        Without a level yet, the first rung after the due date: the message announcing
+        the broken plan stands for it.
+        """
+        if level and level in levels:
+            return levels.filtered(lambda lvl: lvl.delay_days > level.delay_days)[:1] or level
+        return levels.filtered(lambda lvl: lvl.delay_days > 0)[:1] or levels[-1:]
+
+    def _dunning_post(self, kind, run_date):
+        """Email each plan's contact; returns {plan: (message, failure reason)}."""
+        template = self.env.ref(_TEMPLATES[kind])
+        results = {}
+        for plan in self.with_context(dunning_date=run_date):
+            if not plan.contact_id.email:
+                failure = self.env._("%(contact)s has no email address.",
+                                     contact=plan.contact_id.display_name)  # fmt: skip
+                results[plan] = (self.env["mail.message"], failure)
+                continue
+            message = plan.message_post_with_source(
+                template, message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+            results[plan] = (message[:1], False)
+        return results
+
+    def _dunning_log(self, run_date, reasons, messages=None, activities=None, levels=None):
+        vals_list = []
+        for plan in self:
+            message, failure = (messages or {}).get(plan, (False, False))
+            moves = plan.move_ids
+            activity = (activities or {}).get(plan)
+            vals_list.append(
+                {
+                    "date": run_date,
+                    "company_id": plan.company_id.id,
+                    "partner_id": plan.partner_id.id,
+                    "contact_id": plan.contact_id.id,
+                    "move_ids": [Command.set(moves.ids)],
+                    "channel": "plan",
+                    "state": "failed" if failure else "done",
+                    "reason": "\n".join(filter(None, (reasons[plan], failure))),
+                    "amount_residual": sum(moves.mapped("amount_residual_signed")),
+                    "collector_id": activity.user_id.id if activity else False,
+                    "message_id": message.id if message else False,
+                    "activity_id": activity.id if activity else False,
+                    "level_id": (levels or {}).get(plan, self.env["dunning.level"]).id,
+                    "payment_plan_id": plan.id,
+                }
+            )
+        return self.env["dunning.event"].create(vals_list)
+
+    # Helpers of the email templates, the agreement and the portal
+
+    def _get_today(self):
+        return self.env.context.get("dunning_date") or fields.Date.context_today(self)
+
+    def _get_policy(self):
+        self.ensure_one()
+        return self.partner_id.with_company(self.company_id)._dunning_get_policy()
+
+    def _get_sender(self):
+        self.ensure_one()
+        policy = self._get_policy()
+        return policy._get_sender() if policy else self.company_id.email_formatted
+
+    def _get_collector(self):
+        self.ensure_one()
+        partner = self.partner_id.with_company(self.company_id)
+        return (
+            partner.dunning_collector_id
+            or self._get_policy().default_collector_id
+            or self.user_id
+            or self.env.user
+        )
+
+    def _get_upcoming_installments(self, today=None):
+        self.ensure_one()
+        today = today or self._get_today()
+        horizon = today + timedelta(days=self.reminder_days_before)
+        return self.installment_ids.filtered(
+            lambda i: i.state in ("due", "partial") and today <= i.date_due <= horizon
+        )
+
+    def _get_state_label(self):
+        self.ensure_one()
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
+
+    def _get_break_date(self):
+        """The last day to pay the oldest late installment before the plan breaks."""
+        self.ensure_one()
+        late = self.installment_ids.filtered(lambda i: i.state == "late").mapped("date_due")
+        return min(late) + timedelta(days=self.tolerance_days) if late else False
+
+    def _get_invoice_rows(self):
+        """The plan's invoices, oldest due first, with residual and pay link."""
+        self.ensure_one()
+        today = self._get_today()
+        moves = self.move_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        return [
+            {
+                "move": move,
+                "name": move.name,
+                "invoice_date": move.invoice_date,
+                "date_due": move.invoice_date_due,
+                "days_overdue": (today - (move.invoice_date_due or today)).days,
+                "residual": move.amount_residual,
+                "currency": move.currency_id,
+                "url": move.get_base_url() + move.get_portal_url(),
+            }
+            for move in moves
+        ]
+
+    def _get_totals(self):
+        self.ensure_one()
+        amount = sum(self.move_ids.mapped("amount_residual"))
+        return [{"currency": self.currency_id, "amount": amount}]
+
+    def _get_company_address(self):
+        self.ensure_one()
+        partner = self.company_id.partner_id
+        parts = (partner.street, partner.street2, partner.zip, partner.city,
+                 partner.state_id.name, partner.country_id.name)  # fmt: skip
+        return ", ".join(part for part in parts if part)
+
+    def _get_portal_full_url(self):
+        self.ensure_one()
+        return self.get_base_url() + self.get_portal_url()
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return self.env._("Payment plan %(plan)s", plan=self.name)
+
+    # Cron
+
+    @api.model
+    def _cron_process_plans(self):
+        today = fields.Date.context_today(self)
+        companies = self.search([("state", "=", "active")]).company_id
+        self.env["ir.cron"]._commit_progress(remaining=len(companies))
+        for company in companies:
+            self.with_company(company)._dunning_process_plans(today)
+            self.env["ir.cron"]._commit_progress(1)
