@@ -6,3 +6,4 @@ from . import test_partner_figures
 from . import test_security
 from . import test_dunning_run_ladder
 from . import test_dunning_run_rules
+from . import test_translations
