@@ -16,3 +16,4 @@ from . import test_tools_payment_schedule
 from . import test_payment_plan_wizard
 from . import test_payment_plan_followup
 from . import test_payment_plan_portal
+from . import test_translations

@@ -1,0 +1,205 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import DunningRunCommon
+
+# What a customer reads in the "payment may have slipped" email (10 days late), per
+# language: the subject after the company name, then sentences of the template's own
+# paragraph and of the shared greeting, invoice table and footer (t-called QWeb parts).
+EXPECTED_POLITE = {
+    "fr_FR": (
+        " : factures en attente de règlement sur votre compte",
+        [
+            "Bonjour Camille Martin,",
+            "Sauf erreur de notre part, nos comptes ne font pas apparaître votre règlement",
+            "Jours de retard",
+            "Payer maintenant",
+            "Si vous avez déjà effectué ce règlement, nous vous en remercions",
+            "Service comptabilité clients,",
+        ],
+    ),
+    "de_DE": (
+        ": offene Rechnungen auf Ihrem Konto",
+        [
+            "Guten Tag Camille Martin,",
+            "Laut unseren Unterlagen ist Ihre Zahlung für die unten aufgeführten Rechnungen",
+            "Tage überfällig",
+            "Jetzt bezahlen",
+            "Falls Sie bereits bezahlt haben, danken wir Ihnen",
+            "Mit freundlichen Grüßen",
+        ],
+    ),
+    "es_ES": (
+        ": facturas pendientes en su cuenta",
+        [
+            "Estimado/a Camille Martin,",
+            "Según nuestros registros, no consta su pago de las facturas",
+            "Días de retraso",
+            "Pagar ahora",
+            "Si ya ha realizado el pago, le rogamos que no tenga en cuenta este mensaje",
+            "Atentamente,",
+        ],
+    ),
+    "pt_BR": (
+        ": faturas em aberto na sua conta",
+        [
+            "Prezado(a) Camille Martin,",
+            "Em nossos registros não consta o seu pagamento das faturas abaixo",
+            "Dias de atraso",
+            "Pagar agora",
+            "Se você já efetuou o pagamento, por favor desconsidere esta mensagem",
+            "Atenciosamente,",
+        ],
+    ),
+}
+ENGLISH = ["If you have already paid", "Our records do not show your payment", "Days overdue"]
+
+
+def _text(html):
+    """The HTML with its whitespace collapsed (translations are wrapped over lines)."""
+    return " ".join(str(html or "").split())
+
+
+@tagged("post_install", "-at_install")
+class TestDunningTranslations(DunningRunCommon):
+    """Customers get their dunning emails and letters in their contact's language."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for code in EXPECTED_POLITE:
+            cls.env["res.lang"]._activate_lang(code)
+        # As installing a language does: the module's i18n/<lang>.po into the database
+        # (mail templates, QWeb views, fields); code terms (_lt) are read from the file.
+        cls.env["ir.module.module"]._load_module_terms(
+            ["account_dunning"], list(EXPECTED_POLITE), overwrite=True
+        )
+
+    def _customer_speaking(self, code):
+        customer = self.env["res.partner"].create(
+            {"name": f"Customer {code}", "is_company": True, "email": f"{code}@example.com"}
+        )
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Camille Martin",
+                "parent_id": customer.id,
+                "type": "invoice",
+                "email": f"ap.{code}@example.com",
+                "lang": code,
+            }
+        )
+        return customer, contact
+
+    @freeze_time("2026-03-11")
+    def test_email_in_the_contact_language(self):
+        customers = {code: self._customer_speaking(code) for code in EXPECTED_POLITE}
+        for customer, _contact in customers.values():
+            self._dunning_invoice(100.0, "2026-03-01", partner=customer)
+        self._dunning_invoice(100.0, "2026-03-01")  # self.customer: English contact
+        self._run()
+        for code, (subject, sentences) in EXPECTED_POLITE.items():
+            customer, contact = customers[code]
+            with self.subTest(lang=code):
+                mail = self._mails(customer)
+                self.assertEqual(len(mail), 1)
+                self.assertEqual(mail.recipient_ids, contact)
+                self.assertEqual(mail.subject, f"{self.company.name}{subject}")
+                body = _text(mail.mail_message_id.body)
+                for sentence in sentences:
+                    self.assertIn(sentence, body)
+                for english in ENGLISH:
+                    self.assertNotIn(english, body)
+        # English stays English.
+        english = self._mails()
+        self.assertEqual(english.subject, f"{self.company.name}: open invoices on your account")
+        body = _text(english.mail_message_id.body)
+        for sentence in ENGLISH:
+            self.assertIn(sentence, body)
+        self.assertNotIn("Sauf erreur", body)
+
+    @freeze_time("2026-04-01")
+    def test_letter_email_and_call_script_in_french(self):
+        customer, contact = self._customer_speaking("fr_FR")
+        customer.with_company(self.company).dunning_collector_id = self.collector
+        invoice = self._dunning_invoice(700.0, "2026-03-01", partner=customer)
+        invoice.dunning_level_id = self.levels[3]
+        invoice.dunning_last_date = date(2026, 3, 16)
+        run = self._run()
+        letter = run.event_ids.filtered(lambda e: e.channel == "letter")
+        self.assertEqual(letter.level_id, self.levels[4])
+        content = _text(letter.attachment_id.raw.decode())
+        for sentence in (
+            "Demande formelle de règlement",
+            "Madame, Monsieur,",
+            "Malgré nos précédentes relances, nos comptes ne font pas apparaître votre "
+            "règlement des factures listées ci-dessous.",
+            "Date de facture",
+            "Jours de retard",
+            "Si vous avez déjà effectué ce règlement, nous vous en remercions",
+            "Service comptabilité clients",
+        ):
+            self.assertIn(sentence, content)
+        self.assertIn(invoice.name, content)
+        self.assertIn("BE0477472701", content)
+        self.assertNotIn("Dear Sir or Madam", content)
+        self.assertNotIn("our records do not show your payment", content)
+        # The formal email that carries the letter says so, in French.
+        mail = self._mails(customer)
+        self.assertEqual(mail.subject, f"{self.company.name} : demande formelle de règlement")
+        self.assertIn(letter.attachment_id, mail.attachment_ids)
+        body = _text(mail.mail_message_id.body)
+        self.assertIn("Nous vous demandons formellement de régler le montant dû", body)
+        self.assertIn("convenir d", body)  # the payment plan offer
+        # The template's conditional sentence (t-if inside the translated body) renders in
+        # French when the event carries the letter. (The run attaches the letter to the
+        # mail but not to the email event, so the run's own email does not show it.)
+        email = run.event_ids.filtered(lambda e: e.channel == "email")
+        email.attachment_id = letter.attachment_id
+        rendered = email.level_id.mail_template_id._generate_template(
+            email.ids, ("subject", "body_html", "lang")
+        )[email.id]
+        self.assertEqual(rendered["lang"], "fr_FR")
+        self.assertIn(
+            "Vous trouverez notre courrier en pièce jointe.", _text(rendered["body_html"])
+        )
+        # The collector's call script in French: template terms and talking points.
+        call = run.event_ids.filtered(lambda e: e.channel == "call")
+        script = _text(call.with_context(lang="fr_FR")._call_script())
+        self.assertIn("Points à aborder :", script)
+        self.assertIn("une lettre de demande formelle de règlement a été envoyée", script)
+        self.assertIn("jours de retard", script)
+        self.assertEqual(contact.lang, "fr_FR")
+
+    @freeze_time("2026-03-11")
+    def test_every_template_renders_in_every_language(self):
+        customer, contact = self._customer_speaking("fr_FR")
+        self._dunning_invoice(100.0, "2026-03-01", partner=customer)
+        event = self._run().event_ids.filtered(lambda e: e.channel == "email")
+        templates = self.levels.mail_template_id
+        self.assertEqual(len(templates), 7)
+
+        def render(template):
+            return template._generate_template(event.ids, ("subject", "body_html", "lang"))[
+                event.id
+            ]
+
+        contact.lang = "en_US"
+        english = {template: render(template) for template in templates}
+        for rendered in english.values():
+            self.assertIn("below", rendered["body_html"])  # every English paragraph says it
+        for code, (_subject, sentences) in EXPECTED_POLITE.items():
+            contact.lang = code
+            for template in templates:
+                with self.subTest(lang=code, template=template.name):
+                    rendered = render(template)
+                    self.assertEqual(rendered["lang"], code)
+                    self.assertNotEqual(rendered["subject"], english[template]["subject"])
+                    body = _text(rendered["body_html"])
+                    self.assertIn(sentences[0], body)  # the shared greeting
+                    self.assertIn(sentences[2], body)  # the shared invoice table
+                    self.assertIn(sentences[4], body)  # the shared footer
+                    # The template's own paragraphs are translated too.
+                    self.assertNotIn("below", body)
