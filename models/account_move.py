@@ -58,6 +58,63 @@ class AccountMove(models.Model):
         string="Days Overdue", compute="_compute_dunning_days_overdue"
     )
 
+    # Hand-off, recovery and write-off (issue #5)
+    dunning_case_ids = fields.Many2many(
+        "dunning.case",
+        "dunning_case_account_move_rel",
+        "move_id",
+        "case_id",
+        string="Collection Cases",
+        copy=False,
+        readonly=True,
+    )
+    dunning_writeoff_invoice_id = fields.Many2one(
+        "account.move",
+        string="Written-off Invoice",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="On a bad-debt write-off entry: the invoice it writes off.",
+    )
+    dunning_writeoff_event_id = fields.Many2one(
+        "dunning.event",
+        string="Write-off Event",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="On a bad-debt write-off entry: its line in the collections history.",
+    )
+    dunning_writeoff_case_id = fields.Many2one(
+        "dunning.case",
+        string="Write-off of Case",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+    )
+    dunning_commission_case_id = fields.Many2one(
+        "dunning.case",
+        string="Commission of Case",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="On an agency's vendor bill: the case whose recoveries it invoices.",
+    )
+    dunning_credit_hold = fields.Boolean(
+        string="Customer on Credit Hold", compute="_compute_dunning_credit_hold"
+    )
+
+    # Payment plans (issue #4)
+    dunning_payment_plan_ids = fields.Many2many(
+        "dunning.payment.plan",
+        "dunning_payment_plan_account_move_rel",
+        "move_id",
+        "plan_id",
+        string="Payment Plans",
+        copy=False,
+        readonly=True,
+    )
+    dunning_payment_plan_count = fields.Integer(compute="_compute_dunning_payment_plan_count")
+
     @api.depends(
         "move_type",
         "state",
@@ -183,52 +240,6 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self.commercial_partner_id.with_company(self.company_id)._dunning_get_policy()
 
-    # --- Hand-off, recovery and write-off (issue #5) ---------------------------------
-
-    dunning_case_ids = fields.Many2many(
-        "dunning.case",
-        "dunning_case_account_move_rel",
-        "move_id",
-        "case_id",
-        string="Collection Cases",
-        copy=False,
-        readonly=True,
-    )
-    dunning_writeoff_invoice_id = fields.Many2one(
-        "account.move",
-        string="Written-off Invoice",
-        copy=False,
-        readonly=True,
-        index="btree_not_null",
-        help="On a bad-debt write-off entry: the invoice it writes off.",
-    )
-    dunning_writeoff_event_id = fields.Many2one(
-        "dunning.event",
-        string="Write-off Event",
-        copy=False,
-        readonly=True,
-        index="btree_not_null",
-        help="On a bad-debt write-off entry: its line in the collections history.",
-    )
-    dunning_writeoff_case_id = fields.Many2one(
-        "dunning.case",
-        string="Write-off of Case",
-        copy=False,
-        readonly=True,
-        index="btree_not_null",
-    )
-    dunning_commission_case_id = fields.Many2one(
-        "dunning.case",
-        string="Commission of Case",
-        copy=False,
-        readonly=True,
-        index="btree_not_null",
-        help="On an agency's vendor bill: the case whose recoveries it invoices.",
-    )
-    dunning_credit_hold = fields.Boolean(
-        string="Customer on Credit Hold", compute="_compute_dunning_credit_hold"
-    )
-
     @api.depends("commercial_partner_id", "company_id")
     def _compute_dunning_credit_hold(self):
         for move in self:
@@ -300,19 +311,6 @@ class AccountMove(models.Model):
             )[-1:]
             invoice.dunning_stage = case.handoff_type if case else "normal"
             case._update_state()
-
-    # Payment plans (issue #4)
-
-    dunning_payment_plan_ids = fields.Many2many(
-        "dunning.payment.plan",
-        "dunning_payment_plan_account_move_rel",
-        "move_id",
-        "plan_id",
-        string="Payment Plans",
-        copy=False,
-        readonly=True,
-    )
-    dunning_payment_plan_count = fields.Integer(compute="_compute_dunning_payment_plan_count")
 
     def _compute_dunning_payment_plan_count(self):
         for move in self:

@@ -673,14 +673,3 @@ class DunningPaymentPlan(models.Model):
     def _get_report_base_filename(self):
         self.ensure_one()
         return self.env._("Payment plan %(plan)s", plan=self.name)
-
-    # Cron
-
-    @api.model
-    def _cron_process_plans(self):
-        today = fields.Date.context_today(self)
-        companies = self.search([("state", "=", "active")]).company_id
-        self.env["ir.cron"]._commit_progress(remaining=len(companies))
-        for company in companies:
-            self.with_company(company)._dunning_process_plans(today)
-            self.env["ir.cron"]._commit_progress(1)

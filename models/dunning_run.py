@@ -104,6 +104,7 @@ class DunningRun(models.Model):
             run.state = "running"
             run._log_skips()
             run.line_ids.filtered(lambda line: line.state == "todo")._execute()
+            run._follow_payment_plans()
             run.state = "done"
         return self._action_open()
 
@@ -350,6 +351,16 @@ class DunningRun(models.Model):
                 vals_list.append(line._event_values(line._primary_channel(), "skipped", reason))
         self.env["dunning.event"].create(vals_list)
 
+    def _follow_payment_plans(self):
+        """The day's follow-up of the company's payment plans: installment reminders,
+        completed and broken plans. After the ladder, so that the invoices of a plan
+        broken today get the plan's message today and the ladder's from tomorrow."""
+        if self.partner_ids:  # 'Send reminder now' for some customers only
+            return
+        self.env["dunning.payment.plan"].with_company(self.company_id)._dunning_process_plans(
+            self.date
+        )
+
     # ---------------------------------------------------------------- cron entry
 
     @api.model
@@ -383,6 +394,7 @@ class DunningRun(models.Model):
         while True:
             todo = self.line_ids.filtered(lambda line: line.state == "todo")
             if not todo:
+                self._follow_payment_plans()
                 self.state = "done"
                 self.env["ir.cron"]._commit_progress(remaining=0)
                 return True

@@ -57,6 +57,35 @@ class ResPartner(models.Model):
     dunning_next_date = fields.Date(string="Next Step", compute="_compute_dunning_figures")
     dunning_event_count = fields.Integer(compute="_compute_dunning_event_count")
 
+    # Hand-off (issue #5): collection agencies and credit hold
+    dunning_is_agency = fields.Boolean(
+        string="Collection Agency",
+        help="This contact collects debts for us: it can receive hand-offs.",
+    )
+    dunning_agency_commission = fields.Float(
+        string="Agency Commission (%)",
+        digits=(5, 2),
+        help="Share of every amount it recovers that the agency invoices us.",
+    )
+    dunning_agency_email = fields.Char(
+        string="Case Files Email",
+        help="Where hand-offs and case files are sent. Empty: the contact's email.",
+    )
+    dunning_credit_hold = fields.Boolean(
+        string="Credit Hold",
+        company_dependent=True,
+        help="No new sale on credit to this customer: a warning shows on its new invoices.",
+    )
+    dunning_case_count = fields.Integer(compute="_compute_dunning_case_count")
+
+    # Payment plans (issue #4)
+    dunning_payment_plan_count = fields.Integer(compute="_compute_dunning_payment_plan_count")
+
+    _dunning_agency_commission_range = models.Constraint(
+        "CHECK(dunning_agency_commission >= 0 AND dunning_agency_commission <= 100)",
+        "An agency's commission is a percentage between 0 and 100.",
+    )
+
     def _dunning_receivable_query(self, overdue=False):
         """SQL filter on account_move_line for this company's open receivable lines."""
         today = fields.Date.context_today(self)
@@ -237,33 +266,6 @@ class ResPartner(models.Model):
             },
         }
 
-    # --- Hand-off (issue #5): collection agencies and credit hold --------------------
-
-    dunning_is_agency = fields.Boolean(
-        string="Collection Agency",
-        help="This contact collects debts for us: it can receive hand-offs.",
-    )
-    dunning_agency_commission = fields.Float(
-        string="Agency Commission (%)",
-        digits=(5, 2),
-        help="Share of every amount it recovers that the agency invoices us.",
-    )
-    dunning_agency_email = fields.Char(
-        string="Case Files Email",
-        help="Where hand-offs and case files are sent. Empty: the contact's email.",
-    )
-    dunning_credit_hold = fields.Boolean(
-        string="Credit Hold",
-        company_dependent=True,
-        help="No new sale on credit to this customer: a warning shows on its new invoices.",
-    )
-    dunning_case_count = fields.Integer(compute="_compute_dunning_case_count")
-
-    _dunning_agency_commission_range = models.Constraint(
-        "CHECK(dunning_agency_commission >= 0 AND dunning_agency_commission <= 100)",
-        "An agency's commission is a percentage between 0 and 100.",
-    )
-
     def _compute_dunning_case_count(self):
         counts = dict(
             self.env["dunning.case"]._read_group(
@@ -288,15 +290,6 @@ class ResPartner(models.Model):
         """Where case files go: the agency's case email, else its email."""
         self.ensure_one()
         return self.dunning_agency_email or self.email
-
-        partner = self.commercial_partner_id
-        if partner.dunning_contact_id:
-            return partner.dunning_contact_id
-        return self.browse(partner.address_get(["invoice"])["invoice"]) or partner
-
-    # Payment plans (issue #4)
-
-    dunning_payment_plan_count = fields.Integer(compute="_compute_dunning_payment_plan_count")
 
     def _compute_dunning_payment_plan_count(self):
         counts = dict(

@@ -169,7 +169,6 @@ class TestPaymentPlanFollowup(PaymentPlanCommon):
             )
         self.assertEqual(plan_a.state, "broken")
         self.assertEqual(plan_b.state, "active")
-        self.assertEqual(self.env.ref("account_dunning.ir_cron_dunning_payment_plans").active, True)
 
     def test_collections_user_follows_plans_without_invoice_rights(self):
         plan = self._plan()
@@ -216,11 +215,11 @@ class TestPaymentPlanFollowup(PaymentPlanCommon):
         plan_b = self._plan(invoice_b, installment_count=1)
         plan_a = self._plan()
         Cron = self.env["ir.cron"]
+        # The daily collections run follows the plans of every company, after its ladder.
         # Outside a cron job, progress commits: not in a test.
         with (
-            patch.object(type(Cron), "_commit_progress", return_value=1.0) as progress,
+            patch.object(type(Cron), "_commit_progress", return_value=1.0),
             freeze_time("2026-03-30"),
         ):
-            self.env["dunning.payment.plan"]._cron_process_plans()
+            self.env["dunning.run"].with_user(self.env.ref("base.user_root")).sudo()._cron_run()
         self.assertEqual((plan_a.state, plan_b.state), ("broken", "broken"))
-        self.assertEqual(progress.call_count, 3)
