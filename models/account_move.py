@@ -1,7 +1,10 @@
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 DUNNING_STAGES = [
     ("normal", "Normal"),
@@ -175,18 +178,23 @@ class AccountMove(models.Model):
         """The PDFs Odoo stored for these invoices, rendering (once) those missing.
 
         Reminders attach the invoice as it was sent: never re-rendered per reminder.
+        Each missing PDF is rendered on its own (wkhtmltopdf builds without patched Qt
+        cannot render several documents at once). Returns (attachments, {invoice:
+        error}) so that a PDF that cannot be rendered does not stop the reminder.
         """
-        missing = self.filtered(lambda move: not move.invoice_pdf_report_id)
-        if missing:
-            sender = self.env["account.move.send"]
-            for company, moves in missing.grouped("company_id").items():
-                documents = {
-                    move: {"pdf_report": sender._get_default_pdf_report_id(move)}
-                    for move in moves.with_company(company)
-                }
-                sender._prepare_invoice_pdf_report(documents)
-                sender._link_invoice_documents(documents)
-        return self.invoice_pdf_report_id
+        errors = {}
+        sender = self.env["account.move.send"]
+        for move in self.filtered(lambda move: not move.invoice_pdf_report_id):
+            invoice = move.with_company(move.company_id)
+            documents = {invoice: {"pdf_report": sender._get_default_pdf_report_id(invoice)}}
+            try:
+                with self.env.cr.savepoint():
+                    sender._prepare_invoice_pdf_report(documents)
+                    sender._link_invoice_documents(documents)
+            except Exception as error:
+                _logger.warning("Cannot render the PDF of %s", move.name, exc_info=True)
+                errors[move] = str(error)
+        return self.invoice_pdf_report_id, errors
 
     def _dunning_set_level(self, level_id, day):
         """Record a step of the ladder on posted invoices.

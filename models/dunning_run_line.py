@@ -41,6 +41,7 @@ class DunningRunLine(models.Model):
     send_email = fields.Boolean(related="level_id.send_email")
     create_call = fields.Boolean(related="level_id.create_call")
     send_letter = fields.Boolean(related="level_id.send_letter")
+    channels = fields.Char(compute="_compute_channels", help="What the level does.")
     move_ids = fields.Many2many(
         "account.move",
         "dunning_run_line_account_move_rel",
@@ -61,6 +62,17 @@ class DunningRunLine(models.Model):
     skip_reason = fields.Selection(SKIP_REASONS)
     note = fields.Text(help="Why the step failed, or what needs attention.")
     event_ids = fields.One2many("dunning.event", "run_line_id", string="Events")
+
+    @api.depends("level_id")
+    def _compute_channels(self):
+        labels = (
+            ("send_email", self.env._("Email")),
+            ("create_call", self.env._("Call")),
+            ("send_letter", self.env._("Letter")),
+            ("propose_handoff", self.env._("Hand-off proposal")),
+        )
+        for line in self:
+            line.channels = ", ".join(label for flag, label in labels if line.level_id[flag])
 
     # ----------------------------------------------------------------- planning
 
@@ -296,7 +308,14 @@ class DunningRunLine(models.Model):
         event, rendered = email or (self._log_event("email"), None)
         attachments = letter
         if self.policy_id.attach_invoice_pdf:
-            attachments |= self.move_ids._dunning_invoice_pdfs()
+            pdfs, errors = self.move_ids._dunning_invoice_pdfs()
+            attachments |= pdfs
+            if errors:
+                event.reason = self.env._(
+                    "Sent without the PDF of %(invoices)s: %(error)s",
+                    invoices=", ".join(move.name for move in errors),
+                    error=next(iter(errors.values())),
+                )
         event.message_id = event._post_email(attachments, rendered)
         return event
 

@@ -284,6 +284,29 @@ class TestDunningRunRules(DunningRunCommon):
         self.assertEqual(invoice.invoice_pdf_report_id, pdf, "the PDF was rendered again")
 
     @freeze_time("2026-03-11")
+    def test_invoice_pdf_that_cannot_render_does_not_stop_the_reminder(self):
+        broken = self._dunning_invoice(100.0, "2026-03-01")
+        fine = self._dunning_invoice(200.0, "2026-03-01")
+        sender = type(self.env["account.move.send"])
+        original = sender._prepare_invoice_pdf_report
+
+        def render(this, documents):
+            if broken in documents:
+                raise OSError("wkhtmltopdf exploded")
+            return original(this, documents)
+
+        with patch.object(sender, "_prepare_invoice_pdf_report", render):
+            run = self._run()
+        mail = self._sent_to(self.customer)
+        self.assertEqual(len(mail), 1)
+        self.assertIn(fine.invoice_pdf_report_id, mail.attachment_ids)
+        self.assertFalse(broken.invoice_pdf_report_id)
+        self.assertIn(broken.name, str(mail.body_html))
+        event = run.event_ids.filtered(lambda e: e.channel == "email")
+        self.assertEqual(event.state, "done")
+        self.assertIn(f"Sent without the PDF of {broken.name}", event.reason)
+
+    @freeze_time("2026-03-11")
     def test_send_reminder_now_from_the_customer(self):
         invoice = self._dunning_invoice(100.0, "2026-03-01")
         self._run()

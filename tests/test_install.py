@@ -41,3 +41,5 @@ class TestInstall(TransactionCase):
         self.assertIn(0, ages)
         self.assertGreaterEqual(ages[-1], 60)
         self.assertGreaterEqual(len(moves.commercial_partner_id), 3)
+        # Created before the default policy existed, they still know their next step.
+        self.assertTrue(all(moves.mapped("dunning_next_date")))
