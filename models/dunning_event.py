@@ -146,6 +146,7 @@ class DunningEvent(models.Model):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             email_layout_xmlid="mail.mail_notification_light",
+            model_description=self.env._("Your account"),  # not "Contact"
             mail_auto_delete=False,
         )
 

@@ -369,8 +369,19 @@ class DunningRunLine(models.Model):
         )
 
     def _schedule_fix_contact(self):
+        summary = self.env._("Fix contact: no email address for reminders")
+        pending = self.env["mail.activity"].search_count(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", self.partner_id.commercial_partner_id.id),
+                ("summary", "=", summary),
+            ],
+            limit=1,
+        )
+        if pending:  # one open task is enough, whatever the number of failed runs
+            return self.env["mail.activity"]
         return self._schedule_task(
-            self.env._("Fix contact: no email address for reminders"),
+            summary,
             Markup("<p>%s</p>")
             % self.env._(
                 "The dunning email of level %(level)s could not be sent to %(contact)s: "

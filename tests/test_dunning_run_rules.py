@@ -202,6 +202,16 @@ class TestDunningRunRules(DunningRunCommon):
         self.assertIn("Fix contact", task.summary)
         self.assertEqual(task.user_id, self.collector)
         self.assertEqual(self._line(run, self.customer_2).state, "done")
+        # The next day it fails again, visibly, but the open task is not duplicated.
+        with freeze_time("2026-03-12"):
+            rerun = self._run()
+        self.assertEqual(self._line(rerun, self.customer).state, "failed")
+        self.assertEqual(
+            self.env["mail.activity"].search(
+                [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+            ),
+            task,
+        )
 
     @freeze_time("2026-03-11")
     def test_invoice_cancelled_between_preview_and_execution(self):
