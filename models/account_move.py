@@ -232,6 +232,27 @@ class AccountMove(models.Model):
             )
             missing.invalidate_recordset(["access_token"])
 
+    def _dunning_invoice_rows(self, on_date):
+        """The rows of the invoice table of dunning messages, letters and agreements:
+        oldest due first, with the residual in the invoice's currency and the pay-now
+        link of its portal page."""
+        rows = []
+        for move in self.sorted(lambda m: (m.invoice_date_due or m.date, m.id)):
+            due = move.invoice_date_due
+            rows.append(
+                {
+                    "move": move,
+                    "name": move.name,
+                    "invoice_date": move.invoice_date,
+                    "date_due": due,
+                    "days_overdue": (on_date - due).days if due else 0,
+                    "residual": move.amount_residual,
+                    "currency": move.currency_id,
+                    "url": move.get_base_url() + move.get_portal_url(),
+                }
+            )
+        return rows
+
     def _dunning_is_chasable(self):
         """True for an open posted customer invoice in the Normal stage, not excluded."""
         self.ensure_one()

@@ -66,6 +66,9 @@ class DunningEvent(models.Model):
     level_id = fields.Many2one("dunning.level", index=True, ondelete="restrict")
     run_id = fields.Many2one("dunning.run", index="btree_not_null", ondelete="set null")
     run_line_id = fields.Many2one("dunning.run.line", index="btree_not_null", ondelete="set null")
+    payment_plan_id = fields.Many2one(
+        "dunning.payment.plan", index="btree_not_null", ondelete="restrict"
+    )
     policy_id = fields.Many2one(related="level_id.policy_id", store=True)
     tone = fields.Selection(related="level_id.tone")
     channel = fields.Selection(CHANNELS, required=True)
@@ -192,22 +195,7 @@ class DunningEvent(models.Model):
     def _get_invoice_rows(self):
         """The invoices of the message, oldest due first, with residual and pay link."""
         self.ensure_one()
-        moves = self.move_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
-        return [
-            {
-                "move": move,
-                "name": move.name,
-                "invoice_date": move.invoice_date,
-                "date_due": move.invoice_date_due,
-                "days_overdue": (self.date - move.invoice_date_due).days
-                if move.invoice_date_due
-                else 0,
-                "residual": move.amount_residual,
-                "currency": move.currency_id,
-                "url": move.get_base_url() + move.get_portal_url(),
-            }
-            for move in moves
-        ]
+        return self.move_ids._dunning_invoice_rows(self.date)
 
     def _get_totals(self):
         """Open amount per currency of the invoices of the message."""
@@ -225,15 +213,5 @@ class DunningEvent(models.Model):
         return self.date + timedelta(days=self.level_id.letter_deadline_days or 14)
 
     def _get_company_address(self):
-        """The company's postal address on one line, for the legal identity."""
         self.ensure_one()
-        partner = self.company_id.partner_id
-        parts = (partner.street, partner.street2, partner.zip, partner.city,
-                 partner.state_id.name, partner.country_id.name)  # fmt: skip
-        return ", ".join(part for part in parts if part)
-
-    # Payment plans (issue #4)
-
-    payment_plan_id = fields.Many2one(
-        "dunning.payment.plan", index="btree_not_null", ondelete="restrict"
-    )
+        return self.company_id._dunning_address_line()

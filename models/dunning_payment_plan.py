@@ -638,21 +638,7 @@ class DunningPaymentPlan(models.Model):
     def _get_invoice_rows(self):
         """The plan's invoices, oldest due first, with residual and pay link."""
         self.ensure_one()
-        today = self._get_today()
-        moves = self.move_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
-        return [
-            {
-                "move": move,
-                "name": move.name,
-                "invoice_date": move.invoice_date,
-                "date_due": move.invoice_date_due,
-                "days_overdue": (today - (move.invoice_date_due or today)).days,
-                "residual": move.amount_residual,
-                "currency": move.currency_id,
-                "url": move.get_base_url() + move.get_portal_url(),
-            }
-            for move in moves
-        ]
+        return self.move_ids._dunning_invoice_rows(self._get_today())
 
     def _get_totals(self):
         self.ensure_one()
@@ -661,10 +647,7 @@ class DunningPaymentPlan(models.Model):
 
     def _get_company_address(self):
         self.ensure_one()
-        partner = self.company_id.partner_id
-        parts = (partner.street, partner.street2, partner.zip, partner.city,
-                 partner.state_id.name, partner.country_id.name)  # fmt: skip
-        return ", ".join(part for part in parts if part)
+        return self.company_id._dunning_address_line()
 
     def _get_portal_full_url(self):
         self.ensure_one()

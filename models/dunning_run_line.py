@@ -329,7 +329,10 @@ class DunningRunLine(models.Model):
                 "activity_type_id": level.call_activity_type_id.id
                 or self.env.ref("account_dunning.mail_activity_type_dunning_call").id,
                 "summary": self.env._("Collections call: %(level)s", level=level.name),
-                "note": event._call_script(),
+                # In the collector's language, not the scheduler's.
+                "note": event.with_context(
+                    lang=self.collector_id.lang or self.env.lang
+                )._call_script(),
                 "user_id": self.collector_id.id,
                 "date_deadline": next_business_day(self.date),
             }

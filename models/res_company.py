@@ -20,6 +20,14 @@ class ResCompany(models.Model):
         companies._dunning_ensure_default_policy()
         return companies
 
+    def _dunning_address_line(self):
+        """The company's postal address on one line, for its legal identity."""
+        self.ensure_one()
+        partner = self.partner_id
+        parts = (partner.street, partner.street2, partner.zip, partner.city,
+                 partner.state_id.name, partner.country_id.name)  # fmt: skip
+        return ", ".join(part for part in parts if part)
+
     def _dunning_ensure_default_policy(self):
         """Create the default ladder for companies that have no default policy yet."""
         Policy = self.env["dunning.policy"]
