@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Command
 from odoo.tools import LazyTranslate, format_amount, format_date
 
 _lt = LazyTranslate(__name__)
@@ -120,11 +121,13 @@ class DunningEvent(models.Model):
     # Actions of the run, on a freshly created event
 
     def _post_email(self, attachments, rendered=None):
-        """Post the level's template on the customer, queued for sending.
+        """Queue the level's email to the event's contact and log it on the customer.
 
-        The message is sent from the policy's sender on behalf of the company (never
-        the salesperson), to the event's contact only. ``rendered``: the template
-        already rendered for this event (the run renders a batch at once).
+        Like mail.template.send_mail(), one mail.mail carries both the outgoing email
+        (queued, sent by the mail cron) and the message in the customer's chatter; it
+        goes to the contact only, from the policy's sender on behalf of the company
+        (never the salesperson). ``rendered``: the template already rendered for this
+        event (the run renders a batch at once).
         """
         self.ensure_one()
         if rendered is None:
@@ -132,26 +135,33 @@ class DunningEvent(models.Model):
             rendered = template._generate_template(self.ids, ("subject", "body_html", "lang"))
             rendered = rendered[self.id]
         policy = self.level_id.policy_id
-        customer = self.partner_id.with_context(
-            lang=rendered.get("lang") or self.contact_id.lang,
-            mail_post_autofollow=False,
-            mail_notify_force_send=False,  # queued in mail.mail, sent by the mail cron
+        sender = policy._get_sender()
+        # sudo: mail.mail is reserved to administrators; every value comes from the
+        # template rendered with the user's rights on records the user can read.
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "subject": rendered["subject"],
+                    "body_html": rendered["body_html"],
+                    "body": rendered["body_html"],
+                    "email_from": sender,
+                    "reply_to": policy.reply_to or sender,
+                    "email_cc": policy.email_cc or False,
+                    "recipient_ids": [Command.set(self.contact_id.ids)],
+                    "model": "res.partner",
+                    "res_id": self.partner_id.id,
+                    "record_company_id": self.company_id.id,
+                    "message_type": "comment",
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                    "author_id": self.company_id.partner_id.id,
+                    "attachment_ids": [Command.set(attachments.ids)],
+                    "auto_delete": False,
+                }
+            )
         )
-        return customer.message_post(
-            body=rendered["body_html"],
-            subject=rendered["subject"],
-            partner_ids=self.contact_id.ids,
-            author_id=self.company_id.partner_id.id,
-            email_from=policy._get_sender(),
-            reply_to=policy.reply_to or policy._get_sender(),
-            outgoing_email_to=policy.email_cc or False,
-            attachment_ids=attachments.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
-            model_description=self.env._("Your account"),  # not "Contact"
-            mail_auto_delete=False,
-        )
+        return mail.mail_message_id
 
     def _render_letter(self):
         """The formal letter as a PDF attached to the event."""
