@@ -153,15 +153,24 @@ class DunningRunLine(models.Model):
         lines.move_ids._dunning_ensure_access_tokens()
         emails = lines._prepare_emails()
         notes = {}
-        for line in lines:
-            email = emails.get(line.id)
-            try:
-                with self.env.cr.savepoint():
-                    line._execute_one(email, notes)
-            except Exception as error:
-                _logger.exception("Dunning run %s failed for %s", run.id, line.partner_id.id)
-                self.env.invalidate_all()
-                line._fail(str(error), email and email[0])
+        try:
+            # Optimistic: the whole batch in one savepoint (a savepoint per customer
+            # costs a flush each); on any error, replay it customer by customer.
+            with self.env.cr.savepoint():
+                for line in lines:
+                    line._execute_one(emails.get(line.id), notes)
+        except Exception:
+            self.env.invalidate_all()
+            notes.clear()
+            for line in lines:
+                email = emails.get(line.id)
+                try:
+                    with self.env.cr.savepoint():
+                        line._execute_one(email, notes)
+                except Exception as error:
+                    _logger.exception("Dunning run %s failed for %s", run.id, line.partner_id.id)
+                    self.env.invalidate_all()
+                    line._fail(str(error), email and email[0])
         # One batch of internal notes on the invoices, for the whole batch of customers.
         self.env["account.move"].browse(list(notes))._message_log_batch(notes)
 
