@@ -36,7 +36,8 @@ run_pytest() {  # run_pytest DB [pytest args...]
     # odoo.addons.account_dunning.tests.* whatever the clone's folder is called.
     (cd "$ADDON_LINK_DIR" && "$PYTHON" -m pytest -p no:cacheprovider \
         --rootdir="$ADDON_DIR" -c "$ADDON_DIR/pyproject.toml" \
-        --odoo-database="$name" --odoo-addons-path="$addons" --odoo-log-level=error "$@")
+        --odoo-database="$name" --odoo-addons-path="$addons" --odoo-log-level=error \
+        --odoo-http "$@")
 }
 
 if [ -z "${DUNNING_SKIP_DEMO:-}" ]; then
