@@ -204,6 +204,16 @@ class ResPartner(models.Model):
         action["context"] = {"search_default_group_by_date": 0}
         return action
 
+    def _dunning_open_invoices_domain(self):
+        """Domain of this customer's open, posted invoices in the current company."""
+        return [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("company_id", "=", self.env.company.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+
     def _dunning_get_policy(self):
         """The policy that applies to this customer in the current company."""
         self.ensure_one()

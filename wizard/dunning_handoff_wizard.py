@@ -91,11 +91,7 @@ class DunningHandoffWizard(models.TransientModel):
         user (not a manager) past the ladder's last internal step."""
         moves = self.env["account.move"].search(
             [
-                ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-                ("company_id", "=", self.env.company.id),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
+                *partner._dunning_open_invoices_domain(),
                 ("dunning_stage", "in", HANDOFF_FROM_STAGES),
                 ("dunning_excluded", "=", False),
                 ("invoice_date_due", "<", fields.Date.context_today(self)),

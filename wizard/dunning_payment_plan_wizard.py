@@ -146,11 +146,7 @@ class DunningPaymentPlanWizard(models.TransientModel):
         """The customer's open invoices that can go in a plan, in one currency."""
         moves = self.env["account.move"].search(
             [
-                ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-                ("company_id", "=", self.env.company.id),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
+                *partner._dunning_open_invoices_domain(),
                 ("dunning_stage", "in", PLANNABLE_STAGES),
             ],
             order="invoice_date_due, id",
