@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ..tools.case_file import CsvSection, allocate_in_order, sections_to_csv
+from . import hypothesis_settings  # noqa: F401 - loads the profile
 
 TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20

@@ -13,6 +13,7 @@ from ..tools.ladder import (
     is_strictly_increasing,
     next_level_index,
 )
+from . import hypothesis_settings  # noqa: F401 - loads the profile
 
 DELAYS = tuple(step.delay_days for step in DEFAULT_LADDER)
 ladders = st.lists(st.integers(-30, 400), min_size=1, max_size=9, unique=True).map(

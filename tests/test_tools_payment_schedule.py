@@ -19,6 +19,7 @@ from ..tools.payment_schedule import (
     reminder_kind,
     to_units,
 )
+from . import hypothesis_settings  # noqa: F401 - loads the profile
 
 ROUNDINGS = st.sampled_from([0.01, 0.05, 1.0, 0.001])
 DATES = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))

@@ -17,6 +17,7 @@ from ..tools.planning import (
     plan_customer,
     plan_reminder,
 )
+from . import hypothesis_settings  # noqa: F401 - loads the profile
 
 DELAYS = (-3, 0, 7, 15, 30, 45, 60)
 LADDER = Ladder(DELAYS, min_days_between_steps=3, minimum_amount=50.0,
