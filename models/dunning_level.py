@@ -1,7 +1,21 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import LazyTranslate
 
 from ..tools.ladder import is_strictly_increasing
+
+_lt = LazyTranslate(__name__)
+
+# The default ladder's level names, translatable (tools/ladder.py holds plain data).
+LEVEL_NAMES = {
+    "Friendly heads-up": _lt("Friendly heads-up"),
+    "Due today": _lt("Due today"),
+    "May have slipped": _lt("May have slipped"),
+    "Payment date request": _lt("Payment date request"),
+    "Formal demand": _lt("Formal demand"),
+    "Final notice": _lt("Final notice"),
+    "Hand-off decision": _lt("Hand-off decision"),
+}
 
 TONES = [
     ("friendly", "Friendly"),
@@ -141,6 +155,17 @@ class DunningLevel(models.Model):
                     error=error,
                 )
             ) from error
+
+    def _dunning_translate_default_names(self):
+        """Give the default ladder's levels their names in the installed languages."""
+        langs = [code for code, _name in self.env["res.lang"].get_installed() if code != "en_US"]
+        for level in self:
+            name = LEVEL_NAMES.get(level.with_context(lang="en_US").name)
+            if name and langs:
+                # sudo: the policy was just created for the company, like its levels.
+                level.sudo().update_field_translations(
+                    "name", {lang: name._translate(lang) for lang in langs}
+                )
 
     @api.constrains("create_call", "call_assignee", "call_user_id")
     def _check_call_user(self):

@@ -45,6 +45,7 @@ class ResCompany(models.Model):
                 }
             )
             company.sudo().dunning_default_policy_id = policy
+            policy.level_ids._dunning_translate_default_names()
 
     def _dunning_level_values(self, sequence, step):
         template = self.env.ref(step.template_xmlid, raise_if_not_found=False)

@@ -193,3 +193,12 @@ class TestDunningTranslations(DunningRunCommon):
                     self.assertIn(sentences[4], body)  # the shared footer
                     # The template's own paragraphs are translated too.
                     self.assertNotIn("below", body)
+
+    def test_default_ladder_names_in_the_installed_languages(self):
+        company = self.env["res.company"].create({"name": "Nouvelle société"})
+        levels = company.dunning_default_policy_id.level_ids.sorted("sequence")
+        self.assertEqual(levels[0].with_context(lang="en_US").name, "Friendly heads-up")
+        self.assertEqual(levels[0].with_context(lang="fr_FR").name, "Rappel amical")
+        self.assertEqual(levels[3].with_context(lang="de_DE").name, "Bitte um Zahlungstermin")
+        self.assertEqual(levels[6].with_context(lang="es_ES").name, "Decisión de traspaso")
+        self.assertEqual(levels[1].with_context(lang="pt_BR").name, "Vence hoje")
