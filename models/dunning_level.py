@@ -114,7 +114,8 @@ class DunningLevel(models.Model):
                     )
                 )
             if level.mail_template_id.model == "dunning.event":
-                level._check_template_renders()
+                if not self.env.context.get("dunning_default_ladder"):
+                    level._check_template_renders()
             else:
                 raise ValidationError(
                     self.env._(
@@ -129,7 +130,12 @@ class DunningLevel(models.Model):
 
     def _check_template_renders(self):
         """Render the template on a throw-away event, so that a broken template is
-        refused when the level is saved rather than failing in the night's run."""
+        refused when the level is saved rather than failing in the night's run.
+
+        Not for the default ladder made with a company: its templates are the module's
+        own, and rolling back a savepoint inside company creation would reset caches
+        that Odoo's own flows (and tests) rely on.
+        """
         template = self.mail_template_id
         try:
             with self.env.cr.savepoint():

@@ -34,15 +34,19 @@ class ResCompany(models.Model):
         for company in self.filtered(lambda c: not c.dunning_default_policy_id):
             # sudo: creating a company's own configuration on install or company
             # creation, done by whoever may create the company.
-            policy = Policy.sudo().create(
-                {
-                    "name": self.env._("Standard collections"),
-                    "company_id": company.id,
-                    "level_ids": [
-                        Command.create(company._dunning_level_values(seq, step))
-                        for seq, step in enumerate(DEFAULT_LADDER, start=1)
-                    ],
-                }
+            policy = (
+                Policy.sudo()
+                .with_context(dunning_default_ladder=True)
+                .create(
+                    {
+                        "name": self.env._("Standard collections"),
+                        "company_id": company.id,
+                        "level_ids": [
+                            Command.create(company._dunning_level_values(seq, step))
+                            for seq, step in enumerate(DEFAULT_LADDER, start=1)
+                        ],
+                    }
+                )
             )
             company.sudo().dunning_default_policy_id = policy
             policy.level_ids._dunning_translate_default_names()

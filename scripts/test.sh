@@ -54,5 +54,10 @@ if [ -n "${DUNNING_UPDATE_ONLY:-}" ] && psql -lqt | cut -d'|' -f1 | grep -qw "$d
 else
     install_db "$db"
 fi
+if [ $# -eq 0 ]; then
+    # A good guest: some of Odoo's own accounting tests, with the module installed.
+    echo "== Odoo's account tests with account_dunning installed (sample)"
+    run_pytest "$db" "$root/addons/account/tests/test_account_tax.py" -q
+fi
 echo "== test suite"
 run_pytest "$db" "$ADDON_DIR/tests" "$@"
