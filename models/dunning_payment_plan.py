@@ -114,9 +114,11 @@ class DunningPaymentPlan(models.Model):
 
     @api.depends("partner_id")
     def _compute_contact_id(self):
-        for plan in self:
-            partner = plan.partner_id.with_company(plan.company_id)
-            plan.contact_id = partner._dunning_get_contact() if partner else False
+        self.contact_id = False
+        for company, plans in self.filtered("partner_id").grouped("company_id").items():
+            contacts = plans.partner_id.with_company(company)._dunning_get_contacts()
+            for plan in plans:
+                plan.contact_id = contacts[plan.partner_id.id]
 
     @api.depends("settlement_discount", "amount_total", "installment_ids.date_due")
     def _compute_settlement(self):

@@ -60,29 +60,7 @@ class DunningPolicy(models.Model):
         help="Receives the call activities of customers without a collector.",
     )
 
-    _name_company_uniq = models.Constraint(
-        "UNIQUE(name, company_id)", "A policy name must be unique per company."
-    )
-    _min_days_positive = models.Constraint(
-        "CHECK(min_days_between_steps >= 0)",
-        "The minimum days between steps cannot be negative.",
-    )
-    _minimum_amount_positive = models.Constraint(
-        "CHECK(minimum_amount >= 0)", "The minimum amount cannot be negative."
-    )
-
-    @api.depends("level_ids")
-    def _compute_level_count(self):
-        for policy in self:
-            policy.level_count = len(policy.level_ids)
-
-    def _get_sender(self):
-        """The From of dunning emails: the policy's sender, else the company's."""
-        self.ensure_one()
-        return self.email_from or self.company_id.email_formatted
-
-    # --- Hand-off to an agency or legal action (issue #5) ----------------------------
-
+    # Hand-off to an agency or legal action (issue #5)
     handoff_credit_hold = fields.Boolean(
         string="Credit Hold at Hand-off",
         default=True,
@@ -113,6 +91,27 @@ class DunningPolicy(models.Model):
         "CHECK(handoff_followup_days > 0)",
         "The follow-up delay of a hand-off must be at least one day.",
     )
+
+    _name_company_uniq = models.Constraint(
+        "UNIQUE(name, company_id)", "A policy name must be unique per company."
+    )
+    _min_days_positive = models.Constraint(
+        "CHECK(min_days_between_steps >= 0)",
+        "The minimum days between steps cannot be negative.",
+    )
+    _minimum_amount_positive = models.Constraint(
+        "CHECK(minimum_amount >= 0)", "The minimum amount cannot be negative."
+    )
+
+    @api.depends("level_ids")
+    def _compute_level_count(self):
+        for policy in self:
+            policy.level_count = len(policy.level_ids)
+
+    def _get_sender(self):
+        """The From of dunning emails: the policy's sender, else the company's."""
+        self.ensure_one()
+        return self.email_from or self.company_id.email_formatted
 
     def _get_handoff_level(self):
         """The rung of the ladder that stands for the hand-off (transfer notice), if any."""

@@ -14,6 +14,22 @@ class ResCompany(models.Model):
         help="Applies to customers that have no policy of their own.",
     )
 
+    # Hand-off, recovery and write-off (issue #5)
+    dunning_bad_debt_account_id = fields.Many2one(
+        "account.account",
+        string="Bad Debt Expense Account",
+        check_company=True,
+        domain="[('account_type', 'in', ('expense', 'expense_other'))]",
+        help="Debited when an uncollectable receivable is written off.",
+    )
+    dunning_writeoff_journal_id = fields.Many2one(
+        "account.journal",
+        string="Write-off Journal",
+        check_company=True,
+        domain="[('type', '=', 'general')]",
+        help="Journal of bad-debt write-off entries. Empty: the first miscellaneous journal.",
+    )
+
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)
@@ -64,23 +80,6 @@ class ResCompany(models.Model):
             "send_letter": step.send_letter,
             "propose_handoff": step.propose_handoff,
         }
-
-    # --- Hand-off, recovery and write-off (issue #5) ---------------------------------
-
-    dunning_bad_debt_account_id = fields.Many2one(
-        "account.account",
-        string="Bad Debt Expense Account",
-        check_company=True,
-        domain="[('account_type', 'in', ('expense', 'expense_other'))]",
-        help="Debited when an uncollectable receivable is written off.",
-    )
-    dunning_writeoff_journal_id = fields.Many2one(
-        "account.journal",
-        string="Write-off Journal",
-        check_company=True,
-        domain="[('type', '=', 'general')]",
-        help="Journal of bad-debt write-off entries. Empty: the first miscellaneous journal.",
-    )
 
     def _dunning_get_writeoff_journal(self):
         """The journal of write-off entries: the configured one, else a general journal."""
