@@ -7,7 +7,7 @@ require_postgres
 link_addon
 count="${1:-10000}"
 shift || true
-db="${DUNNING_BENCH_DB:-account_dunning_bench}_$count"
+db="${DUNNING_BENCH_DB:-account_dunning_bench_$CHECKOUT_TAG}_$count"
 addons="$(addons_path "$root")"
 if ! psql -lqt | cut -d'|' -f1 | grep -qw "$db"; then
     echo "== installing account_dunning in '$db'"

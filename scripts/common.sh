@@ -5,9 +5,12 @@ set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
+# Several checkouts may share one machine: the symlink folder and the databases carry
+# a short tag derived from this checkout's path, so two checkouts never collide.
+CHECKOUT_TAG="${DUNNING_CHECKOUT_TAG:-$(printf '%s' "$REPO_DIR" | sha1sum | cut -c1-8)}"
 # Odoo loads a module from a folder named after it: the repository may be cloned
 # under any name, so it is exposed as account_dunning through a symlink.
-ADDON_LINK_DIR="${DUNNING_ADDON_LINK_DIR:-${TMPDIR:-/tmp}/account_dunning_addons}"
+ADDON_LINK_DIR="${DUNNING_ADDON_LINK_DIR:-${TMPDIR:-/tmp}/account_dunning_addons_$CHECKOUT_TAG}"
 ADDON_DIR="$ADDON_LINK_DIR/account_dunning"
 
 die() {

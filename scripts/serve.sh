@@ -5,7 +5,7 @@ source "$(dirname "$0")/common.sh"
 root="$(odoo_root)"
 require_postgres
 link_addon
-db="${DUNNING_DEMO_DB:-account_dunning_demo}"
+db="${DUNNING_DEMO_DB:-account_dunning_demo_$CHECKOUT_TAG}"
 addons="$(addons_path "$root")"
 if ! psql -lqt | cut -d'|' -f1 | grep -qw "$db"; then
     echo "== creating '$db' with demo data (a minute or two)"

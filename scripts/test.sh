@@ -13,7 +13,7 @@ require_postgres
     || die "test dependencies missing: run 'bash scripts/setup.sh'."
 link_addon
 addons="$(addons_path "$root")"
-db="${DUNNING_TEST_DB:-account_dunning_test}"
+db="${DUNNING_TEST_DB:-account_dunning_test_$CHECKOUT_TAG}"
 log_level="${DUNNING_LOG_LEVEL:-warn}"
 
 echo "== lint"
