@@ -1,21 +1,16 @@
 import logging
-from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
+
+from ..tools.ladder import index_of_delay, next_step_date
+from ..tools.stages import CHASABLE_STAGES, STAGES
 
 _logger = logging.getLogger(__name__)
 
-DUNNING_STAGES = [
-    ("normal", "Normal"),
-    ("promised", "Promised"),
-    ("plan", "Payment Plan"),
-    ("dispute", "Disputed"),
-    ("agency", "At Agency"),
-    ("legal", "Legal Action"),
-    ("recovered", "Recovered"),
-    ("written_off", "Written Off"),
-]
+# Kept for the modules and data that import it from here.
+DUNNING_STAGES = list(STAGES)
 
 
 class AccountMove(models.Model):
@@ -43,9 +38,12 @@ class AccountMove(models.Model):
         string="Collections Stage",
         default="normal",
         required=True,
+        readonly=True,
         copy=False,
         tracking=True,
-        help="Only invoices in the Normal stage climb the dunning ladder.",
+        help="Only invoices in the Normal stage climb the dunning ladder. The stage "
+        "changes through its flow (promise, dispute, plan, hand-off, recovery, "
+        "write-off), never by hand.",
     )
     dunning_event_ids = fields.Many2many(
         "dunning.event",
@@ -118,11 +116,14 @@ class AccountMove(models.Model):
     )
     dunning_payment_plan_count = fields.Integer(compute="_compute_dunning_payment_plan_count")
 
+    @api.depends_context("tz")
     @api.depends(
         "move_type",
         "state",
         "payment_state",
         "invoice_date_due",
+        "line_ids.date_maturity",
+        "line_ids.reconciled",
         "dunning_level_id",
         "dunning_last_date",
         "dunning_stage",
@@ -130,25 +131,33 @@ class AccountMove(models.Model):
         "commercial_partner_id",
     )
     def _compute_dunning_next_date(self):
+        """The day on which the run will take this invoice's next step: the ladder's own
+        rule (tools/ladder.py), from today on. Recomputed by the daily run for dates
+        that have passed, and when a policy, its levels or the customer change."""
+        today = fields.Date.context_today(self)
         to_chase = self.filtered(lambda m: m._dunning_is_chasable())
         (self - to_chase).dunning_next_date = False
+        ladders = {}
         for move in to_chase:
-            policy = move.dunning_level_id.policy_id or move._dunning_get_policy()
-            levels = policy.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))
-            current = move.dunning_level_id
-            upcoming = levels.filtered(lambda lvl, cur=current: lvl.delay_days > cur.delay_days)
-            if current and current not in levels:
-                upcoming = levels.browse()
-            elif not current:
-                upcoming = levels
-            if not upcoming:
+            partner = move.commercial_partner_id.with_company(move.company_id)
+            policy = partner._dunning_get_policy()
+            due = move._dunning_first_open_due_date()
+            if not policy or partner.dunning_excluded or not due:
                 move.dunning_next_date = False
                 continue
-            next_date = move.invoice_date_due + timedelta(days=upcoming[0].delay_days)
-            if move.dunning_last_date:
-                earliest = move.dunning_last_date + timedelta(days=policy.min_days_between_steps)
-                next_date = max(next_date, earliest)
-            move.dunning_next_date = next_date
+            if policy not in ladders:
+                ladders[policy] = policy._dunning_ladder_data()
+            delays, min_days, start_at_matching = ladders[policy]
+            level = move.dunning_level_id
+            move.dunning_next_date = next_step_date(
+                delays,
+                due,
+                today,
+                current_index=index_of_delay(delays, level.delay_days) if level else None,
+                last_date=move.dunning_last_date or None,
+                min_days=min_days,
+                start_at_matching_level=start_at_matching,
+            )
 
     def _compute_dunning_event_count(self):
         for move in self:
@@ -161,6 +170,24 @@ class AccountMove(models.Model):
         for move in self:
             due = move.invoice_date_due
             move.dunning_days_overdue = (today - due).days if due else 0
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(
+            vals.get("dunning_stage", "normal") != "normal" for vals in vals_list
+        ):
+            raise AccessError(self._dunning_stage_flow_message())
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            if "dunning_stage" in vals:
+                raise AccessError(self._dunning_stage_flow_message())
+            if "dunning_event_ids" in vals:
+                raise AccessError(
+                    self.env._("The collections history of an invoice is written by its events.")
+                )
+        return super().write(vals)
 
     def action_view_dunning_events(self):
         self.ensure_one()
@@ -196,6 +223,65 @@ class AccountMove(models.Model):
                 errors[move] = str(error)
         return self.invoice_pdf_report_id, errors
 
+    def _dunning_set_stage(self, stage):
+        """The one way to change the collections stage of invoices: called by the flows
+        (plans, promises, disputes, hand-offs, recoveries, write-offs, and a manager's
+        logged correction), never by a form."""
+        moves = self.filtered(lambda move: move.dunning_stage != stage)
+        if moves:
+            moves.check_access("read")
+            # sudo: the stage is refused to people (see write); the flow calling this
+            # checked what the user may do, and only the stage changes.
+            moves.sudo().write({"dunning_stage": stage})
+        return moves
+
+    def _dunning_stage_flow_message(self):
+        return self.env._(
+            "The collections stage of an invoice changes through its flow (promise, "
+            "dispute, payment plan, hand-off, recovery, write-off), not by hand. A "
+            "collections manager can correct it with 'Correct Collections Stage'."
+        )
+
+    def action_dunning_correct_stage(self):
+        """A manager's explicit, logged correction of the stage (opens the wizard)."""
+        if not self.env.user.has_group("account_dunning.group_dunning_manager"):
+            raise AccessError(self._dunning_stage_flow_message())
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_stage_wizard"
+        )
+        action["context"] = {"default_move_ids": self.ids}
+        return action
+
+    def _dunning_first_open_due_date(self):
+        """Due date of the first open installment, as the run sees it."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(
+            lambda line: (
+                line.account_id.account_type == "asset_receivable"
+                and not line.reconciled
+                and line.amount_residual > 0
+                and line.date_maturity
+            )
+        )
+        return min(lines.mapped("date_maturity"), default=None) or self.invoice_date_due
+
+    @api.model
+    def _dunning_recompute_next_dates(self, domain=()):
+        """Recompute the next step of open invoices (a policy, a level or a customer's
+        exclusion changed, or stored dates have passed)."""
+        moves = self.sudo().search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                *domain,
+            ]
+        )
+        if moves:
+            self.env.add_to_compute(self._fields["dunning_next_date"], moves)
+            moves._recompute_recordset(["dunning_next_date"])
+        return moves
+
     def _dunning_set_level(self, level_id, day):
         """Record a step of the ladder on posted invoices.
 
@@ -206,6 +292,7 @@ class AccountMove(models.Model):
         """
         if not self:
             return
+        level_id = level_id.id if isinstance(level_id, models.BaseModel) else level_id
         self.flush_recordset(["dunning_level_id", "dunning_last_date"])
         self.env.execute_query(
             SQL(
@@ -260,7 +347,7 @@ class AccountMove(models.Model):
             self.move_type == "out_invoice"
             and self.state == "posted"
             and self.payment_state in ("not_paid", "partial")
-            and self.dunning_stage == "normal"
+            and self.dunning_stage in CHASABLE_STAGES
             and not self.dunning_excluded
             and bool(self.invoice_date_due)
         )
@@ -314,7 +401,7 @@ class AccountMove(models.Model):
         return self.env._(
             "%(customer)s is on credit hold: its unpaid invoices were handed off for "
             "collection. Check with the finance team before invoicing new sales on credit.",
-            customer=self.commercial_partner_id.display_name,
+            customer=self.commercial_partner_id.name,
         )
 
     def _dunning_current_case(self):
@@ -338,7 +425,7 @@ class AccountMove(models.Model):
             case = invoice.dunning_case_ids.filtered(lambda c: c.state != "returned").sorted(
                 lambda c: (c.date, c.id)
             )[-1:]
-            invoice.dunning_stage = case.handoff_type if case else "normal"
+            invoice._dunning_set_stage(case.handoff_type if case else "normal")
             case._update_state()
 
     def _compute_dunning_payment_plan_count(self):

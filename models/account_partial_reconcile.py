@@ -1,5 +1,6 @@
 from odoo import api, models
 
+from ..tools.stages import CLOSED_STAGES, EXTERNAL_STAGES
 from .dunning_case import SETTLED
 
 
@@ -26,7 +27,7 @@ class AccountPartialReconcile(models.Model):
             self.env["dunning.case.recovery"].sudo().search([("partial_id", "in", self.ids)])
         )
         invoices = (self.debit_move_id | self.credit_move_id).move_id.filtered(
-            lambda m: m.dunning_stage in ("recovered", "written_off")
+            lambda m: m.dunning_stage in CLOSED_STAGES
         )
         recoveries._withdraw()
         res = super().unlink()
@@ -47,7 +48,7 @@ class AccountPartialReconcile(models.Model):
             invoice, payment = invoice_line.move_id, payment_line.move_id
             if (
                 invoice.move_type != "out_invoice"
-                or invoice.dunning_stage not in ("agency", "legal")
+                or invoice.dunning_stage not in EXTERNAL_STAGES
                 or invoice_line.account_id.account_type != "asset_receivable"
                 or not (payment.origin_payment_id or payment.statement_line_id)
             ):
@@ -78,7 +79,7 @@ class AccountPartialReconcile(models.Model):
         recoveries._propose_commission_bills()
         for invoice in recoveries.move_id:
             if invoice.payment_state in SETTLED:
-                invoice.dunning_stage = "recovered"
+                invoice._dunning_set_stage("recovered")
         for case in recoveries.case_id:
             case._update_state()
             recovered = recoveries.filtered(lambda r, c=case: r.case_id == c)

@@ -167,6 +167,102 @@ class DunningCase(models.Model):
                 )
         return super().create(vals_list)
 
+    @api.model
+    def _dunning_hand_off(
+        self,
+        moves,
+        handoff_type,
+        agency,
+        *,
+        reference=False,
+        note=False,
+        credit_hold=False,
+        notify_customer=False,
+        source_case=None,
+    ):
+        """Hand ``moves`` (one customer's, checked by the caller) to ``agency``: the case,
+        the stage and level, credit hold, case file, emails, history and follow-up."""
+        partner = moves.commercial_partner_id
+        company = moves.company_id
+        policy = partner.with_company(company)._dunning_get_policy()
+        today = fields.Date.context_today(self)
+        if source_case:
+            source_case.write({"state": "returned", "date_returned": today})
+            source_case._log_event(
+                moves,
+                self.env._(
+                    "Case %(case)s returned by %(agency)s: handed to %(lawyer)s for legal action.",
+                    case=source_case.name,
+                    agency=source_case.agency_id.display_name,
+                    lawyer=agency.display_name,
+                ),
+            )
+        engine = self.env["dunning.engine"]
+        collector = engine._get_collector(
+            partner, company, policy=policy, fallback=engine._default_fallback_collector()
+        )
+        case = self.with_company(company).create(
+            {
+                "company_id": company.id,
+                "partner_id": partner.id,
+                "handoff_type": handoff_type,
+                "agency_id": agency.id,
+                "commission_rate": agency.dunning_agency_commission
+                if handoff_type == "agency"
+                else 0.0,
+                "reference": reference,
+                "note": note,
+                "user_id": collector.id,
+                "move_ids": [Command.set(moves.ids)],
+                "amount_handed_off": sum(moves.mapped("amount_residual_signed")),
+            }
+        )
+        level = policy._get_handoff_level() if policy else self.env["dunning.level"]
+        moves._dunning_set_stage(handoff_type)
+        if level:
+            moves._dunning_set_level(level, today)
+        if credit_hold:
+            # sudo: collectors may not edit contacts; the hold is this one collections
+            # flag, on the customer of the invoices they were allowed to hand off.
+            partner.sudo().with_company(company).dunning_credit_hold = True
+        attachments = case._build_case_file()
+        contact = partner.with_company(company)._dunning_get_contact()
+        event = case._log_event(
+            moves,
+            case._handoff_reason(),
+            level_id=level.id,
+            contact_id=contact.id if notify_customer else False,
+            attachment_id=case.case_file_pdf_id.id,
+        )
+        if handoff_type == "agency":
+            case._send_case_file(policy, attachments)
+        else:
+            case.message_post(
+                body=self.env._(
+                    "Case file for %(lawyer)s attached: send it with your instructions.",
+                    lawyer=agency.display_name,
+                ),
+                attachment_ids=attachments.ids,
+            )
+        if notify_customer:
+            case._send_transfer_notice(event, policy, contact)
+        engine._record_outcome(event, {"activity_id": case._schedule_followup(policy).id})
+        return case
+
+    def _handoff_reason(self):
+        self.ensure_one()
+        if self.handoff_type == "agency":
+            return self.env._(
+                "Handed off to the collection agency %(agency)s (case %(case)s).",
+                agency=self.agency_id.display_name,
+                case=self.name,
+            )
+        return self.env._(
+            "Handed off for legal action to %(lawyer)s (case %(case)s).",
+            lawyer=self.agency_id.display_name,
+            case=self.name,
+        )
+
     def action_view_invoices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -182,7 +278,7 @@ class DunningCase(models.Model):
             at_case = case._get_open_moves().filtered(
                 lambda m, c=case: m.dunning_stage == c.handoff_type
             )
-            at_case.dunning_stage = "normal"
+            at_case._dunning_set_stage("normal")
             case.write({"state": "returned", "date_returned": fields.Date.context_today(case)})
             case._log_event(
                 at_case,
@@ -243,78 +339,87 @@ class DunningCase(models.Model):
     def _log_event(self, moves, reason, **values):
         """One hand-off event on the case's customer (the log of collections)."""
         self.ensure_one()
-        return (
-            self.env["dunning.event"]
-            .with_company(self.company_id)
-            .create(
-                {
-                    "partner_id": self.partner_id.id,
-                    "company_id": self.company_id.id,
-                    "move_ids": [Command.set(moves.ids)],
-                    "channel": "handoff",
-                    "reason": reason,
-                    "amount_residual": sum(moves.mapped("amount_residual_signed")),
-                    "collector_id": self.user_id.id,
-                    **values,
-                }
-            )
+        return self.env["dunning.engine"]._log(
+            {
+                "partner_id": self.partner_id.id,
+                "company_id": self.company_id.id,
+                "move_ids": [Command.set(moves.ids)],
+                "channel": "handoff",
+                "reason": reason,
+                "amount_residual": sum(moves.mapped("amount_residual_signed")),
+                "collector_id": self.user_id.id,
+                **values,
+            }
         )
 
     def _send_case_file(self, policy, attachments):
         """Email the case file to the agency (queued; logged on the case)."""
         self.ensure_one()
-        template = self.env.ref("account_dunning.mail_template_dunning_case_agency")
-        sender = policy._get_sender() if policy else self.company_id.email_formatted
-        mail_id = template.send_mail(
-            self.id,
-            email_values={
-                "email_from": sender,
-                "reply_to": (policy.reply_to if policy else False) or sender,
-                "attachment_ids": [Command.link(attachment.id) for attachment in attachments],
-            },
-        )
-        return self.env["mail.mail"].browse(mail_id)
+        agency = self.agency_id
+        return self.env["dunning.engine"]._send(
+            [
+                {
+                    "template": self.env.ref("account_dunning.mail_template_dunning_case_agency"),
+                    "record": self,
+                    "thread": self,
+                    # The case email, which may differ from the agency's own address.
+                    "recipients": self.env["res.partner"],
+                    "email_to": agency._dunning_get_agency_email(),
+                    "attachments": attachments,
+                    "policy": policy,
+                    "company": self.company_id,
+                }
+            ]
+        )[0]
 
     def _send_transfer_notice(self, event, policy, contact):
         """The customer's neutral notice of transfer, rendered on the hand-off event."""
         self.ensure_one()
-        template = policy.handoff_notice_template_id or self.env.ref(
+        engine = self.env["dunning.engine"]
+        if not contact.email:
+            engine._record_outcome(
+                event,
+                {
+                    "reason": self.env._(
+                        "%(reason)s Transfer notice not sent: %(contact)s has no email address.",
+                        reason=event.reason,
+                        contact=contact.display_name,
+                    )
+                },
+            )
+            return self.env["mail.message"]
+        template = (policy and policy.handoff_notice_template_id) or self.env.ref(
             "account_dunning.mail_template_dunning_handoff"
         )
-        if not contact.email:
-            event.reason = self.env._(
-                "%(reason)s Transfer notice not sent: %(contact)s has no email address.",
-                reason=event.reason,
-                contact=contact.display_name,
-            )
-            return self.env["mail.mail"]
-        sender = policy._get_sender() if policy else self.company_id.email_formatted
-        mail_id = template.send_mail(
-            event.id,
-            email_values={
-                "recipient_ids": [Command.link(contact.id)],
-                "email_from": sender,
-                "reply_to": (policy.reply_to if policy else False) or sender,
-                "email_cc": policy.email_cc if policy else False,
-            },
-        )
-        mail = self.env["mail.mail"].browse(mail_id)
-        event.message_id = mail.mail_message_id
-        return mail
+        message = engine._send(
+            [
+                {
+                    "template": template,
+                    "record": event,
+                    "thread": self.partner_id,
+                    "recipients": contact,
+                    "policy": policy,
+                    "company": self.company_id,
+                }
+            ]
+        )[0]
+        engine._record_outcome(event, {"message_id": message.id})
+        return message
 
     def _schedule_followup(self, policy):
         """The collector's reminder to ask the agency or lawyer how the case goes."""
         self.ensure_one()
         days = policy.handoff_followup_days if policy else 30
-        return self.activity_schedule(
-            "account_dunning.mail_activity_type_dunning_todo",
-            date_deadline=self.date + timedelta(days=days),
-            summary=self.env._(
+        return self.env["dunning.engine"]._schedule(
+            self,
+            self.env._(
                 "Ask %(agency)s for the status of case %(case)s",
                 agency=self.agency_id.display_name,
                 case=self.name,
             ),
-            user_id=self.user_id.id,
+            False,
+            self.user_id,
+            self.date + timedelta(days=days),
         )
 
     # The case file: only what the case needs (GDPR minimisation, no other customer).

@@ -2,23 +2,20 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.fields import Command
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import LazyTranslate, format_amount, format_date
 
 _lt = LazyTranslate(__name__)
 
-CHANNELS = [
-    ("email", "Email"),
-    ("call", "Call"),
-    ("letter", "Letter"),
-    ("plan", "Payment Plan"),
-    ("handoff", "Hand-off"),
-    ("note", "Note"),
+# Channels of events that are not steps of a level; the steps' kinds come first (see
+# _selection_channel), so that a new kind of step is a new channel too.
+OTHER_CHANNELS = [
+    ("plan", _lt("Payment Plan")),
+    ("note", _lt("Note")),
 ]
 EVENT_STATES = [("done", "Done"), ("skipped", "Skipped"), ("failed", "Failed")]
-# What the log records cannot change after the fact; the outcome can be completed.
-_MUTABLE_FIELDS = {"state", "reason", "message_id", "activity_id", "attachment_id"}
+# What the log records cannot change after the fact; the engine completes the outcome.
+_OUTCOME_FIELDS = {"state", "reason", "message_id", "activity_id", "attachment_id"}
 
 # Talking points of the call script, per tone of the level.
 CALL_POINTS = {
@@ -72,7 +69,7 @@ class DunningEvent(models.Model):
     )
     policy_id = fields.Many2one(related="level_id.policy_id", store=True)
     tone = fields.Selection(related="level_id.tone")
-    channel = fields.Selection(CHANNELS, required=True)
+    channel = fields.Selection(selection="_selection_channel", required=True, index=True)
     state = fields.Selection(EVENT_STATES, required=True, default="done", index=True)
     reason = fields.Text(help="Why the step was skipped or failed, or what was noted.")
     currency_id = fields.Many2one(related="company_id.currency_id")
@@ -103,13 +100,27 @@ class DunningEvent(models.Model):
                 if part
             )
 
+    @api.model
+    def _selection_channel(self):
+        steps = self.env["dunning.level.step"]._fields["kind"]._description_selection(self.env)
+        others = [(key, label._translate(self.env.lang)) for key, label in OTHER_CHANNELS]
+        return steps + others
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(
+                self.env._("Collections history is written by the collections flows only.")
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
-        frozen = set(vals) - _MUTABLE_FIELDS
-        if frozen:
-            raise UserError(
+        frozen = set(vals) - _OUTCOME_FIELDS
+        if frozen or not self.env.su:
+            raise AccessError(
                 self.env._(
                     "Collections history is a log: %(fields)s of an event cannot be changed.",
-                    fields=", ".join(sorted(frozen)),
+                    fields=", ".join(sorted(vals)),
                 )
             )
         return super().write(vals)
@@ -118,71 +129,8 @@ class DunningEvent(models.Model):
     def _unlink_never(self):
         raise UserError(self.env._("Collections history is a log: events cannot be deleted."))
 
-    # Actions of the run, on a freshly created event
-
-    def _post_email(self, attachments, rendered=None):
-        """Queue the level's email to the event's contact and log it on the customer.
-
-        Like mail.template.send_mail(), one mail.mail carries both the outgoing email
-        (queued, sent by the mail cron) and the message in the customer's chatter; it
-        goes to the contact only, from the policy's sender on behalf of the company
-        (never the salesperson). ``rendered``: the template already rendered for this
-        event (the run renders a batch at once).
-        """
-        self.ensure_one()
-        if rendered is None:
-            template = self.level_id.mail_template_id
-            rendered = template._generate_template(self.ids, ("subject", "body_html", "lang"))
-            rendered = rendered[self.id]
-        policy = self.level_id.policy_id
-        sender = policy._get_sender()
-        # sudo: mail.mail is reserved to administrators; every value comes from the
-        # template rendered with the user's rights on records the user can read.
-        mail = (
-            self.env["mail.mail"]
-            .sudo()
-            .create(
-                {
-                    "subject": rendered["subject"],
-                    "body_html": rendered["body_html"],
-                    "body": rendered["body_html"],
-                    "email_from": sender,
-                    "reply_to": policy.reply_to or sender,
-                    "email_cc": policy.email_cc or False,
-                    "recipient_ids": [Command.set(self.contact_id.ids)],
-                    "model": "res.partner",
-                    "res_id": self.partner_id.id,
-                    "record_company_id": self.company_id.id,
-                    "message_type": "comment",
-                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
-                    "author_id": self.company_id.partner_id.id,
-                    "attachment_ids": [Command.set(attachments.ids)],
-                    "auto_delete": False,
-                }
-            )
-        )
-        return mail.mail_message_id
-
-    def _render_letter(self):
-        """The formal letter as a PDF attached to the event."""
-        self.ensure_one()
-        report = self.env.ref("account_dunning.action_report_dunning_letter")
-        content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(report, self.ids)
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": self.env._(
-                    "Letter %(customer)s %(date)s.pdf",
-                    customer=self.partner_id.name,
-                    date=self.date,
-                ),
-                "raw": content,
-                "mimetype": "application/pdf",
-                "res_model": self._name,
-                "res_id": self.id,
-            }
-        )
-        self.attachment_id = attachment
-        return attachment
+    # Helpers of the call activity, the email templates and the letter (rendered with the
+    # event as object).
 
     def _call_script(self):
         """The note of a collections call: who, what, the talking points, what to record."""
@@ -199,8 +147,6 @@ class DunningEvent(models.Model):
                 ),
             },
         )
-
-    # Helpers of the email templates and the letter (rendered with the event as object).
 
     def _get_invoice_rows(self):
         """The invoices of the message, oldest due first, with residual and pay link."""

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Command
 from odoo.tools import LazyTranslate
 
 from ..tools.ladder import is_strictly_increasing
@@ -51,14 +52,25 @@ class DunningLevel(models.Model):
         "negative for a reminder before the due date.",
     )
     tone = fields.Selection(TONES, required=True, default="neutral")
-    send_email = fields.Boolean(default=True)
+    step_ids = fields.One2many("dunning.level.step", "level_id", string="Steps", copy=True)
+    # One flag per kind of step, kept for forms, data and integrations: each reads and
+    # writes the level's steps (see _dunning_step_flags).
+    send_email = fields.Boolean(
+        compute="_compute_step_flags", inverse="_inverse_step_flags", store=True, readonly=False
+    )
     mail_template_id = fields.Many2one(
         "mail.template",
         string="Email Template",
         domain="[('model', '=', 'dunning.event')]",
         ondelete="restrict",
     )
-    create_call = fields.Boolean(string="Schedule Call")
+    create_call = fields.Boolean(
+        string="Schedule Call",
+        compute="_compute_step_flags",
+        inverse="_inverse_step_flags",
+        store=True,
+        readonly=False,
+    )
     call_activity_type_id = fields.Many2one(
         "mail.activity.type",
         default=lambda self: self.env.ref(
@@ -76,9 +88,15 @@ class DunningLevel(models.Model):
         translate=True,
         help="Talking points for the collector; the invoices and amounts are added by the run.",
     )
-    send_letter = fields.Boolean()
+    send_letter = fields.Boolean(
+        compute="_compute_step_flags", inverse="_inverse_step_flags", store=True, readonly=False
+    )
     propose_handoff = fields.Boolean(
         string="Propose Hand-off",
+        compute="_compute_step_flags",
+        inverse="_inverse_step_flags",
+        store=True,
+        readonly=False,
         help="Ask the collector to decide whether to hand the invoices to a collection "
         "agency or to legal action (nothing is sent to the customer).",
     )
@@ -87,6 +105,27 @@ class DunningLevel(models.Model):
         default=14,
         help="Deadline given in letters and formal emails, counted from the run date.",
     )
+
+    @api.depends("step_ids.kind")
+    def _compute_step_flags(self):
+        flags = self._dunning_step_flags()
+        for level in self:
+            kinds = set(level.step_ids.mapped("kind"))
+            for flag, kind in flags.items():
+                level[flag] = kind in kinds
+
+    def _inverse_step_flags(self):
+        flags = self._dunning_step_flags()
+        for level in self:
+            commands = []
+            for flag, kind in flags.items():
+                steps = level.step_ids.filtered(lambda step, k=kind: step.kind == k)
+                if level[flag] and not steps:
+                    commands.append(Command.create({"kind": kind}))
+                elif not level[flag] and steps:
+                    commands += [Command.unlink(step.id) for step in steps]
+            if commands:
+                level.step_ids = commands
 
     @api.constrains("sequence", "delay_days", "policy_id")
     def _check_delay_increases(self):
@@ -128,6 +167,44 @@ class DunningLevel(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            # A level created without saying what it does sends an email, as before
+            # steps existed.
+            if "step_ids" not in vals and "send_email" not in vals:
+                vals["send_email"] = True
+        levels = super().create(vals_list)
+        levels.policy_id._dunning_recompute_next_dates()
+        return levels
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"delay_days", "sequence", "policy_id"} & set(vals):
+            self.policy_id._dunning_recompute_next_dates()
+        return res
+
+    def unlink(self):
+        policies = self.policy_id
+        res = super().unlink()
+        policies.exists()._dunning_recompute_next_dates()
+        return res
+
+    def _dunning_step_flags(self):
+        """{level flag field: kind of step}; an extension adds its own with super()."""
+        return {
+            "send_email": "email",
+            "create_call": "call",
+            "send_letter": "letter",
+            "propose_handoff": "handoff",
+        }
+
+    def _dunning_step_kinds(self):
+        """The kinds of steps this level takes, in the order the run carries them out."""
+        self.ensure_one()
+        kinds = set(self.step_ids.mapped("kind"))
+        return [kind for kind in self.env["dunning.level.step"]._dunning_kinds() if kind in kinds]
+
     def _check_template_renders(self):
         """Render the template on a throw-away event, so that a broken template is
         refused when the level is saved rather than failing in the night's run.
@@ -139,13 +216,19 @@ class DunningLevel(models.Model):
         template = self.mail_template_id
         try:
             with self.env.cr.savepoint():
-                sample = self.env["dunning.event"].create(
-                    {
-                        "company_id": self.company_id.id,
-                        "partner_id": self.company_id.partner_id.id,
-                        "level_id": self.id,
-                        "channel": "email",
-                    }
+                # sudo: the history is written by the engine only; this sample event
+                # is rolled back with the savepoint below.
+                sample = (
+                    self.env["dunning.event"]
+                    .sudo()
+                    .create(
+                        {
+                            "company_id": self.company_id.id,
+                            "partner_id": self.company_id.partner_id.id,
+                            "level_id": self.id,
+                            "channel": "email",
+                        }
+                    )
                 )
                 for field_name in ("subject", "body_html"):
                     template._render_field(field_name, sample.ids)

@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 
+# Policy fields that move the next step of invoices.
+LADDER_FIELDS = {"level_ids", "min_days_between_steps", "start_at_matching_level", "active"}
+
 
 class DunningPolicy(models.Model):
     """A collections ladder: the ordered steps taken when an invoice stays unpaid."""
@@ -107,6 +110,34 @@ class DunningPolicy(models.Model):
     def _compute_level_count(self):
         for policy in self:
             policy.level_count = len(policy.level_ids)
+
+    def write(self, vals):
+        res = super().write(vals)
+        if set(vals) & LADDER_FIELDS:
+            self._dunning_recompute_next_dates()
+        return res
+
+    def _dunning_ladder_levels(self):
+        """The policy's levels in ladder order."""
+        self.ensure_one()
+        return self.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))
+
+    def _dunning_ladder_data(self):
+        """(delays, minimum days between steps, start at matching level): the rules the
+        run and the next-date computation share."""
+        self.ensure_one()
+        return (
+            tuple(self._dunning_ladder_levels().mapped("delay_days")),
+            max(self.min_days_between_steps, 1),
+            self.start_at_matching_level,
+        )
+
+    def _dunning_recompute_next_dates(self):
+        """The next step of the company's open invoices follows the edited ladder."""
+        if self:
+            self.env["account.move"]._dunning_recompute_next_dates(
+                [("company_id", "in", self.company_id.ids)]
+            )
 
     def _get_sender(self):
         """The From of dunning emails: the policy's sender, else the company's."""

@@ -13,6 +13,7 @@ from ..tools.planning import (
     plan_customer,
     plan_reminder,
 )
+from ..tools.stages import CHASABLE_STAGES
 
 _logger = logging.getLogger(__name__)
 
@@ -130,6 +131,10 @@ class DunningRun(models.Model):
         self.ensure_one()
         self.line_ids.unlink()
         company = self.company_id
+        # Next dates that have passed without a step move to the next day the run acts.
+        self.env["account.move"]._dunning_recompute_next_dates(
+            [("company_id", "=", company.id), ("dunning_next_date", "<", self.date)]
+        )
         run = self.with_company(company)
         invoices_by_partner = run._select_invoices()
         if not invoices_by_partner:
@@ -142,8 +147,7 @@ class DunningRun(models.Model):
         ladders = {policy: run._ladder(policy) for policy in set(policies.values()) if policy}
         planner = plan_reminder if self.force else plan_customer
         contacts = partners._dunning_get_contacts()
-        fallback_collector = self._fallback_collector()
-        line_vals = []
+        decisions = {}
         for partner in partners:
             policy = policies[partner.id]
             if not policy or not policy.level_ids:
@@ -159,55 +163,48 @@ class DunningRun(models.Model):
             )
             decision = planner(facts, ladders[policy][0], self.date)
             if decision is not None:
-                vals = self._line_values(partner, policy, ladders[policy][1], decision)
-                level = self.env["dunning.level"].browse(vals["level_id"])
-                contact = contacts[partner.id]
-                vals.update(
-                    contact_id=contact.id,
-                    email_to=contact.email,
-                    collector_id=(
-                        partner.dunning_collector_id
-                        or (level.call_assignee == "user" and level.call_user_id)
-                        or policy.default_collector_id
-                        or fallback_collector
-                    ).id,
+                decisions[partner] = decision
+        levels_of = {
+            partner.id: ladders[policies[partner.id]][1][decision.level_index]
+            for partner, decision in decisions.items()
+        }
+        collectors = self.env["dunning.engine"]._get_collectors(
+            self.env["res.partner"].browse([partner.id for partner in decisions]),
+            company,
+            policy_of=lambda p: policies[p.id],
+            level_of=lambda p: levels_of[p.id],
+            fallback=self.env["dunning.engine"]._default_fallback_collector(),
+        )
+        line_vals = []
+        for partner, decision in decisions.items():
+            policy = policies[partner.id]
+            vals = self._line_values(partner, policy, ladders[policy][1], decision)
+            level = levels_of[partner.id]
+            contact = contacts[partner.id]
+            vals.update(
+                contact_id=contact.id,
+                email_to=contact.email,
+                collector_id=collectors[partner.id].id,
+            )
+            if not decision.skip_reason and level.send_email and not contact.email:
+                vals["note"] = self.env._(
+                    "No email address for %(contact)s: the email will fail and a 'Fix "
+                    "contact' task will be created.",
+                    contact=contact.display_name,
                 )
-                if not decision.skip_reason and level.send_email and not contact.email:
-                    vals["note"] = self.env._(
-                        "No email address for %(contact)s: the email will fail and a 'Fix "
-                        "contact' task will be created.",
-                        contact=contact.display_name,
-                    )
-                line_vals.append(vals)
+            line_vals.append(vals)
         self.env["dunning.run.line"]._insert_plan(line_vals)
         self.state = "planned"
 
-    def _fallback_collector(self):
-        """Who calls when neither customer nor policy names a collector: the user who
-        runs it by hand, else the company's first collections manager (never the
-        salesperson)."""
-        user = self.env.user
-        if not user._is_superuser() and user._is_internal():
-            return user
-        return self.env["res.users"].search(
-            [
-                ("group_ids", "in", self.env.ref("account_dunning.group_dunning_manager").id),
-                ("company_ids", "in", self.company_id.id),
-                ("share", "=", False),
-                ("id", "!=", self.env.ref("base.user_root").id),
-            ],
-            order="id",
-            limit=1,
-        )
-
     def _ladder(self, policy):
-        levels = policy.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))
+        levels = policy._dunning_ladder_levels()
+        delays, min_days, start_at_matching_level = policy._dunning_ladder_data()
         ladder = Ladder(
-            delays=tuple(levels.mapped("delay_days")),
-            min_days_between_steps=0 if self.force else max(policy.min_days_between_steps, 1),
+            delays=delays,
+            min_days_between_steps=0 if self.force else min_days,
             minimum_amount=policy.minimum_amount,
             skip_predue_for_good_payers=policy.skip_predue_for_good_payers and not self.force,
-            start_at_matching_level=policy.start_at_matching_level,
+            start_at_matching_level=start_at_matching_level,
         )
         return ladder, levels
 
@@ -230,20 +227,13 @@ class DunningRun(models.Model):
         """Open chasable customer invoices of the company, as facts per customer.
 
         One query: receivable lines with a residual of posted customer invoices that are
-        not paid nor in payment, in the Normal stage and not excluded. The due date is the
-        earliest open installment, so payment terms with several due dates work.
+        not paid nor in payment, in a chasable stage and not excluded. The due date is
+        the earliest open installment, so payment terms with several due dates work.
+        An inheriting module narrows or widens the selection in
+        ``_dunning_open_items_conditions``.
         """
-        Move = self.env["account.move"]
-        Move.flush_model()
+        self.env["account.move"].flush_model()
         self.env["account.move.line"].flush_model()
-        only_partners = (
-            SQL(
-                "AND m.commercial_partner_id IN %s",
-                tuple(self.partner_ids.commercial_partner_id.ids),
-            )
-            if self.partner_ids
-            else SQL()
-        )
         rows = self.env.execute_query(
             SQL(
                 """
@@ -253,20 +243,10 @@ class DunningRun(models.Model):
               JOIN account_move_line aml ON aml.move_id = m.id
               JOIN account_account acc ON acc.id = aml.account_id
          LEFT JOIN dunning_level lvl ON lvl.id = m.dunning_level_id
-             WHERE m.company_id = %(company)s
-               AND m.move_type = 'out_invoice'
-               AND m.state = 'posted'
-               AND m.payment_state IN ('not_paid', 'partial')
-               AND m.dunning_stage = 'normal'
-               AND m.dunning_excluded IS NOT TRUE
-               AND acc.account_type = 'asset_receivable'
-               AND aml.reconciled IS NOT TRUE
-               AND aml.amount_residual > 0
-               %(only_partners)s
+             WHERE %(conditions)s
           GROUP BY m.commercial_partner_id, m.id, lvl.delay_days
             """,
-                company=self.company_id.id,
-                only_partners=only_partners,
+                conditions=SQL(" AND ").join(self._dunning_open_items_conditions()),
             )
         )
         invoices = defaultdict(list)
@@ -275,6 +255,30 @@ class DunningRun(models.Model):
                 InvoiceFacts(move_id, due, residual, level_delay, last_date)
             )
         return invoices
+
+    def _dunning_open_items_conditions(self):
+        """The WHERE conditions of the run's selection (``m`` the invoice, ``aml`` its
+        receivable line, ``acc`` the account): an extension point, as OCA's credit
+        control has one; add or replace conditions with super()."""
+        conditions = [
+            SQL("m.company_id = %s", self.company_id.id),
+            SQL("m.move_type = 'out_invoice'"),
+            SQL("m.state = 'posted'"),
+            SQL("m.payment_state IN ('not_paid', 'partial')"),
+            SQL("m.dunning_stage IN %s", CHASABLE_STAGES),
+            SQL("m.dunning_excluded IS NOT TRUE"),
+            SQL("acc.account_type = 'asset_receivable'"),
+            SQL("aml.reconciled IS NOT TRUE"),
+            SQL("aml.amount_residual > 0"),
+        ]
+        if self.partner_ids:
+            conditions.append(
+                SQL(
+                    "m.commercial_partner_id IN %s",
+                    tuple(self.partner_ids.commercial_partner_id.ids),
+                )
+            )
+        return conditions
 
     def _net_balances(self, partners):
         """Receivable net of credit notes and unallocated payments, per customer."""
@@ -349,7 +353,7 @@ class DunningRun(models.Model):
             reason = line._describe()
             if (line.partner_id.id, line.level_id.id, reason) not in logged:
                 vals_list.append(line._event_values(line._primary_channel(), "skipped", reason))
-        self.env["dunning.event"].create(vals_list)
+        self.env["dunning.engine"]._log(vals_list)
 
     def _follow_payment_plans(self):
         """The day's follow-up of the company's payment plans: installment reminders,

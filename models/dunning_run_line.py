@@ -4,6 +4,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import SQL, format_amount, format_date
 
@@ -19,6 +20,38 @@ SKIP_REASONS = [
     ("good_payer", "Good payer: no reminder before the due date"),
     ("stale", "Already handled"),
 ]
+
+
+class StepBatch:
+    """What the steps of one batch of customers share: the emails prepared for the
+    batch, the events each line logged, the documents steps produced for the others
+    (a letter attached to the email), and the notes for the invoices."""
+
+    def __init__(self, env, prepared=None):
+        self.env = env
+        self.prepared = prepared or {}  # line id -> (email event, rendered values)
+        self.events = {}  # line id -> dunning.event
+        self.attachments = {}  # line id -> ir.attachment
+        self.notes = {}  # invoice id -> chatter note
+
+    def add(self, line, events):
+        self.events[line.id] = self.events_of(line) | events
+
+    def events_of(self, line):
+        return self.events.get(line.id, self.env["dunning.event"])
+
+    def attach(self, line, attachments):
+        self.attachments[line.id] = self.attachments_of(line) | attachments
+
+    def attachments_of(self, line):
+        return self.attachments.get(line.id, self.env["ir.attachment"])
+
+    def forget(self, line):
+        """A line rolled back: what it logged or produced is gone."""
+        self.events.pop(line.id, None)
+        self.attachments.pop(line.id, None)
+        for move_id in line.move_ids.ids:
+            self.notes.pop(move_id, None)
 
 
 class DunningRunLine(models.Model):
@@ -63,16 +96,11 @@ class DunningRunLine(models.Model):
     note = fields.Text(help="Why the step failed, or what needs attention.")
     event_ids = fields.One2many("dunning.event", "run_line_id", string="Events")
 
-    @api.depends("level_id")
+    @api.depends("level_id.step_ids.kind")
     def _compute_channels(self):
-        labels = (
-            ("send_email", self.env._("Email")),
-            ("create_call", self.env._("Call")),
-            ("send_letter", self.env._("Letter")),
-            ("propose_handoff", self.env._("Hand-off proposal")),
-        )
+        labels = self.env["dunning.level.step"]._dunning_kind_labels()
         for line in self:
-            line.channels = ", ".join(label for flag, label in labels if line.level_id[flag])
+            line.channels = ", ".join(labels[kind] for kind in line.level_id._dunning_step_kinds())
 
     # ----------------------------------------------------------------- planning
 
@@ -143,7 +171,8 @@ class DunningRunLine(models.Model):
     # ---------------------------------------------------------------- execution
 
     def _execute(self):
-        """Carry out the lines (one run, one batch) with one savepoint per customer."""
+        """Carry out the lines (one run, one batch): the whole batch in one savepoint,
+        replayed customer by customer when anything fails."""
         if not self:
             return
         run = self.run_id.ensure_one()
@@ -151,36 +180,72 @@ class DunningRunLine(models.Model):
         lines._lock_customers()
         lines = lines.filtered(lambda line: line._refresh())
         lines.move_ids._dunning_ensure_access_tokens()
-        emails = lines._prepare_emails()
-        notes = {}
+        prepared = lines._prepare_emails()
+        batch = StepBatch(self.env, prepared)
         try:
-            # Optimistic: the whole batch in one savepoint (a savepoint per customer
-            # costs a flush each); on any error, replay it customer by customer.
+            # Optimistic: a savepoint per customer costs a flush each.
             with self.env.cr.savepoint():
-                for line in lines:
-                    line._execute_one(emails.get(line.id), notes)
+                lines._execute_steps(batch)
         except Exception:
             self.env.invalidate_all()
-            notes.clear()
+            batch = StepBatch(self.env, prepared)
             for line in lines:
-                email = emails.get(line.id)
                 try:
                     with self.env.cr.savepoint():
-                        line._execute_one(email, notes)
+                        line._execute_steps(batch)
                 except Exception as error:
                     _logger.exception("Dunning run %s failed for %s", run.id, line.partner_id.id)
                     self.env.invalidate_all()
+                    batch.forget(line)
+                    email = prepared.get(line.id)
                     line._fail(str(error), email and email[0])
         # One batch of internal notes on the invoices, for the whole batch of customers.
-        self.env["account.move"].browse(list(notes))._message_log_batch(notes)
+        self.env["account.move"].browse(list(batch.notes))._message_log_batch(batch.notes)
+
+    def _execute_steps(self, batch):
+        """Each kind of step for the lines whose level takes it, batch-wise, in the
+        order of dunning.level.step's kinds; then the lines' and invoices' bookkeeping.
+
+        A kind ``k`` is carried out by ``_dunning_step_k(batch)`` on the lines that take
+        it; the method logs its events with ``batch.add``.
+        """
+        kinds_of = {level: set(level._dunning_step_kinds()) for level in self.level_id}
+        for kind in self.env["dunning.level.step"]._dunning_kinds():
+            lines = self.filtered(lambda line, k=kind: k in kinds_of[line.level_id])
+            if not lines:
+                continue
+            method = getattr(lines, f"_dunning_step_{kind}", None)
+            if method is None:
+                raise UserError(
+                    self.env._(
+                        "No method carries out the steps of kind %(kind)s "
+                        "(_dunning_step_%(kind)s on dunning.run.line).",
+                        kind=kind,
+                    )
+                )
+            method(batch)
+        self._dunning_finish(batch)
+
+    def _dunning_finish(self, batch):
+        """Level bookkeeping and line state, whatever the steps were."""
+        for line in self:
+            events = batch.events_of(line)
+            line._move_invoices_up(events.filtered(lambda e: e.state == "done"), batch.notes)
+            failed = events.filtered(lambda event: event.state == "failed")
+            line.write(
+                {
+                    "state": "failed" if failed and failed == events else "done",
+                    "note": "\n".join(filter(None, failed.mapped("reason"))) or line.note,
+                }
+            )
 
     def _prepare_emails(self):
-        """Create the email events of the batch and render them, one render per
-        template for the whole batch. Returns {line id: (event, rendered values)}."""
+        """Log the email events of the batch and render them, one render per template
+        for the whole batch. Returns {line id: (event, rendered values)}."""
         lines = self.filtered(lambda line: line.send_email and line.email_to)
         if not lines:
             return {}
-        events = self.env["dunning.event"].create([line._event_values("email") for line in lines])
+        events = self.env["dunning.engine"]._log([line._event_values("email") for line in lines])
         rendered = {}
         for template, template_events in events.grouped(
             lambda event: event.level_id.mail_template_id
@@ -232,52 +297,24 @@ class DunningRunLine(models.Model):
             return False
         return True
 
-    def _execute_one(self, email, notes):
-        self.ensure_one()
-        level = self.level_id
-        events = self.env["dunning.event"]
-        letter = self.env["ir.attachment"]
-        if level.send_letter:
-            letter_event = self._log_event("letter")
-            letter = letter_event._render_letter()
-            events |= letter_event
-        if level.send_email:
-            events |= self._send_email(letter, email)
-        elif letter:
-            self.partner_id.commercial_partner_id.message_post(
-                body=self.env._("Dunning letter to print and send: %(level)s", level=level.name),
-                attachment_ids=letter.ids,
-                subtype_xmlid="mail.mt_note",
-            )
-        if level.create_call:
-            events |= self._schedule_call()
-        if level.propose_handoff:
-            events |= self._propose_handoff()
-        self._move_invoices_up(events.filtered(lambda event: event.state == "done"), notes)
-        failed = events.filtered(lambda event: event.state == "failed")
-        self.write(
-            {
-                "state": "failed" if failed and failed == events else "done",
-                "note": "\n".join(failed.mapped("reason")) or self.note,
-            }
-        )
-
     def _fail(self, error, email_event=None):
         self.ensure_one()
         reason = self.env._("Unexpected error, nothing was sent: %(error)s", error=error)
         if email_event:
-            email_event.write({"state": "failed", "reason": reason})
+            self.env["dunning.engine"]._record_outcome(
+                email_event, {"state": "failed", "reason": reason}
+            )
         else:
             self._log_event(self._primary_channel(), state="failed", reason=reason)
         self.write({"state": "failed", "note": error})
 
     def _primary_channel(self):
-        level = self.level_id
-        if level.send_email:
+        """The channel that stands for the level in the history: its email if it sends
+        one, else its first step."""
+        kinds = self.level_id._dunning_step_kinds()
+        if "email" in kinds:
             return "email"
-        if level.send_letter:
-            return "letter"
-        return "call" if level.create_call else "handoff"
+        return kinds[0] if kinds else "note"
 
     def _event_values(self, channel, state="done", reason=False):
         return {
@@ -297,90 +334,20 @@ class DunningRunLine(models.Model):
         }
 
     def _log_event(self, channel, state="done", reason=False):
-        return self.env["dunning.event"].create(self._event_values(channel, state, reason))
-
-    def _send_email(self, letter, email=None):
-        """One message to the customer's contact, queued in the mail queue.
-
-        ``email`` is the (event, rendered values) prepared for the batch, if any.
-        """
-        if not self.email_to:
-            event = self._log_event(
-                "email",
-                state="failed",
-                reason=self.env._(
-                    "No email address for %(contact)s.", contact=self.contact_id.display_name
-                ),
-            )
-            self._schedule_fix_contact()
-            return event
-        event, rendered = email or (self._log_event("email"), None)
-        attachments = letter
-        if self.policy_id.attach_invoice_pdf:
-            pdfs, errors = self.move_ids._dunning_invoice_pdfs()
-            attachments |= pdfs
-            if errors:
-                event.reason = self.env._(
-                    "Sent without the PDF of %(invoices)s: %(error)s",
-                    invoices=", ".join(move.name for move in errors),
-                    error=next(iter(errors.values())),
-                )
-        event.message_id = event._post_email(attachments, rendered)
-        return event
-
-    def _schedule_call(self):
-        level = self.level_id
-        event = self._log_event("call")
-        activity = self.env["mail.activity"].create(
-            {
-                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-                "res_id": self.partner_id.commercial_partner_id.id,
-                "activity_type_id": level.call_activity_type_id.id
-                or self.env.ref("account_dunning.mail_activity_type_dunning_call").id,
-                "summary": self.env._("Collections call: %(level)s", level=level.name),
-                # In the collector's language, not the scheduler's.
-                "note": event.with_context(
-                    lang=self.collector_id.lang or self.env.lang
-                )._call_script(),
-                "user_id": self.collector_id.id,
-                "date_deadline": next_business_day(self.date),
-            }
-        )
-        event.activity_id = activity
-        return event
-
-    def _propose_handoff(self):
-        event = self._log_event("handoff")
-        event.activity_id = self._schedule_task(
-            self.env._("Decide hand-off to an agency or legal action"),
-            Markup("<p>%s</p>")
-            % self.env._(
-                "The invoices of %(customer)s reached the last step of the ladder "
-                "(%(amount)s due). Hand them off to a collection agency or to legal action, "
-                "offer a payment plan, or exclude them from collections.",
-                customer=self.partner_id.display_name,
-                amount=format_amount(self.env, self.amount, self.currency_id),
-            ),
-        )
-        return event
+        return self.env["dunning.engine"]._log(self._event_values(channel, state, reason))
 
     def _schedule_task(self, summary, note):
         """A follow-up task on the customer for the collector, due this business day."""
-        return self.env["mail.activity"].create(
-            {
-                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-                "res_id": self.partner_id.commercial_partner_id.id,
-                "activity_type_id": self.env.ref(
-                    "account_dunning.mail_activity_type_dunning_todo"
-                ).id,
-                "summary": summary,
-                "note": note,
-                "user_id": self.collector_id.id,
-                "date_deadline": next_business_day(self.date),
-            }
+        return self.env["dunning.engine"]._schedule(
+            self.partner_id.commercial_partner_id,
+            summary,
+            note,
+            self.collector_id,
+            next_business_day(self.date),
         )
 
-    def _schedule_fix_contact(self):
+    def _schedule_fix_contact(self, reason=None):
+        """One open 'Fix contact' task per customer, whatever the number of failures."""
         summary = self.env._("Fix contact: no email address for reminders")
         pending = self.env["mail.activity"].search_count(
             [
@@ -390,17 +357,20 @@ class DunningRunLine(models.Model):
             ],
             limit=1,
         )
-        if pending:  # one open task is enough, whatever the number of failed runs
+        if pending:
             return self.env["mail.activity"]
         return self._schedule_task(
             summary,
             Markup("<p>%s</p>")
-            % self.env._(
-                "The dunning email of level %(level)s could not be sent to %(contact)s: "
-                "no email address. Add one (or an accounts-payable contact) on the "
-                "customer; the next run will send it.",
-                level=self.level_id.name,
-                contact=self.contact_id.display_name,
+            % (
+                reason
+                or self.env._(
+                    "The dunning email of level %(level)s could not be sent to %(contact)s: "
+                    "no email address. Add one (or an accounts-payable contact) on the "
+                    "customer; the next run will send it.",
+                    level=self.level_id.name,
+                    contact=self.contact_id.display_name,
+                )
             ),
         )
 

@@ -86,6 +86,18 @@ class ResPartner(models.Model):
         "An agency's commission is a percentage between 0 and 100.",
     )
 
+    def write(self, vals):
+        res = super().write(vals)
+        if {"dunning_excluded", "dunning_policy_id"} & set(vals):
+            # The next step of their invoices follows (company of the write).
+            self.env["account.move"]._dunning_recompute_next_dates(
+                [
+                    ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                ]
+            )
+        return res
+
     def _dunning_receivable_query(self, overdue=False):
         """SQL filter on account_move_line for this company's open receivable lines."""
         today = fields.Date.context_today(self)

@@ -1,19 +1,20 @@
+# The Odoo tests (TransactionCase, HttpCase), found by Odoo's own runner as well as by
+# pytest-odoo. The pure tests of tools/ (test_tools_*.py: plain pytest and hypothesis)
+# are left out of this package on purpose: pytest collects them from their files, and
+# Odoo's runner (odoo-bin --test-enable) does not need pytest or hypothesis.
 from . import test_install
 from . import test_policy
-from . import test_tools_ladder
-from . import test_tools_planning
 from . import test_partner_figures
 from . import test_security
 from . import test_dunning_run_ladder
 from . import test_dunning_run_rules
-from . import test_tools_case_file
 from . import test_handoff
 from . import test_case_file
 from . import test_recovery
 from . import test_writeoff
 from . import test_handoff_security
-from . import test_tools_payment_schedule
 from . import test_payment_plan_wizard
 from . import test_payment_plan_followup
 from . import test_payment_plan_portal
 from . import test_translations
+from . import test_engine

@@ -84,7 +84,7 @@ class HandoffCommon(DunningCommon):
 
     @classmethod
     def _event(cls, partner, moves, channel, *, level=None, date=None, state="done", reason=None):
-        return cls.env["dunning.event"].create(
+        return cls.env["dunning.engine"]._log(
             {
                 "partner_id": partner.id,
                 "move_ids": [Command.set(moves.ids)],

@@ -5,7 +5,7 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from ..models.dunning_run_line import DunningRunLine
+from ..models.dunning_run_line_steps import DunningRunLine
 from .common import DunningRunCommon
 
 
@@ -78,12 +78,12 @@ class TestDunningRunRules(DunningRunCommon):
     @freeze_time("2026-03-11")
     def test_excluded_and_non_normal_stages_are_skipped(self):
         disputed = self._dunning_invoice(100.0, "2026-03-01")
-        disputed.dunning_stage = "dispute"
+        disputed._dunning_set_stage("dispute")
         excluded = self._dunning_invoice(100.0, "2026-03-01")
         excluded.write({"dunning_excluded": True, "dunning_exclusion_reason": "Goodwill"})
         chased = self._dunning_invoice(100.0, "2026-03-01")
         for stage in ("promised", "plan", "agency", "legal"):
-            self._dunning_invoice(100.0, "2026-03-01").dunning_stage = stage
+            self._dunning_invoice(100.0, "2026-03-01")._dunning_set_stage(stage)
         self._dunning_invoice(100.0, "2026-03-01", partner=self.customer_2)
         self.customer_2.with_company(self.company).dunning_excluded = True
         run = self._run()
@@ -144,15 +144,15 @@ class TestDunningRunRules(DunningRunCommon):
     def test_crash_on_one_customer_fails_it_and_the_rest_goes_on(self):
         self._dunning_invoice(100.0, "2026-03-01")
         invoice_2 = self._dunning_invoice(100.0, "2026-03-01", partner=self.customer_2)
-        original = DunningRunLine._send_email
+        original = DunningRunLine._dunning_step_email
         customer_2 = self.customer_2
 
-        def crashing(line, *args):
-            if line.partner_id == customer_2:
+        def crashing(lines, batch):
+            if customer_2 in lines.partner_id:
                 raise RuntimeError("SMTP template exploded")
-            return original(line, *args)
+            return original(lines, batch)
 
-        with patch.object(DunningRunLine, "_send_email", crashing):
+        with patch.object(DunningRunLine, "_dunning_step_email", crashing):
             run = self._run()
         self.assertEqual(self._line(run, self.customer).state, "done")
         failed = self._line(run, self.customer_2)

@@ -76,9 +76,8 @@ class TestHandoff(HandoffCommon):
         self.assertIn("Please call before writing.", to_agency.body_html)
 
         # The customer's AP contact gets the neutral notice, linked to the event.
-        notice = self.env["mail.mail"].search(
-            [("model", "=", "dunning.event"), ("res_id", "=", event.id)]
-        )
+        notice = self.env["mail.mail"].search([("mail_message_id", "=", event.message_id.id)])
+        self.assertEqual((notice.model, notice.res_id), ("res.partner", self.customer.id))
         self.assertEqual(notice.recipient_ids, self.ap_contact)
         self.assertEqual(event.message_id, notice.mail_message_id)
         self.assertIn("transfer", notice.subject)
@@ -136,7 +135,7 @@ class TestHandoff(HandoffCommon):
         not_due = self._dunning_invoice(300.0, "2026-04-20")
         paid = self._dunning_invoice(200.0, "2026-01-05")
         self._dunning_pay(paid, 200.0)
-        self.inv2.dunning_stage = "dispute"
+        self.inv2._dunning_set_stage("dispute")
         wizard = (
             self.env["dunning.handoff.wizard"]
             .with_context(active_model="res.partner", active_id=self.customer.id)
@@ -187,7 +186,7 @@ class TestHandoff(HandoffCommon):
         self._dunning_pay(paid, 50.0)
         with self.assertRaisesRegex(UserError, "Nothing is left to collect"):
             self._handoff(paid)
-        self.inv2.dunning_stage = "dispute"
+        self.inv2._dunning_set_stage("dispute")
         with self.assertRaisesRegex(UserError, "disputed"):
             self._handoff(self.inv2)
         self.inv1.dunning_excluded = True

@@ -49,11 +49,13 @@ class TestPartnerFigures(DunningCommon):
         # Next step of the late invoice: +30 after 31 Jan, but 3 days after the last step.
         self.assertEqual(self.late.dunning_next_date, date(2026, 3, 3))
         self.assertEqual(self.not_due.dunning_next_date, date(2026, 3, 7))  # -3 days
-        self.assertEqual(self.foreign.dunning_next_date, date(2026, 2, 17))
+        # 9 days late and never reminded: no late courtesy reminder; the first overdue
+        # level is due today, and that is the day the run acts.
+        self.assertEqual(self.foreign.dunning_next_date, date(2026, 3, 1))
         self.assertFalse(self.refund.dunning_next_date)
         self.assertEqual(self.customer.dunning_max_level_id, levels[3])
-        self.assertEqual(self.customer.dunning_next_date, date(2026, 2, 17))
-        self.late.dunning_stage = "dispute"
+        self.assertEqual(self.customer.dunning_next_date, date(2026, 3, 1))
+        self.late._dunning_set_stage("dispute")
         self.assertFalse(self.late.dunning_next_date, "only normal invoices climb the ladder")
 
     def test_search_customers_to_follow_up(self):

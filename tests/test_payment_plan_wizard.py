@@ -62,7 +62,7 @@ class TestPaymentPlanWizard(PaymentPlanCommon):
         other_currency = self.setup_other_currency("EUR", rates=[("2025-01-01", 2.0)])
         self._dunning_invoice(80.0, "2026-02-20", currency=other_currency)
         disputed = self._dunning_invoice(90.0, "2026-02-01")
-        disputed.dunning_stage = "dispute"
+        disputed._dunning_set_stage("dispute")
         paid = self._dunning_invoice(70.0, "2026-02-01")
         self._dunning_pay(paid, 70.0)
         self._dunning_invoice(60.0, "2026-02-01", partner=self.partner_a)
@@ -96,7 +96,7 @@ class TestPaymentPlanWizard(PaymentPlanCommon):
         refund = self._dunning_invoice(50.0, "2026-02-20", move_type="out_refund")
         cases.append((refund, "Only posted customer invoices"))
         disputed = self._dunning_invoice(50.0, "2026-02-20")
-        disputed.dunning_stage = "dispute"
+        disputed._dunning_set_stage("dispute")
         cases.append((disputed, "Disputed"))
         for extra, message in cases:
             with self.subTest(message=message), self.assertRaisesRegex(UserError, message):

@@ -96,7 +96,8 @@ class TestPolicy(DunningCommon):
 
     def test_events_are_an_immutable_log(self):
         invoice = self._dunning_invoice(100.0, "2026-01-10")
-        event = self.env["dunning.event"].create(
+        engine = self.env["dunning.engine"]
+        event = engine._log(
             {
                 "partner_id": self.customer.id,
                 "move_ids": [Command.set(invoice.ids)],
@@ -105,10 +106,13 @@ class TestPolicy(DunningCommon):
             }
         )
         self.assertEqual(invoice.dunning_event_ids, event)
-        event.write({"state": "failed", "reason": "bounced"})
+        # The engine completes the outcome; nothing else changes, not even for it.
+        engine._record_outcome(event, {"state": "failed", "reason": "bounced"})
         self.assertEqual(event.state, "failed")
-        with self.assertRaisesRegex(UserError, "partner_id"):
-            event.partner_id = self.partner_a
+        with self.assertRaisesRegex(AccessError, "partner_id"):
+            engine._record_outcome(event, {"partner_id": self.partner_a.id})
+        with self.assertRaises(AccessError):
+            event.write({"reason": "edited"})
         with self.assertRaises(AccessError):
             event.unlink()
         with self.assertRaisesRegex(UserError, "cannot be deleted"):

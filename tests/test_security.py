@@ -14,9 +14,9 @@ class TestSecurity(DunningCommon):
         cls.policy_b = cls.company_b.dunning_default_policy_id
         invoice_b = cls._dunning_invoice(300.0, "2026-01-01", company_id=cls.company_b.id)
         cls.event_b = (
-            cls.env["dunning.event"]
+            cls.env["dunning.engine"]
             .with_company(cls.company_b)
-            .create(
+            ._log(
                 {
                     "partner_id": cls.customer.id,
                     "company_id": cls.company_b.id,

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ..tools.ladder import next_step_date
 from ..tools.planning import (
     SKIP_EXCLUDED,
     SKIP_GOOD_PAYER,
@@ -102,3 +103,44 @@ def test_decision_properties(rows, balance):
     assert decision.level_index >= max(decision.steps.values())
     if balance <= 0:
         assert decision.skip_reason == SKIP_NO_DEBT
+
+
+@given(
+    st.lists(st.integers(-10, 120), min_size=1, max_size=7, unique=True).map(
+        lambda values: tuple(sorted(values))
+    ),
+    st.integers(-20, 150),
+    st.none() | st.integers(0, 6),
+    st.none() | st.integers(0, 20),
+    st.integers(1, 7),
+    st.booleans(),
+)
+def test_next_step_date_is_the_first_day_the_run_acts(  # noqa: PLR0917
+    delays, days_overdue, level, days_since_last, min_days, matching
+):
+    """The date an invoice shows is exactly the first day on which planning, run
+    every day from today, takes a step for it (a one-invoice customer)."""
+    if level is not None:
+        level = min(level, len(delays) - 1)
+    ladder = Ladder(delays, min_days_between_steps=min_days, start_at_matching_level=matching)
+    due = TODAY - timedelta(days=days_overdue)
+    last = None if days_since_last is None or level is None else TODAY - timedelta(days_since_last)
+    facts = InvoiceFacts(1, due, 100.0, delays[level] if level is not None else None, last)
+    shown = next_step_date(
+        delays,
+        due,
+        TODAY,
+        current_index=level,
+        last_date=last,
+        min_days=min_days,
+        start_at_matching_level=matching,
+    )
+    horizon = due + timedelta(days=max(delays) + 30)
+    day, first = TODAY, None
+    while day <= max(horizon, TODAY + timedelta(days=min_days + 1)):
+        decision = plan_customer(customer(facts), ladder, day)
+        if decision is not None and decision.skip_reason is None:
+            first = day
+            break
+        day += timedelta(days=1)
+    assert shown == first

@@ -1,6 +1,7 @@
 """The default escalation ladder and the pure rules for climbing it."""
 
 from bisect import bisect_right
+from datetime import timedelta
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -16,6 +17,17 @@ class LadderStep(NamedTuple):
     send_letter: bool
     template_xmlid: str
     propose_handoff: bool = False
+
+    @property
+    def kinds(self):
+        """The kinds of steps the rung takes (see dunning.level.step)."""
+        flags = (
+            ("email", self.send_email),
+            ("call", self.create_call),
+            ("letter", self.send_letter),
+            ("handoff", self.propose_handoff),
+        )
+        return tuple(kind for kind, on in flags if on)
 
 
 # shared/COLLECTIONS-RULES.md, "A default ladder": days relative to the due date.
@@ -91,3 +103,38 @@ def index_of_delay(delays, delay):
     """
     index = reached_index(delays, delay)
     return index if index >= 0 else None
+
+
+def next_step_date(
+    delays,
+    due_date,
+    today,
+    *,
+    current_index=None,
+    last_date=None,
+    min_days=1,
+    start_at_matching_level=False,
+):
+    """The first day, from ``today`` on, on which the run takes a step for an invoice
+    due on ``due_date`` whose current rung is ``current_index``; None at the top.
+
+    The same rules as the run: ``next_level_index`` on that day's age, and no step
+    within ``min_days`` of the last one. What a run may do changes only when a rung is
+    reached, when courtesy rungs lapse (the day after the due date) and when the
+    minimum delay ends, so only those days (and today) need checking.
+    """
+    if not delays:
+        return None
+    earliest = today
+    if last_date is not None:
+        earliest = max(earliest, last_date + timedelta(days=min_days))
+    candidates = {earliest, due_date + timedelta(days=1)}
+    candidates.update(due_date + timedelta(days=delay) for delay in delays)
+    for day in sorted(day for day in candidates if day >= earliest):
+        days_overdue = (day - due_date).days
+        if (
+            next_level_index(delays, current_index, days_overdue, start_at_matching_level)
+            is not None
+        ):
+            return day
+    return None

@@ -3,9 +3,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 
 from ..models.dunning_case import HANDOFF_TYPES
-
-# Stages from which invoices may be handed off (a disputed invoice is settled first).
-HANDOFF_FROM_STAGES = ("normal", "promised", "plan")
+from ..tools.stages import HANDOFF_FROM_STAGES
 
 
 class DunningHandoffWizard(models.TransientModel):
@@ -111,95 +109,22 @@ class DunningHandoffWizard(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         self._check_handoff()
-        moves, partner, company = self.move_ids, self.partner_id, self.company_id
-        policy = self.policy_id
-        today = fields.Date.context_today(self)
-        if self.source_case_id:
-            self.source_case_id.write({"state": "returned", "date_returned": today})
-            self.source_case_id._log_event(
-                moves,
-                self.env._(
-                    "Case %(case)s returned by %(agency)s: handed to %(lawyer)s for legal action.",
-                    case=self.source_case_id.name,
-                    agency=self.source_case_id.agency_id.display_name,
-                    lawyer=self.agency_id.display_name,
-                ),
-            )
-        collector = (
-            partner.with_company(company).dunning_collector_id
-            or policy.default_collector_id
-            or self.env.user
+        case = self.env["dunning.case"]._dunning_hand_off(
+            self.move_ids,
+            self.handoff_type,
+            self.agency_id,
+            reference=self.reference,
+            note=self.note,
+            credit_hold=self.credit_hold,
+            notify_customer=self.notify_customer,
+            source_case=self.source_case_id,
         )
-        case = (
-            self.env["dunning.case"]
-            .with_company(company)
-            .create(
-                {
-                    "company_id": company.id,
-                    "partner_id": partner.id,
-                    "handoff_type": self.handoff_type,
-                    "agency_id": self.agency_id.id,
-                    "commission_rate": self.agency_commission
-                    if self.handoff_type == "agency"
-                    else 0.0,
-                    "reference": self.reference,
-                    "note": self.note,
-                    "user_id": collector.id,
-                    "move_ids": [Command.set(moves.ids)],
-                    "amount_handed_off": self.amount_total,
-                }
-            )
-        )
-        level = policy._get_handoff_level() if policy else self.env["dunning.level"]
-        move_values = {"dunning_stage": self.handoff_type}
-        if level:
-            move_values.update(dunning_level_id=level.id, dunning_last_date=today)
-        moves.write(move_values)
-        if self.credit_hold:
-            # sudo: collectors may not edit contacts; the hold is this one collections
-            # flag, on the customer of the invoices they were allowed to hand off.
-            partner.sudo().with_company(company).dunning_credit_hold = True
-        attachments = case._build_case_file()
-        contact = partner.with_company(company)._dunning_get_contact()
-        event = case._log_event(
-            moves,
-            self._event_reason(case),
-            level_id=level.id,
-            contact_id=contact.id if self.notify_customer else False,
-            attachment_id=case.case_file_pdf_id.id,
-        )
-        if self.handoff_type == "agency":
-            case._send_case_file(policy, attachments)
-        else:
-            case.message_post(
-                body=self.env._(
-                    "Case file for %(lawyer)s attached: send it with your instructions.",
-                    lawyer=self.agency_id.display_name,
-                ),
-                attachment_ids=attachments.ids,
-            )
-        if self.notify_customer:
-            case._send_transfer_notice(event, policy, contact)
-        event.activity_id = case._schedule_followup(policy)
         return {
             "type": "ir.actions.act_window",
             "res_model": "dunning.case",
             "res_id": case.id,
             "views": [(False, "form")],
         }
-
-    def _event_reason(self, case):
-        if self.handoff_type == "agency":
-            return self.env._(
-                "Handed off to the collection agency %(agency)s (case %(case)s).",
-                agency=self.agency_id.display_name,
-                case=case.name,
-            )
-        return self.env._(
-            "Handed off for legal action to %(lawyer)s (case %(case)s).",
-            lawyer=self.agency_id.display_name,
-            case=case.name,
-        )
 
     def _check_handoff(self):
         """Clear errors for everything that cannot be handed off."""

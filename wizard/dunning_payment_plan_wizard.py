@@ -4,8 +4,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
-from ..models.dunning_payment_plan import INTERVALS, PLANNABLE_STAGES
+from ..models.dunning_payment_plan import INTERVALS
 from ..tools.payment_schedule import MAX_INSTALLMENTS, ScheduleError, compute_schedule
+from ..tools.stages import PLANNABLE_STAGES
 
 
 class DunningPaymentPlanWizard(models.TransientModel):

@@ -231,7 +231,7 @@ class DunningWriteoffWizard(models.TransientModel):
             )
             to_match.reconcile()
         if invoice.payment_state not in ("not_paid", "partial"):
-            invoice.dunning_stage = "written_off"
+            invoice._dunning_set_stage("written_off")
         return entry
 
     def _log_event(self, partner, invoices, entries):
@@ -243,26 +243,22 @@ class DunningWriteoffWizard(models.TransientModel):
             if line.account_id.account_type == "asset_receivable"
         )
         case = invoices.dunning_case_ids.filtered(lambda c: c.state == "open")[:1]
-        return (
-            self.env["dunning.event"]
-            .with_company(company)
-            .create(
-                {
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "move_ids": [Command.set(invoices.ids)],
-                    "channel": "note",
-                    "amount_residual": amount,
-                    "collector_id": case.user_id.id
-                    or partner.with_company(company).dunning_collector_id.id,
-                    "reason": self.env._(
-                        "Written off as bad debt: %(amount)s on %(invoices)s (%(entries)s). "
-                        "Reason: %(reason)s",
-                        amount=company.currency_id.format(amount),
-                        invoices=", ".join(invoices.mapped("name")),
-                        entries=", ".join(written.mapped("name")),
-                        reason=self.reason,
-                    ),
-                }
-            )
+        return self.env["dunning.engine"]._log(
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "move_ids": [Command.set(invoices.ids)],
+                "channel": "note",
+                "amount_residual": amount,
+                "collector_id": case.user_id.id
+                or partner.with_company(company).dunning_collector_id.id,
+                "reason": self.env._(
+                    "Written off as bad debt: %(amount)s on %(invoices)s (%(entries)s). "
+                    "Reason: %(reason)s",
+                    amount=company.currency_id.format(amount),
+                    invoices=", ".join(invoices.mapped("name")),
+                    entries=", ".join(written.mapped("name")),
+                    reason=self.reason,
+                ),
+            }
         )

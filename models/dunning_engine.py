@@ -1,0 +1,220 @@
+import logging
+from collections import defaultdict
+
+from odoo import api, models
+from odoo.fields import Command
+
+_logger = logging.getLogger(__name__)
+
+
+class DunningEngine(models.AbstractModel):
+    """The few primitives every collections flow acts through.
+
+    The daily run, payment plans, hand-offs, write-offs, promises and disputes log,
+    send and assign through these methods only, so that each thing is done one way:
+    one history (append-only), one mail queue path, one choice of collector.
+    Stages and levels of invoices change through ``account.move._dunning_set_stage``
+    and ``account.move._dunning_set_level``.
+    """
+
+    _name = "dunning.engine"
+    _description = "Collections Engine"
+
+    # ------------------------------------------------------------------ history
+
+    @api.model
+    def _log(self, vals_list):
+        """Add events to the collections history; returns them in the caller's env."""
+        if isinstance(vals_list, dict):
+            vals_list = [vals_list]
+        # sudo: the history is append-only for people (no create/write right); the
+        # values come from a flow the user was allowed to start, on records they read.
+        events = self.env["dunning.event"].sudo().create(vals_list)
+        return events.with_env(self.env)
+
+    @api.model
+    def _record_outcome(self, events, vals):
+        """Complete logged events with their outcome (state, reason, message, activity,
+        attachment): the only change the history accepts after the fact."""
+        if events:
+            # sudo: see _log; dunning.event.write() still refuses the frozen fields.
+            events.sudo().write(vals)
+
+    # ----------------------------------------------------------------- messages
+
+    @api.model
+    def _send(self, messages):
+        """Queue messages in the mail queue, one mail.mail each, posted in a chatter.
+
+        ``messages``: dicts with ``template`` and ``record`` (what the template renders)
+        or ready ``subject``/``body``; ``thread`` (the record whose chatter shows the
+        message), ``recipients`` (res.partner), optional ``attachments``
+        (ir.attachment), ``email_to`` (an address that is no contact, e.g. an agency's
+        case inbox), ``policy`` (sender, reply-to, copies), ``company``.
+        Like mail.template.send_mail(), one mail.mail carries both the outgoing email
+        and the chatter message; all are created in one call. Returns the mail.message
+        of each, in order.
+        """
+        if not messages:
+            return []
+        rendered = self._render_messages(messages)
+        vals_list = []
+        for message, values in zip(messages, rendered, strict=True):
+            company = message["company"]
+            policy = message.get("policy")
+            sender = (policy and policy._get_sender()) or company.email_formatted
+            thread = message["thread"]
+            attachments = message.get("attachments") or self.env["ir.attachment"]
+            attachments |= self._attachments_from_report(values, thread)
+            vals_list.append(
+                {
+                    "subject": values["subject"],
+                    "body_html": values["body_html"],
+                    "body": values["body_html"],
+                    "email_from": sender,
+                    "reply_to": (policy and policy.reply_to) or sender,
+                    "email_cc": (policy and policy.email_cc) or False,
+                    "recipient_ids": [Command.set(message["recipients"].ids)],
+                    "email_to": message.get("email_to") or False,
+                    "model": thread._name,
+                    "res_id": thread.id,
+                    "record_company_id": company.id,
+                    "message_type": "comment",
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                    "author_id": company.partner_id.id,
+                    "attachment_ids": [Command.set(attachments.ids)],
+                    "auto_delete": False,
+                }
+            )
+        # sudo: mail.mail is reserved to administrators; every value comes from the
+        # module's templates rendered with the user's rights on records they can read.
+        mails = self.env["mail.mail"].sudo().create(vals_list)
+        return [mail.mail_message_id.with_env(self.env) for mail in mails]
+
+    @api.model
+    def _render_messages(self, messages):
+        """Subject and body of each message: one render per template for all."""
+        results = [message.get("rendered") for message in messages]
+        by_template = defaultdict(list)
+        for index, message in enumerate(messages):
+            if results[index] is None:
+                if "template" in message:
+                    by_template[message["template"]].append(index)
+                else:
+                    results[index] = {"subject": message["subject"], "body_html": message["body"]}
+        for template, indexes in by_template.items():
+            render_fields = ["subject", "body_html", "lang"]
+            if template.report_template_ids:
+                render_fields.append("report_template_ids")
+            res_ids = [messages[index]["record"].id for index in indexes]
+            values = template._generate_template(res_ids, render_fields)
+            for index in indexes:
+                results[index] = values[messages[index]["record"].id]
+        return results
+
+    @api.model
+    def _attachments_from_report(self, values, thread):
+        """Attachments for the PDFs a template's reports produced (e.g. an agreement)."""
+        reports = values.get("attachments") or []
+        if not reports:
+            return self.env["ir.attachment"]
+        return self.env["ir.attachment"].create(
+            [
+                {
+                    "name": name,
+                    "datas": content,
+                    "res_model": thread._name,
+                    "res_id": thread.id,
+                }
+                for name, content in reports
+            ]
+        )
+
+    # --------------------------------------------------------------- assignment
+
+    @api.model
+    def _get_collectors(self, partners, company, policy_of=None, level_of=None, fallback=None):
+        """Who follows each customer: {partner id: res.users}.
+
+        In order: the customer's collector, the user a level names for its calls, the
+        policy's default collector, ``fallback`` (the person acting, or a plan's
+        responsible), then the company's first collections manager. Never an archived
+        or portal user: such a choice passes to the next in line.
+        """
+        first_manager = None
+        collectors = {}
+        for partner in partners.with_company(company):
+            policy = policy_of(partner) if policy_of else partner._dunning_get_policy()
+            level = level_of(partner) if level_of else None
+            candidates = (
+                partner.commercial_partner_id.dunning_collector_id,
+                level and level.call_assignee == "user" and level.call_user_id,
+                policy and policy.default_collector_id,
+                fallback,
+            )
+            user = next((u for u in candidates if u and self._can_collect(u)), None)
+            if user is None:
+                if first_manager is None:
+                    first_manager = self._first_manager(company)
+                user = first_manager
+            collectors[partner.id] = user
+        return collectors
+
+    @api.model
+    def _get_collector(self, partner, company, policy=None, level=None, fallback=None):
+        return self._get_collectors(
+            partner,
+            company,
+            policy_of=(lambda _p: policy) if policy is not None else None,
+            level_of=(lambda _p: level) if level is not None else None,
+            fallback=fallback,
+        )[partner.id]
+
+    @api.model
+    def _can_collect(self, user):
+        # sudo: reading whether a user is archived or a portal user, nothing else.
+        user = user.sudo()
+        return bool(user.active and not user.share and user.id != self.env.ref("base.user_root").id)
+
+    @api.model
+    def _first_manager(self, company):
+        """The company's first active collections manager, for unassigned work."""
+        return self.env["res.users"].search(
+            [
+                ("group_ids", "in", self.env.ref("account_dunning.group_dunning_manager").id),
+                ("company_ids", "in", company.id),
+                ("share", "=", False),
+                ("id", "!=", self.env.ref("base.user_root").id),
+            ],
+            order="id",
+            limit=1,
+        )
+
+    @api.model
+    def _default_fallback_collector(self):
+        """The person acting by hand collects; the scheduler (superuser) does not."""
+        user = self.env.user
+        return user if not user._is_superuser() and user._is_internal() else None
+
+    # --------------------------------------------------------------- activities
+
+    @api.model
+    def _schedule(self, records, summary, note, user, date_deadline, *, activity_type=None):
+        """A collections activity on each record (customer, plan, case) for ``user``."""
+        activity_type = activity_type or self.env.ref(
+            "account_dunning.mail_activity_type_dunning_todo"
+        )
+        return self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": self.env["ir.model"]._get_id(record._name),
+                    "res_id": record.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": summary,
+                    "note": note,
+                    "user_id": user.id,
+                    "date_deadline": date_deadline,
+                }
+                for record in records
+            ]
+        )
