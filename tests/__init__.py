@@ -13,6 +13,7 @@ from . import test_recovery
 from . import test_writeoff
 from . import test_handoff_security
 from . import test_tools_payment_schedule
+from . import test_tools_late_charges
 from . import test_payment_plan_wizard
 from . import test_payment_plan_followup
 from . import test_payment_plan_portal
