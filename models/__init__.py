@@ -12,3 +12,7 @@ from . import dunning_case_recovery
 from . import account_partial_reconcile
 from . import dunning_payment_plan
 from . import dunning_payment_plan_installment
+from . import dunning_reference_rate
+from . import dunning_late_charge
+from . import account_move_late_charges
+from . import res_partner_late_charges
