@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
+from odoo.tools.misc import format_date
 
 
 class DunningLateChargeWizard(models.TransientModel):
@@ -148,8 +149,8 @@ class DunningLateChargeWizard(models.TransientModel):
                 name = self.env._(
                     "Late payment interest on %(invoice)s from %(start)s to %(end)s",
                     invoice=move.name,
-                    start=line.date_from,
-                    end=line.date_to,
+                    start=format_date(self.env, line.date_from, lang_code=partner.lang),
+                    end=format_date(self.env, line.date_to, lang_code=partner.lang),
                 )
                 invoice_lines.append(
                     Command.create({**common, "name": name, "price_unit": line.interest})
