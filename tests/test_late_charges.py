@@ -112,6 +112,23 @@ class TestLateCharges(DunningCommon):
         )
         self.assertGreater(invoice._dunning_late_charges(date(2026, 7, 10))["interest"], 0)
 
+    def test_shipped_rates_are_consistent(self):
+        Rate = self.env["dunning.reference.rate"]
+        ecb = Rate._get_series("ecb_mro")
+
+        def ecb_before(day):
+            return max((start, rate) for start, rate in ecb if start < day)[1]
+
+        # The German base rate follows the ECB rate of the last operation before each
+        # half-year: -0.88 % when that rate was 0 % (July 2016), so base = ECB - 0.88.
+        german = Rate._get_series("de_base")
+        self.assertEqual(len(german), 15)  # every half-year from 2019 to 2026
+        for start, rate in german:
+            self.assertAlmostEqual(rate, ecb_before(start) - 0.88, places=4, msg=start)
+        french = dict(Rate._get_series("fr_legal"))
+        half_years = [date(year, month, 1) for year in range(2019, 2026) for month in (1, 7)]
+        self.assertFalse([day for day in half_years if day not in french])
+
     def _charge(self, **values):
         wizard = (
             self.env["dunning.late.charge.wizard"]
