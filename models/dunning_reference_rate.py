@@ -37,5 +37,7 @@ class DunningReferenceRate(models.Model):
     @api.model
     def _get_series(self, series):
         """[(date_from, rate)] of one series, for tools.late_charges."""
+        # sudo: published public figures; computing a charge must not depend on who
+        # asks (an accountant without collections rights, a scheduled action).
         records = self.sudo().search_fetch([("rule", "=", series)], ["date_from", "rate"])
         return [(record.date_from, record.rate) for record in records]
