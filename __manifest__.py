@@ -38,6 +38,9 @@
         "wizard/dunning_payment_plan_wizard_views.xml",
         "views/dunning_payment_plan_views.xml",
         "views/dunning_payment_plan_portal_templates.xml",
+        "data/dunning_reference_rate_data.xml",
+        "views/dunning_late_charge_views.xml",
+        "wizard/dunning_late_charge_wizard_views.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",

@@ -17,3 +17,7 @@ from . import dunning_payment_plan
 from . import dunning_payment_plan_followup
 from . import dunning_payment_plan_installment
 from . import dunning_step_sms
+from . import dunning_reference_rate
+from . import dunning_late_charge
+from . import account_move_late_charges
+from . import res_partner_late_charges

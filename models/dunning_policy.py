@@ -90,6 +90,35 @@ class DunningPolicy(models.Model):
         "of a case this many days after the hand-off.",
     )
 
+    # Late charges (issue #11)
+    late_charge_rule = fields.Selection(
+        [
+            ("none", "None"),
+            ("fixed_rate", "Fixed annual rate"),
+            ("eu_late_payment", "EU Late Payment Directive (ECB + 8 points, EUR 40)"),
+            ("uk_late_payment", "UK Late Payment Act (base rate + 8 %, GBP 40-100)"),
+            ("de_bgb", "Germany, BGB 288 (base rate + 9 / + 5 points, EUR 40)"),
+            ("fr_commerce", "France, Code de commerce (3x legal rate, EUR 40)"),
+        ],
+        string="Late Charges",
+        default="none",
+        required=True,
+        help='Interest and fixed compensation that "Charge late fees" invoices on '
+        "overdue invoices. Statutory rules use the reference rates of Configuration > "
+        "Collections > Reference Rates; compensation is for business customers only.",
+    )
+    late_charge_rate = fields.Float(
+        string="Annual Interest Rate (%)",
+        digits=(16, 4),
+        help="For a fixed annual rate: simple interest, actual/365, on the open amount.",
+    )
+    late_charge_product_id = fields.Many2one(
+        "product.product",
+        check_company=True,
+        help="Product of the lines of late-charge invoices. Empty: lines without product, "
+        "on the company's late-charge income account.",
+    )
+
     _handoff_followup_days_positive = models.Constraint(
         "CHECK(handoff_followup_days > 0)",
         "The follow-up delay of a hand-off must be at least one day.",
@@ -101,6 +130,9 @@ class DunningPolicy(models.Model):
     _min_days_positive = models.Constraint(
         "CHECK(min_days_between_steps >= 0)",
         "The minimum days between steps cannot be negative.",
+    )
+    _late_charge_rate_positive = models.Constraint(
+        "CHECK(late_charge_rate >= 0)", "The late-charge interest rate cannot be negative."
     )
     _minimum_amount_positive = models.Constraint(
         "CHECK(minimum_amount >= 0)", "The minimum amount cannot be negative."

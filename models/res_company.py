@@ -30,6 +30,16 @@ class ResCompany(models.Model):
         help="Journal of bad-debt write-off entries. Empty: the first miscellaneous journal.",
     )
 
+    # Late charges (issue #11)
+    dunning_late_charge_account_id = fields.Many2one(
+        "account.account",
+        string="Late Charges Income Account",
+        check_company=True,
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+        help="Credited by the interest and compensation lines of late-charge invoices. "
+        "Empty: the product's income account, else the sales journal's default account.",
+    )
+
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)

@@ -10,3 +10,6 @@ class ResConfigSettings(models.TransientModel):
     dunning_writeoff_journal_id = fields.Many2one(
         related="company_id.dunning_writeoff_journal_id", readonly=False
     )
+    dunning_late_charge_account_id = fields.Many2one(
+        related="company_id.dunning_late_charge_account_id", readonly=False
+    )
