@@ -1,6 +1,7 @@
 from . import test_install
 from . import test_policy
 from . import test_tools_ladder
+from . import test_tools_aging
 from . import test_tools_planning
 from . import test_partner_figures
 from . import test_security
@@ -11,6 +12,7 @@ from . import test_handoff
 from . import test_case_file
 from . import test_recovery
 from . import test_writeoff
+from . import test_statement
 from . import test_handoff_security
 from . import test_tools_payment_schedule
 from . import test_payment_plan_wizard
