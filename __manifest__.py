@@ -18,6 +18,8 @@
         "data/dunning_call_script_templates.xml",
         "data/ir_cron_data.xml",
         "report/dunning_letter_report.xml",
+        "report/dunning_statement_report.xml",
+        "data/dunning_statement_mail_data.xml",
         "report/dunning_payment_plan_report.xml",
         "data/dunning_payment_plan_data.xml",
         "data/dunning_payment_plan_mail_data.xml",

@@ -5,6 +5,7 @@ from . import dunning_engine
 from . import dunning_event
 from . import res_company
 from . import res_partner
+from . import res_partner_statement
 from . import account_move
 from . import dunning_run
 from . import dunning_run_line

@@ -12,6 +12,7 @@ from . import test_handoff
 from . import test_case_file
 from . import test_recovery
 from . import test_writeoff
+from . import test_statement
 from . import test_handoff_security
 from . import test_payment_plan_wizard
 from . import test_payment_plan_followup
