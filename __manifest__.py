@@ -40,6 +40,12 @@
     "demo": [
         "demo/account_dunning_demo.xml",
     ],
+    "assets": {
+        # Browser tours, run by tests/test_tours.py in headless Chromium.
+        "web.assets_tests": [
+            "account_dunning/static/tests/tours/**/*",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,

@@ -9,8 +9,13 @@ source "$(dirname "$0")/common.sh"
 
 root="$(odoo_root)"
 require_postgres
-"$PYTHON" -c "import pytest_odoo, freezegun, hypothesis" 2>/dev/null \
+"$PYTHON" -c "import pytest_odoo, freezegun, hypothesis, websocket" 2>/dev/null \
     || die "test dependencies missing: run 'bash scripts/setup.sh'."
+# Without a browser Odoo skips the tours (tests/test_tours.py) instead of failing them:
+# CI must not pass without having run them.
+command -v chromium >/dev/null || command -v google-chrome >/dev/null \
+    || [ -n "${DUNNING_SKIP_TOURS:-}" ] \
+    || die "chromium missing: run 'bash scripts/setup.sh' (or DUNNING_SKIP_TOURS=1 to skip the tours)."
 link_addon
 addons="$(addons_path "$root")"
 db="${DUNNING_TEST_DB:-account_dunning_test_$CHECKOUT_TAG}"
@@ -19,14 +24,41 @@ log_level="${DUNNING_LOG_LEVEL:-warn}"
 echo "== lint"
 bash "$REPO_DIR/scripts/lint.sh"
 
+# The module must install and update quietly: a WARNING, ERROR or CRITICAL line that
+# comes from the module (its logger) or names it fails the run. Odoo's own lines
+# (e.g. docutils' "Unexpected indentation" for the mail module's description) do not.
+check_log() {  # check_log LOGFILE DATABASE WHAT
+    local noisy
+    noisy="$(awk -v db="$2" '
+        $4 ~ /^(WARNING|ERROR|CRITICAL)$/ {
+            line = $0
+            gsub(db, "<db>", line)  # the database name contains "account_dunning"
+            if (line ~ /account_dunning/) print line
+        }' "$1")"
+    if [ -n "$noisy" ]; then
+        printf '%s\n' "$noisy" >&2
+        die "$3 of account_dunning logged the warnings or errors above (full log: $1)"
+    fi
+}
+
+odoo_logged() {  # odoo_logged LOGFILE [odoo-bin arguments...]: output shown and kept
+    local log="$1"
+    shift
+    odoo_bin "$root" "$@" 2>&1 | tee "$log"
+    return "${PIPESTATUS[0]}"
+}
+
+log_dir="$(mktemp -d "${TMPDIR:-/tmp}/account_dunning_logs_$CHECKOUT_TAG.XXXX")"
+
 install_db() {  # install_db NAME [odoo options...]
     local name="$1"
     shift
     dropdb --if-exists "$name"
     echo "== install account_dunning in a fresh database '$name' $*"
-    odoo_bin "$root" -d "$name" --addons-path="$addons" -i account_dunning \
-        --stop-after-init --log-level="$log_level" --no-http "$@" \
+    odoo_logged "$log_dir/install-$name.log" -d "$name" --addons-path="$addons" \
+        -i account_dunning --stop-after-init --log-level="$log_level" --no-http "$@" \
         || die "installing account_dunning in '$name' failed"
+    check_log "$log_dir/install-$name.log" "$name" "installing"
 }
 
 run_pytest() {  # run_pytest DB [pytest args...]
@@ -49,8 +81,9 @@ fi
 if [ -n "${DUNNING_UPDATE_ONLY:-}" ] && psql -lqt | cut -d'|' -f1 | grep -qw "$db"; then
     # Development loop: update the module in the existing database (not for CI).
     echo "== update account_dunning in '$db'"
-    odoo_bin "$root" -d "$db" --addons-path="$addons" -u account_dunning \
+    odoo_logged "$log_dir/update-$db.log" -d "$db" --addons-path="$addons" -u account_dunning \
         --stop-after-init --log-level="$log_level" --no-http || die "updating '$db' failed"
+    check_log "$log_dir/update-$db.log" "$db" "updating"
 else
     install_db "$db"
 fi
