@@ -3,7 +3,7 @@
 # the running module: a fresh database with demo data (dropped and recreated on every
 # call, so the pictures show the demo as of today), Odoo on a free localhost port,
 # headless Chromium (installed by setup.sh). See scripts/screenshots.py for the list.
-# Environment: DUNNING_SHOTS_DB (database name).
+# Environment: DUNNING_SHOTS_DB (database name; dropped when done).
 source "$(dirname "$0")/common.sh"
 root="$(odoo_root)"
 require_postgres
@@ -17,4 +17,6 @@ odoo_bin "$root" -d "$db" --addons-path="$addons" -i account_dunning --with-demo
     --stop-after-init --log-level=warn --no-http || die "install failed"
 "$PYTHON" "$REPO_DIR/scripts/screenshots.py" --odoo-bin "$root/odoo-bin" --database "$db" \
     --addons-path "$addons" --out "$REPO_DIR/static/description" "$@"
+# Recreated on every call: no need to keep it on a shared machine.
+dropdb --if-exists "$db"
 echo "== done: look at static/description/*.png before committing them"
