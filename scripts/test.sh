@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs everything CI checks: lint, an install with demo data (and its check), then a
-# fresh install without demo data and the whole test suite through pytest-odoo.
+# Runs everything CI checks: lint, an install with demo data (its check, then an
+# uninstall that must leave nothing behind), then a fresh install without demo data and
+# the whole test suite through pytest-odoo. Every install, update and uninstall must be
+# quiet (check_log).
 # Extra arguments go to the final pytest call (e.g. -k payment_plan, -x).
 # Environment: DUNNING_TEST_DB (database name), DUNNING_SKIP_DEMO=1 (skip the demo
 # install), DUNNING_UPDATE_ONLY=1 (update the existing database instead of a fresh
@@ -61,6 +63,28 @@ install_db() {  # install_db NAME [odoo options...]
     check_log "$log_dir/install-$name.log" "$name" "installing"
 }
 
+uninstall_db() {  # uninstall_db NAME: quietly, and nothing of the module left behind
+    local name="$1" conf="$log_dir/uninstall-$1.conf" leftovers
+    # odoo-bin module takes its addons path from a configuration file only.
+    printf '[options]\naddons_path = %s\nlog_level = %s\n' "$addons" "$log_level" >"$conf"
+    echo "== uninstall account_dunning from '$name'"
+    odoo_logged "$log_dir/uninstall-$name.log" module uninstall -c "$conf" -d "$name" \
+        account_dunning || die "uninstalling account_dunning from '$name' failed"
+    check_log "$log_dir/uninstall-$name.log" "$name" "uninstalling"
+    leftovers="$(psql -d "$name" -tAc "
+        SELECT 'module state ' || state FROM ir_module_module
+         WHERE name = 'account_dunning' AND state <> 'uninstalled'
+        UNION ALL SELECT 'external id ' || model || ',' || res_id FROM ir_model_data
+         WHERE module = 'account_dunning'
+        UNION ALL SELECT 'model ' || model FROM ir_model WHERE model LIKE 'dunning.%'
+        UNION ALL SELECT 'table ' || table_name FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_name LIKE 'dunning\_%'
+        UNION ALL SELECT 'column ' || table_name || '.' || column_name
+          FROM information_schema.columns
+         WHERE table_schema = 'public' AND column_name LIKE 'dunning\_%'")"
+    [ -z "$leftovers" ] || die "uninstalling account_dunning left: $leftovers"
+}
+
 run_pytest() {  # run_pytest DB [pytest args...]
     local name="$1"
     shift
@@ -75,6 +99,7 @@ run_pytest() {  # run_pytest DB [pytest args...]
 if [ -z "${DUNNING_SKIP_DEMO:-}" ]; then
     install_db "${db}_demo" --with-demo
     run_pytest "${db}_demo" "$ADDON_DIR/tests/test_install.py" -q
+    uninstall_db "${db}_demo"
     dropdb --if-exists "${db}_demo"
 fi
 
@@ -94,3 +119,4 @@ if [ $# -eq 0 ]; then
 fi
 echo "== test suite"
 run_pytest "$db" "$ADDON_DIR/tests" "$@"
+rm -rf "$log_dir"  # kept when something failed before this line

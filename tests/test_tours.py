@@ -23,6 +23,11 @@ class TestCollectionsTours(DunningCommon, HttpCase):
     # The first tour also builds the web and test asset bundles: on a busy 2-core
     # machine that alone can take most of Odoo's default 60 s.
     tour_timeout = 180
+    # Browser requests share the test's cursor one at a time. While one does real work
+    # (executing a run, confirming a plan), the web client's other requests wait for
+    # it; on a loaded machine that wait passed Odoo's default 20 s and failed a tour
+    # that had succeeded.
+    test_cursor_lock_timeout = 90
 
     @classmethod
     def default_env_context(cls):
