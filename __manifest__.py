@@ -47,7 +47,14 @@
     "demo": [
         "demo/account_dunning_demo.xml",
     ],
+    "assets": {
+        # Browser tours, run by tests/test_tours.py in headless Chromium.
+        "web.assets_tests": [
+            "account_dunning/static/tests/tours/**/*",
+        ],
+    },
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

@@ -44,8 +44,8 @@ require_postgres() {
     pg_isready -q || die "PostgreSQL does not answer (pg_isready). Run 'bash scripts/setup.sh' to start it."
 }
 
-odoo_bin() {
+odoo_bin() {  # odoo_bin ROOT [odoo-bin arguments...]: odoo-bin, without a false alarm
     local root="$1"
     shift
-    "$PYTHON" "$root/odoo-bin" "$@"
+    "$PYTHON" "$REPO_DIR/scripts/odoo_bin.py" "$root/odoo-bin" "$@"
 }

@@ -14,5 +14,5 @@ if ! psql -lqt | cut -d'|' -f1 | grep -qw "$db"; then
 fi
 echo "== Odoo on http://localhost:${DUNNING_PORT:-8069} (admin / admin):"
 echo "   Invoicing > Customers > Collections"
-exec "$PYTHON" "$root/odoo-bin" -d "$db" --addons-path="$addons" --db-filter="^$db\$" \
+exec "$PYTHON" "$REPO_DIR/scripts/odoo_bin.py" "$root/odoo-bin" -d "$db" --addons-path="$addons" --db-filter="^$db\$" \
     --http-interface=127.0.0.1 --http-port="${DUNNING_PORT:-8069}" --log-level=warn "$@"

@@ -6,10 +6,26 @@ source "$(dirname "$0")/common.sh"
 
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -r "$REPO_DIR/requirements-test.txt"
 
-if ! command -v wkhtmltopdf >/dev/null && command -v apt-get >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq wkhtmltopdf >/dev/null \
-        || echo "WARNING: wkhtmltopdf could not be installed: PDFs will not render outside tests." >&2
-fi
+# System packages, each only when missing (apt-get update once, and only if needed):
+# wkhtmltopdf renders the PDFs; chromium runs the browser tours (tests/test_tours.py)
+# and the screenshot script. Odoo looks chromium up on PATH (odoo.tests.common
+# _find_executable) and starts it headless with --no-sandbox, so it runs as root.
+apt_updated=""
+apt_install() {  # apt_install COMMAND PACKAGE WHY
+    command -v "$1" >/dev/null && return 0
+    if ! command -v apt-get >/dev/null; then
+        echo "WARNING: $1 is missing and apt-get is not available: $3." >&2
+        return 0
+    fi
+    if [ -z "$apt_updated" ]; then
+        apt-get update -qq || true
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null \
+        || echo "WARNING: $2 could not be installed: $3." >&2
+}
+apt_install wkhtmltopdf wkhtmltopdf "PDFs will not render outside tests"
+apt_install chromium chromium "the browser tours and screenshots cannot run"
 
 if command -v pg_isready >/dev/null && ! pg_isready -q; then
     if command -v pg_ctlcluster >/dev/null; then

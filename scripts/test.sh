@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs everything CI checks: lint, an install with demo data (and its check), then a
-# fresh install without demo data and the whole test suite through pytest-odoo.
+# Runs everything CI checks: lint, an install with demo data (its check, then an
+# uninstall that must leave nothing behind), then a fresh install without demo data and
+# the whole test suite through pytest-odoo. Every install, update and uninstall must be
+# quiet (check_log).
 # Extra arguments go to the final pytest call (e.g. -k payment_plan, -x).
 # Environment: DUNNING_TEST_DB (database name), DUNNING_SKIP_DEMO=1 (skip the demo
 # install), DUNNING_UPDATE_ONLY=1 (update the existing database instead of a fresh
@@ -9,8 +11,13 @@ source "$(dirname "$0")/common.sh"
 
 root="$(odoo_root)"
 require_postgres
-"$PYTHON" -c "import pytest_odoo, freezegun, hypothesis" 2>/dev/null \
+"$PYTHON" -c "import pytest_odoo, freezegun, hypothesis, websocket" 2>/dev/null \
     || die "test dependencies missing: run 'bash scripts/setup.sh'."
+# Without a browser Odoo skips the tours (tests/test_tours.py) instead of failing them:
+# CI must not pass without having run them.
+command -v chromium >/dev/null || command -v google-chrome >/dev/null \
+    || [ -n "${DUNNING_SKIP_TOURS:-}" ] \
+    || die "chromium missing: run 'bash scripts/setup.sh' (or DUNNING_SKIP_TOURS=1 to skip the tours)."
 link_addon
 addons="$(addons_path "$root")"
 db="${DUNNING_TEST_DB:-account_dunning_test_$CHECKOUT_TAG}"
@@ -19,14 +26,63 @@ log_level="${DUNNING_LOG_LEVEL:-warn}"
 echo "== lint"
 bash "$REPO_DIR/scripts/lint.sh"
 
+# The module must install and update quietly: a WARNING, ERROR or CRITICAL line that
+# comes from the module (its logger) or names it fails the run. Odoo's own lines
+# (e.g. docutils' "Unexpected indentation" for the mail module's description) do not.
+check_log() {  # check_log LOGFILE DATABASE WHAT
+    local noisy
+    noisy="$(awk -v db="$2" '
+        $4 ~ /^(WARNING|ERROR|CRITICAL)$/ {
+            line = $0
+            gsub(db, "<db>", line)  # the database name contains "account_dunning"
+            if (line ~ /account_dunning/) print line
+        }' "$1")"
+    if [ -n "$noisy" ]; then
+        printf '%s\n' "$noisy" >&2
+        die "$3 of account_dunning logged the warnings or errors above (full log: $1)"
+    fi
+}
+
+odoo_logged() {  # odoo_logged LOGFILE [odoo-bin arguments...]: output shown and kept
+    local log="$1"
+    shift
+    odoo_bin "$root" "$@" 2>&1 | tee "$log"
+    return "${PIPESTATUS[0]}"
+}
+
+log_dir="$(mktemp -d "${TMPDIR:-/tmp}/account_dunning_logs_$CHECKOUT_TAG.XXXX")"
+
 install_db() {  # install_db NAME [odoo options...]
     local name="$1"
     shift
     dropdb --if-exists "$name"
     echo "== install account_dunning in a fresh database '$name' $*"
-    odoo_bin "$root" -d "$name" --addons-path="$addons" -i account_dunning \
-        --stop-after-init --log-level="$log_level" --no-http "$@" \
+    odoo_logged "$log_dir/install-$name.log" -d "$name" --addons-path="$addons" \
+        -i account_dunning --stop-after-init --log-level="$log_level" --no-http "$@" \
         || die "installing account_dunning in '$name' failed"
+    check_log "$log_dir/install-$name.log" "$name" "installing"
+}
+
+uninstall_db() {  # uninstall_db NAME: quietly, and nothing of the module left behind
+    local name="$1" conf="$log_dir/uninstall-$1.conf" leftovers
+    # odoo-bin module takes its addons path from a configuration file only.
+    printf '[options]\naddons_path = %s\nlog_level = %s\n' "$addons" "$log_level" >"$conf"
+    echo "== uninstall account_dunning from '$name'"
+    odoo_logged "$log_dir/uninstall-$name.log" module uninstall -c "$conf" -d "$name" \
+        account_dunning || die "uninstalling account_dunning from '$name' failed"
+    check_log "$log_dir/uninstall-$name.log" "$name" "uninstalling"
+    leftovers="$(psql -d "$name" -tAc "
+        SELECT 'module state ' || state FROM ir_module_module
+         WHERE name = 'account_dunning' AND state <> 'uninstalled'
+        UNION ALL SELECT 'external id ' || model || ',' || res_id FROM ir_model_data
+         WHERE module = 'account_dunning'
+        UNION ALL SELECT 'model ' || model FROM ir_model WHERE model LIKE 'dunning.%'
+        UNION ALL SELECT 'table ' || table_name FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_name LIKE 'dunning\_%'
+        UNION ALL SELECT 'column ' || table_name || '.' || column_name
+          FROM information_schema.columns
+         WHERE table_schema = 'public' AND column_name LIKE 'dunning\_%'")"
+    [ -z "$leftovers" ] || die "uninstalling account_dunning left: $leftovers"
 }
 
 run_pytest() {  # run_pytest DB [pytest args...]
@@ -43,14 +99,16 @@ run_pytest() {  # run_pytest DB [pytest args...]
 if [ -z "${DUNNING_SKIP_DEMO:-}" ]; then
     install_db "${db}_demo" --with-demo
     run_pytest "${db}_demo" "$ADDON_DIR/tests/test_install.py" -q
+    uninstall_db "${db}_demo"
     dropdb --if-exists "${db}_demo"
 fi
 
 if [ -n "${DUNNING_UPDATE_ONLY:-}" ] && psql -lqt | cut -d'|' -f1 | grep -qw "$db"; then
     # Development loop: update the module in the existing database (not for CI).
     echo "== update account_dunning in '$db'"
-    odoo_bin "$root" -d "$db" --addons-path="$addons" -u account_dunning \
+    odoo_logged "$log_dir/update-$db.log" -d "$db" --addons-path="$addons" -u account_dunning \
         --stop-after-init --log-level="$log_level" --no-http || die "updating '$db' failed"
+    check_log "$log_dir/update-$db.log" "$db" "updating"
 else
     install_db "$db"
 fi
@@ -61,3 +119,4 @@ if [ $# -eq 0 ]; then
 fi
 echo "== test suite"
 run_pytest "$db" "$ADDON_DIR/tests" "$@"
+rm -rf "$log_dir"  # kept when something failed before this line

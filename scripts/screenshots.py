@@ -1,0 +1,439 @@
+"""Takes the pictures of README.md and the Apps page from the running module.
+
+Run by scripts/screenshots.sh, which installs a fresh database with demo data; this
+script starts Odoo on a free localhost port, drives headless Chromium through the
+DevTools protocol (websocket-client, as Odoo's own test browser does) and writes PNGs
+to static/description/:
+
+    overdue_invoices.png   Collections > Overdue Invoices
+    run_preview.png        Preview Today's Run (planned, nothing sent)
+    history.png            Collections History after executing that run
+    reminder_email.png     the email queued by the run (mail.mail body as sent, with
+                           its From/To/Subject/Attachments), rendered as a page
+    dunning_letter.png     the letter of the run (the report's HTML rendering)
+    customer_collections.png  a customer's Collections tab
+    payment_plan.png       a payment plan agreed through the wizard
+
+The demo policy is switched to "Start Old Debts at Matching Level" before the run
+(a documented policy option, for a database full of old debts): the demo invoices
+then reach every rung of the ladder in one run, letter included, instead of all
+starting at the first overdue level.
+"""
+
+import argparse
+import base64
+import contextlib
+import html
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+import websocket
+
+WIDTH, HEIGHT = 1440, 900
+# Shown, and Odoo has no request in flight (its loading indicator and UI block).
+IS_READY_JS = """(selector) => {
+    const el = document.querySelector(selector);
+    return !!el && el.offsetParent !== null
+        && !document.querySelector(".o_loading_indicator, .o_blockUI");
+}"""
+CLICK_JS = """(selector, text) => {
+    const els = [...document.querySelectorAll(selector)]
+        .filter((el) => text === null || el.textContent.includes(text));
+    if (!els.length) return false;
+    els[0].click();
+    return true;
+}"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Odoo:
+    """An Odoo server for one database, and a JSON-RPC session as admin."""
+
+    def __init__(self, args, log_path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database = args.database
+        command = [
+            sys.executable,
+            str(pathlib.Path(__file__).with_name("odoo_bin.py")),
+            args.odoo_bin,
+            f"--database={args.database}",
+            f"--db-filter=^{args.database}$",
+            f"--addons-path={args.addons_path}",
+            "--http-interface=127.0.0.1",
+            f"--http-port={self.port}",
+            # No scheduled action may change the data between two pictures.
+            "--max-cron-threads=0",
+            "--log-level=warn",
+            f"--logfile={log_path}",
+        ]
+        self.log_path = log_path
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        self.session = requests.Session()
+
+    def wait_ready(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                sys.exit(f"Odoo stopped (exit {self.process.returncode}): see {self.log_path}")
+            # The first request loads the registry: it may take a while to answer.
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
+                if self.session.get(f"{self.url}/web/health", timeout=60).ok:
+                    return
+            time.sleep(1)
+        sys.exit(f"Odoo did not answer on {self.url} within {timeout} s: see {self.log_path}")
+
+    def _jsonrpc(self, path, params):
+        response = self.session.post(
+            f"{self.url}{path}",
+            json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params},
+            timeout=300,
+        )
+        response.raise_for_status()
+        body = response.json()
+        if body.get("error"):
+            data = body["error"].get("data", {})
+            raise RuntimeError(f"{path}: {data.get('message') or body['error']}")
+        return body["result"]
+
+    def login(self, login="admin", password="admin"):
+        self._jsonrpc(
+            "/web/session/authenticate",
+            {"db": self.database, "login": login, "password": password},
+        )
+        return self.session.cookies["session_id"]
+
+    def call(self, model, method, *args, **kwargs):
+        return self._jsonrpc(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
+
+    def ref(self, xmlid):
+        module, name = xmlid.split(".")
+        [data] = self.call(
+            "ir.model.data",
+            "search_read",
+            [("module", "=", module), ("name", "=", name)],
+            ["res_id"],
+        )
+        return data["res_id"]
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Chromium:
+    """Headless Chromium, one page, driven through the DevTools protocol."""
+
+    def __init__(self, executable):
+        self.profile = tempfile.mkdtemp(prefix="account_dunning_shots_")
+        self.process = subprocess.Popen(
+            [
+                executable,
+                "--headless",
+                # Root in a container: no user namespaces for the sandbox (Odoo's
+                # test browser passes the same switch).
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-extensions",
+                "--no-first-run",
+                "--hide-scrollbars",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={self.profile}",
+                f"--window-size={WIDTH},{HEIGHT}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        port_file = pathlib.Path(self.profile, "DevToolsActivePort")
+        for _ in range(100):
+            if port_file.exists() and port_file.read_text().strip():
+                break
+            time.sleep(0.2)
+        else:
+            sys.exit("Chromium did not start (no DevToolsActivePort)")
+        port = int(port_file.read_text().split()[0])
+        targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+        page = next(target for target in targets if target["type"] == "page")
+        self.ws = websocket.create_connection(
+            page["webSocketDebuggerUrl"], timeout=120, suppress_origin=True
+        )
+        self._id = 0
+        self.call("Page.enable")
+        self.resize(WIDTH, HEIGHT)
+
+    def call(self, method, **params):
+        self._id += 1
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self._id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def resize(self, width, height):
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+
+    def evaluate(self, expression):
+        result = self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def open(self, url, ready_selector, timeout=90):
+        """Loads ``url`` and waits until ``ready_selector`` shows and Odoo is idle."""
+        self.call("Page.navigate", url=url)
+        self.wait(ready_selector, timeout)
+
+    def wait(self, selector, timeout=90):
+        check = f"({IS_READY_JS})({json.dumps(selector)})"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.evaluate(check):
+                # Fonts, images and the last paint after the data arrived.
+                time.sleep(1.0)
+                return
+            time.sleep(0.3)
+        raise RuntimeError(f"{selector!r} did not appear within {timeout} s")
+
+    def click(self, selector, text=None):
+        """Clicks the first element matching ``selector`` (and containing ``text``)."""
+        found = self.evaluate(f"({CLICK_JS})({json.dumps(selector)}, {json.dumps(text)})")
+        if not found:
+            raise RuntimeError(f"nothing to click: {selector!r} {text!r}")
+
+    def screenshot(self, path, clip=None):
+        params = {"format": "png"}
+        if clip:
+            params.update(clip={**clip, "scale": 1}, captureBeyondViewport=True)
+        data = self.call("Page.captureScreenshot", **params)["data"]
+        pathlib.Path(path).write_bytes(base64.b64decode(data))
+        print(f"   {path}")
+
+    def stop(self):
+        with contextlib.suppress(Exception):
+            self.ws.close()
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def email_page(mail, attachments):
+    """The queued email as its recipient gets it: headers, then the HTML body as is."""
+    headers = [
+        ("From", mail["email_from"]),
+        ("To", mail["email_to"] or ", ".join(p[1] for p in mail["recipients"])),
+        ("Subject", mail["subject"]),
+    ]
+    if attachments:
+        headers.append(("Attachments", ", ".join(attachments)))
+    rows = "".join(
+        f"<div><b>{html.escape(name)}:</b> {html.escape(value or '')}</div>"
+        for name, value in headers
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>"
+        "body{margin:20px;font-family:sans-serif;}"
+        ".headers{font-size:16px;line-height:1.4;border-bottom:1px solid #999;"
+        "padding-bottom:10px;margin-bottom:10px;}"
+        "</style></head><body>"
+        f"<div class='headers'>{rows}</div>"
+        f"<div id='body'>{mail['body_html']}</div></body></html>"
+    )
+
+
+def take(odoo, browser, out, workdir):
+    browser.call(
+        "Network.setCookie",
+        name="session_id",
+        value=odoo.login(),
+        domain="127.0.0.1",
+        path="/",
+    )
+    take_run(odoo, browser, out)
+    take_email(odoo, browser, out, workdir)
+    take_letter(odoo, browser, out)
+    take_customer_and_plan(odoo, browser, out)
+
+
+def take_run(odoo, browser, out):
+    odoo_url = odoo.url
+    print("== overdue invoices")
+    browser.open(
+        f"{odoo_url}/odoo/action-account_dunning.action_dunning_overdue_invoices",
+        ".o_list_view .o_data_row",
+    )
+    browser.screenshot(out / "overdue_invoices.png")
+
+    print("== run preview")
+    company_id = odoo.ref("base.main_company")
+    company = odoo.call("res.company", "read", [company_id], ["dunning_default_policy_id"])[0]
+    policy_id = company["dunning_default_policy_id"][0]
+    odoo.call("dunning.policy", "write", [policy_id], {"start_at_matching_level": True})
+    run_id = odoo.call("dunning.run", "create", {"company_id": company_id})
+    odoo.call("dunning.run", "action_preview", [run_id])
+    run_url = f"{odoo_url}/odoo/action-account_dunning.action_dunning_run/{run_id}"
+    browser.open(run_url, ".o_form_view .o_field_widget[name=line_ids] .o_data_row")
+    browser.screenshot(out / "run_preview.png")
+
+    print("== execute the run, then its history")
+    odoo.call("dunning.run", "action_execute", [run_id])
+    browser.open(
+        f"{odoo_url}/odoo/action-account_dunning.action_dunning_event",
+        ".o_list_view .o_data_row",
+    )
+    browser.screenshot(out / "history.png")
+
+
+def take_email(odoo, browser, out, workdir):
+    print("== the reminder email, as queued")
+    mails = odoo.call(
+        "mail.mail",
+        "search_read",
+        [("model", "=", "res.partner"), ("message_type", "=", "comment")],
+        [
+            "res_id",
+            "email_from",
+            "email_to",
+            "recipient_ids",
+            "subject",
+            "body_html",
+            "attachment_ids",
+        ],
+        order="id",
+    )
+    if not mails:
+        raise RuntimeError("the run queued no email")
+    # Alder Logistics' reminder: overdue invoices, sent to its accounts-payable contact.
+    alder = odoo.ref("account_dunning.demo_partner_alder")
+    mail = next((m for m in mails if m["res_id"] == alder), mails[0])
+    mail["recipients"] = odoo.call("res.partner", "read", mail["recipient_ids"], ["email"])
+    mail["recipients"] = [(p["id"], p["email"]) for p in mail["recipients"]]
+    attachments = [
+        a["name"] for a in odoo.call("ir.attachment", "read", mail["attachment_ids"], ["name"])
+    ]
+    page = pathlib.Path(workdir, "reminder_email.html")
+    page.write_text(email_page(mail, attachments), encoding="utf-8")
+    browser.resize(1000, 820)
+    browser.open(page.as_uri(), "#body")
+    height = browser.evaluate("document.documentElement.scrollHeight")
+    browser.screenshot(
+        out / "reminder_email.png", clip={"x": 0, "y": 0, "width": 1000, "height": height + 20}
+    )
+    browser.resize(WIDTH, HEIGHT)
+
+
+def take_letter(odoo, browser, out):
+    print("== the dunning letter")
+    letters = odoo.call(
+        "dunning.event", "search_read", [("channel", "=", "letter")], ["id"], limit=1
+    )
+    if letters:
+        browser.resize(820, 1160)
+        browser.open(
+            f"{odoo.url}/report/html/account_dunning.report_dunning_letter/{letters[0]['id']}",
+            "main, .page, .article",
+        )
+        height = browser.evaluate("document.documentElement.scrollHeight")
+        browser.screenshot(
+            out / "dunning_letter.png",
+            clip={"x": 0, "y": 0, "width": 820, "height": min(height, 1160)},
+        )
+    else:
+        print("   no letter in this run: dunning_letter.png left as it was")
+    browser.resize(WIDTH, HEIGHT)
+
+
+def take_customer_and_plan(odoo, browser, out):
+    odoo_url = odoo.url
+    print("== a customer's Collections tab")
+    partner_id = odoo.ref("account_dunning.demo_partner_cedar")
+    browser.open(
+        f"{odoo_url}/odoo/action-account_dunning.action_dunning_partners/{partner_id}",
+        ".o_form_view .o_notebook",
+    )
+    browser.click(".o_notebook .nav-link", "Collections")
+    browser.wait(".o_form_view .o_field_widget[name=dunning_policy_id]")
+    browser.screenshot(out / "customer_collections.png")
+
+    print("== a payment plan")
+    invoice_ids = [
+        odoo.ref("account_dunning.demo_invoice_alder_2"),
+        odoo.ref("account_dunning.demo_invoice_alder_3"),
+    ]
+    context = {"active_model": "account.move", "active_ids": invoice_ids}
+    wizard_id = odoo.call(
+        "dunning.payment.plan.wizard",
+        "create",
+        {"installment_count": 4, "send_agreement": False},
+        context=context,
+    )
+    action = odoo.call(
+        "dunning.payment.plan.wizard", "action_confirm", [wizard_id], context=context
+    )
+    browser.open(
+        f"{odoo_url}/odoo/action-account_dunning.action_dunning_payment_plan/{action['res_id']}",
+        ".o_form_view .o_field_widget[name=installment_ids] .o_data_row",
+    )
+    browser.screenshot(out / "payment_plan.png")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--odoo-bin", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--addons-path", required=True)
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    parser.add_argument("--out", required=True, type=pathlib.Path)
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="account_dunning_shots_")
+    log_path = os.path.join(workdir, "odoo.log")
+    odoo = Odoo(args, log_path)
+    browser = None
+    try:
+        odoo.wait_ready()
+        browser = Chromium(args.chromium)
+        take(odoo, browser, args.out, workdir)
+    finally:
+        if browser:
+            browser.stop()
+        odoo.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

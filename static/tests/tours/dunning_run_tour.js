@@ -1,0 +1,46 @@
+/**
+ * A manager previews today's run, checks the customer's planned step, and executes
+ * it. tests/test_tours.py checks the run, the event and the queued email.
+ */
+import { registry } from "@web/core/registry";
+
+import { openMenu } from "./dunning_tour_utils";
+
+const runLine = '.o_field_widget[name=line_ids] .o_data_row:contains("Tour Run Customer")';
+
+registry.category("web_tour.tours").add("account_dunning_run_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openMenu(
+            "account.menu_finance_receivables",
+            "account_dunning.menu_dunning_preview",
+            "Open Collections > Preview Today's Run"
+        ),
+        {
+            content: "The preview plans the +7 reminder by email for the customer",
+            trigger: `${runLine}:contains("May have slipped"):contains("billing@tour-run.example.com")`,
+        },
+        {
+            content: "Nothing is sent by the preview",
+            trigger: `${runLine} td[name=state]:contains("To do")`,
+        },
+        {
+            content: "Execute the plan",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_execute]",
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "The run is done",
+            trigger: '.o_statusbar_status .o_arrow_button_current:contains("Done")',
+        },
+        {
+            content: "The customer's line is done",
+            trigger: `${runLine} td[name=state]:contains("Done")`,
+        },
+    ],
+});
