@@ -35,9 +35,10 @@ import sys
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 
-import odoo
 import freezegun.api
 from freezegun import freeze_time
+
+import odoo
 from odoo.fields import Command
 from odoo.modules.registry import Registry
 
@@ -182,12 +183,7 @@ class Simulation:
             for partner, contact in zip(contacts, aps, strict=True):
                 partner.dunning_contact_id = contact
         for partner in partners:
-            draw, cumulative = rng.random(), 0.0
-            for name, share in PROFILES.items():
-                cumulative += share
-                if draw < cumulative:
-                    break
-            self.profile[partner.id] = name
+            self.profile[partner.id] = rng.choices(list(PROFILES), list(PROFILES.values()))[0]
             self.customers.append(partner.id)
 
     # --------------------------------------------------------------- business
@@ -268,10 +264,8 @@ class Simulation:
         Move = self.env["account.move"]
         wanted = {}  # move id -> amount (None: the whole residual); one payment per move
         for move_id, amount in items:
-            if move_id in wanted:
-                previous = wanted[move_id]
-                amount = None if None in (previous, amount) else previous + amount
-            wanted[move_id] = amount
+            previous = wanted.get(move_id, 0.0)
+            wanted[move_id] = None if None in (previous, amount) else previous + amount
         full, partial = [], []
         for move_id, amount in wanted.items():
             move = Move.browse(move_id)
@@ -332,8 +326,9 @@ class Simulation:
             )
             refund.action_post()
             receivable = (move.line_ids | refund.line_ids).filtered(
-                lambda line: line.account_id.account_type == "asset_receivable"
-                and not line.reconciled
+                lambda line: (
+                    line.account_id.account_type == "asset_receivable" and not line.reconciled
+                )
             )
             receivable.reconcile()
             self.counts["partial credit notes"] += 1
@@ -595,8 +590,7 @@ class Simulation:
             old = self.last_levels.get(move_id)
             if row[0] != old and move_id in self.last_levels:
                 self.violations["3 level skipped a rung"].append(
-                    f"{self.today}: invoice {move_id} changed level {old} -> {row[0]} "
-                    "outside a run"
+                    f"{self.today}: invoice {move_id} changed level {old} -> {row[0]} outside a run"
                 )
 
     def check_levels(self, before, after):
@@ -693,9 +687,7 @@ class Simulation:
             print(f"   injected: an email event listing invoice {move.id}, paid before the run")
         if "skip" in self.args.inject:
             ids, _delays, _matching = next(iter(self.ladders.values()))
-            move_id = next(
-                m for m, row in before.items() if row[0] == ids[0] and row[2] != "paid"
-            )
+            move_id = next(m for m, row in before.items() if row[0] == ids[0] and row[2] != "paid")
             cr.execute("UPDATE account_move SET dunning_level_id = %s WHERE id = %s",
                        (ids[3], move_id))  # fmt: skip
             print(f"   injected: invoice {move_id} moved from rung 1 to rung 4")
