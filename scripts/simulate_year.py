@@ -74,7 +74,7 @@ def parse_args():
         action="append",
         default=[],
         help="self-test of the checks: inject a duplicate mail, a mail about a paid "
-        "invoice or a skipped rung on day 3 (the run must then fail), or flag as paid "
+        "invoice or a skipped rung on the 4th day (the run must then fail), or flag as paid "
         "an invoice paid after the run (must NOT be reported)",
     )
     parser.add_argument("--quiet", action="store_true", help="no line per day")
