@@ -314,7 +314,8 @@ class AccountMove(models.Model):
         return self.env._(
             "%(customer)s is on credit hold: its unpaid invoices were handed off for "
             "collection. Check with the finance team before invoicing new sales on credit.",
-            customer=self.commercial_partner_id.display_name,
+            # The name only: display_name may carry the address (show_address context).
+            customer=self.commercial_partner_id.name,
         )
 
     def _dunning_current_case(self):

@@ -251,6 +251,30 @@ class TestHandoff(HandoffCommon):
         with self.assertRaisesRegex(UserError, "already a legal action"):
             legal_case.action_return_to_legal()
 
+    def test_credit_hold_message_names_the_customer_without_its_address(self):
+        self._handoff(self.inv1)
+        draft = (
+            self.env["account.move"]
+            .with_context(show_address=True)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.ap_contact.id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "More", "quantity": 1, "price_unit": 10.0})
+                    ],
+                }
+            )
+        )
+        message = draft._dunning_credit_hold_message()
+        self.assertTrue(message.startswith("Acme Retail is on credit hold"), message)
+        self.assertNotIn("\n", message)
+        self.assertNotIn("Harbour Road", message)
+        self.assertNotIn("Ann Payables", message)
+        self.assertIn(
+            "Acme Retail is on credit hold", draft.alerts["account_dunning_credit_hold"]["message"]
+        )
+
     def test_credit_hold_warns_on_new_invoices_without_blocking(self):
         self._handoff(self.inv1)
         draft = self.env["account.move"].create(
