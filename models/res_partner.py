@@ -49,7 +49,8 @@ class ResPartner(models.Model):
     dunning_oldest_overdue_days = fields.Integer(
         string="Days Overdue",
         compute="_compute_dunning_figures",
-        help="Age past due of the oldest unpaid invoice.",
+        help="Age past due of the oldest unpaid customer invoice. Other open receivable "
+        "items (miscellaneous entries, credit notes, payments) count in the amounts only.",
     )
     dunning_max_level_id = fields.Many2one(
         "dunning.level", string="Current Level", compute="_compute_dunning_figures"
@@ -112,6 +113,7 @@ class ResPartner(models.Model):
                 ["account_id", "amount_residual", "company_id", "parent_state",
                  "partner_id", "reconciled", "date_maturity", "date", "move_id"]
             )  # fmt: skip
+            self.env["account.move"].flush_model(["move_type"])
             today = fields.Date.context_today(self)
             rows = self.env.execute_query(
                 SQL(
@@ -120,13 +122,20 @@ class ResPartner(models.Model):
                           SUM(account_move_line.amount_residual) FILTER (WHERE %(due)s),
                           MAX(%(today)s - COALESCE(account_move_line.date_maturity,
                                                    account_move_line.date))
-                              FILTER (WHERE %(due)s AND account_move_line.amount_residual > 0)
+                              FILTER (WHERE %(due)s AND account_move_line.amount_residual > 0
+                                      AND dunning_move.move_type IN %(invoice_types)s)
                      FROM account_move_line
+                     JOIN account_move dunning_move ON dunning_move.id = account_move_line.move_id
                     WHERE account_move_line.partner_id IN %(partners)s AND %(open)s
                  GROUP BY account_move_line.partner_id""",
                     due=SQL("COALESCE(account_move_line.date_maturity, "
                             "account_move_line.date) < %s", today),
                     today=today,
+                    # The age is that of the oldest unpaid invoice (or receipt): other
+                    # open receivable lines (a misc entry and the one that offsets it
+                    # without reconciliation, an opening balance) count in the amounts,
+                    # not in the age.
+                    invoice_types=("out_invoice", "out_receipt"),
                     partners=tuple(commercial.ids),
                     open=self._dunning_receivable_query(),
                 )
