@@ -2,6 +2,24 @@ from odoo import fields, models
 from odoo.fields import Command
 from odoo.tools import SQL
 
+# Who reads a customer's collections figures: those who read its receivable (the groups
+# of Odoo's own res.partner.credit) and the collections users.
+DUNNING_FIGURES_GROUPS = (
+    "account.group_account_invoice,account.group_account_readonly,"
+    "account_dunning.group_dunning_user"
+)
+# Collections decisions on a customer or an agency: every collections user reads them,
+# only a collections manager sets them (see _has_field_access).
+DUNNING_MANAGER_FIELDS = frozenset(
+    {
+        "dunning_credit_hold",
+        "dunning_excluded",
+        "dunning_exclusion_reason",
+        "dunning_agency_commission",
+        "dunning_agency_email",
+    }
+)
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -33,12 +51,14 @@ class ResPartner(models.Model):
         compute="_compute_dunning_figures",
     )
     dunning_balance = fields.Monetary(
+        groups=DUNNING_FIGURES_GROUPS,
         string="Receivable Balance",
         compute="_compute_dunning_figures",
         currency_field="dunning_currency_id",
         help="Open receivable net of credit notes and unallocated payments (company currency).",
     )
     dunning_overdue_amount = fields.Monetary(
+        groups=DUNNING_FIGURES_GROUPS,
         string="Overdue Amount",
         compute="_compute_dunning_figures",
         currency_field="dunning_currency_id",
@@ -47,6 +67,7 @@ class ResPartner(models.Model):
         "payments (company currency).",
     )
     dunning_oldest_overdue_days = fields.Integer(
+        groups=DUNNING_FIGURES_GROUPS,
         string="Days Overdue",
         compute="_compute_dunning_figures",
         help="Age past due of the oldest unpaid customer invoice. Other open receivable "
@@ -86,6 +107,19 @@ class ResPartner(models.Model):
         "CHECK(dunning_agency_commission >= 0 AND dunning_agency_commission <= 100)",
         "An agency's commission is a percentage between 0 and 100.",
     )
+
+    def _has_field_access(self, field, operation):
+        # Write access to the collections decisions is a manager's; reading them stays
+        # open (the credit-hold banner, the Collections tab). Checked by the ORM on every
+        # write() and create(), and shown read-only in the forms of other users.
+        if (
+            operation == "write"
+            and field.name in DUNNING_MANAGER_FIELDS
+            and not self.env.su
+            and not self.env.user.has_group("account_dunning.group_dunning_manager")
+        ):
+            return False
+        return super()._has_field_access(field, operation)
 
     def _dunning_receivable_query(self, overdue=False):
         """SQL filter on account_move_line for this company's open receivable lines."""
@@ -180,6 +214,9 @@ class ResPartner(models.Model):
     def _search_dunning_overdue_amount(self, operator, value):
         if operator not in ("<", "<=", ">", ">=", "=", "!="):
             return NotImplemented
+        # The raw query below reads the receivable directly: filtering by the overdue
+        # amount is reading it, for the same groups.
+        self._check_field_access(self._fields["dunning_overdue_amount"], "read")
         sql_operator = SQL(operator if operator != "=" else "=")
         overdue_partners = SQL(
             """SELECT account_move_line.partner_id
