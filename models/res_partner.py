@@ -1,5 +1,4 @@
 from odoo import fields, models
-from odoo.fields import Command
 from odoo.tools import SQL
 
 # Who reads a customer's collections figures: those who read its receivable (the groups
@@ -293,15 +292,7 @@ class ResPartner(models.Model):
 
     def action_dunning_send_now(self):
         """Send the customers their reminder now, through the daily run's engine."""
-        partners = self.commercial_partner_id
-        run = self.env["dunning.run"].create(
-            {
-                "company_id": self.env.company.id,
-                "trigger": "manual",
-                "force": True,
-                "partner_ids": [Command.set(partners.ids)],
-            }
-        )
+        run = self.env["dunning.run"]._dunning_create_reminder_run(self)
         run.action_execute()
         done = run.line_ids.filtered(lambda line: line.state == "done")
         if not run.line_ids:

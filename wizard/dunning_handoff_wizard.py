@@ -303,6 +303,7 @@ class DunningHandoffWizard(models.TransientModel):
                     moves=", ".join(not_due.mapped("name")),
                 )
             )
+        self._check_source_case(moves)
         self._check_stages(moves)
         self._check_ladder_reached(moves)
         self._check_agency()
@@ -348,6 +349,29 @@ class DunningHandoffWizard(models.TransientModel):
                     "%(moves)s cannot be handed off from the stage %(stage)s.",
                     moves=", ".join(elsewhere.mapped("name")),
                     stage=stages[elsewhere[0].dunning_stage],
+                )
+            )
+
+    def _check_source_case(self, moves):
+        """A returned agency case lets its own invoices go to a lawyer whatever their
+        level: only an open agency case of these very invoices (one cannot borrow
+        another case to skip the ladder, nor close it by the way)."""
+        source = self.source_case_id
+        if not source:
+            return
+        if (
+            source.state != "open"
+            or source.handoff_type != "agency"
+            or self.handoff_type != "legal"
+            or source.company_id != moves.company_id
+            or source.partner_id != moves.commercial_partner_id
+            or moves - source.move_ids
+        ):
+            raise UserError(
+                self.env._(
+                    "Case %(case)s is not an open agency case of these invoices: hand them "
+                    "off on their own.",
+                    case=source.display_name,
                 )
             )
 
