@@ -108,6 +108,14 @@ class DunningRun(models.Model):
         in the current company. The one way a collections user gets a forced run."""
         partners.check_access("read")
         customers = partners.commercial_partner_id
+        if len(customers) > 1 and not self._dunning_is_manager():
+            # Forcing many customers at once is a company run by another name.
+            raise AccessError(
+                self.env._(
+                    "Send reminders now to one customer at a time: the daily run reminds "
+                    "the others (a collections manager can send to several)."
+                )
+            )
         # sudo: create() refuses force to users; here the code sets it, for the customers
         # the user chose (never the whole company), and the run acts as the user again.
         run = self.sudo().create(

@@ -162,6 +162,10 @@ class TestRunAuthority(DunningRunCommon):
         self.assertEqual(run.state, "done")
         self.assertEqual(len(self._mails(self.customer)), 1)
         self.assertFalse(self._mails(self.cedar), "one customer, not the company")
+        # Several customers at once is a company run by another name.
+        with self.assertRaises(AccessError):
+            (self.customer | self.cedar).with_user(self.collector).action_dunning_send_now()
+        self.assertFalse(self._mails(self.cedar))
 
 
 @tagged("post_install", "-at_install")
