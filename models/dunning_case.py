@@ -171,9 +171,6 @@ class DunningCase(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self._dunning_is_manager():
-            for vals in vals_list:
-                self._dunning_check_user_case(vals)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(vals.get("company_id"))
@@ -183,7 +180,11 @@ class DunningCase(models.Model):
                     .next_by_code("dunning.case")
                     or "/"
                 )
-        return super().create(vals_list)
+        cases = super().create(vals_list)
+        # On the records, not the values: defaults from the context count too.
+        if not self._dunning_is_manager():
+            cases._dunning_check_user_cases()
+        return cases
 
     def write(self, vals):
         if not self._dunning_is_manager():
@@ -193,22 +194,23 @@ class DunningCase(models.Model):
     def _dunning_is_manager(self):
         return self.env.su or self.env.user.has_group("account_dunning.group_dunning_manager")
 
-    def _dunning_check_user_case(self, vals):
+    def _dunning_check_user_cases(self):
         """A user's case comes from a hand-off: open, at the agency's own commission
         (none for a lawyer). Its invoices are checked by the hand-off wizard."""
-        agency = self.env["res.partner"].browse(vals.get("agency_id"))
-        rate = agency.dunning_agency_commission if vals.get("handoff_type") == "agency" else 0.0
-        if (
-            vals.get("state", "open") != "open"
-            or vals.get("date_returned")
-            or float_compare(vals.get("commission_rate") or 0.0, rate, precision_digits=2)
-        ):
-            raise AccessError(
-                self.env._(
-                    "Only a collections manager can open a case with another commission or "
-                    "state than the hand-off's."
+        for case in self:
+            agency_rate = case.agency_id.dunning_agency_commission
+            rate = agency_rate if case.handoff_type == "agency" else 0.0
+            if (
+                case.state != "open"
+                or case.date_returned
+                or float_compare(case.commission_rate, rate, precision_digits=2)
+            ):
+                raise AccessError(
+                    self.env._(
+                        "Only a collections manager can open a case with another commission "
+                        "or state than the hand-off's."
+                    )
                 )
-            )
 
     def _dunning_check_user_write(self, vals):
         """Users keep the reference, the note and the collector of a case; they may

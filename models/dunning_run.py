@@ -68,16 +68,16 @@ class DunningRun(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        is_manager = self._dunning_is_manager()
-        if not is_manager and any(vals.get("force") for vals in vals_list):
-            raise AccessError(
-                self.env._(
-                    'Only a collections manager can force a run: use "Send reminder now" '
-                    "on the customer."
-                )
-            )
         runs = super().create(vals_list)
-        if not is_manager:
+        # On the records, not the values: defaults from the context count too.
+        if not self._dunning_is_manager():
+            if any(run.force for run in runs):
+                raise AccessError(
+                    self.env._(
+                        'Only a collections manager can force a run: use "Send reminder '
+                        'now" on the customer.'
+                    )
+                )
             runs._dunning_check_restricted()
         return runs
 

@@ -96,6 +96,14 @@ class TestHandoffAuthority(HandoffCommon):
                     "move_ids": [Command.set(self.inv2.ids)],
                 }
             )
+        with self.assertRaises(AccessError):
+            self.uenv["dunning.case"].with_context(default_commission_rate=90.0).create(
+                {
+                    "partner_id": self.customer.id,
+                    "handoff_type": "agency",
+                    "agency_id": self.agency.id,
+                }
+            )
         # Returning the case is a user's flow.
         case.with_user(self.user).action_return_to_normal()
         self.assertEqual(case.state, "returned")
@@ -140,6 +148,10 @@ class TestRunAuthority(DunningRunCommon):
             Run.create({"company_id": self.company.id})
         with self.assertRaises(AccessError):
             Run.create({"partner_ids": [Command.set(self.customer.ids)], "force": True})
+        with self.assertRaises(AccessError):
+            Run.with_context(default_force=True).create(
+                {"partner_ids": [Command.set(self.customer.ids)]}
+            )
         company_run = self.env["dunning.run"].create({"company_id": self.company.id})
         with self.assertRaises(AccessError):
             company_run.with_user(self.collector).action_execute()
