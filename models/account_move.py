@@ -401,6 +401,7 @@ class AccountMove(models.Model):
         return self.env._(
             "%(customer)s is on credit hold: its unpaid invoices were handed off for "
             "collection. Check with the finance team before invoicing new sales on credit.",
+            # The name only: display_name may carry the address (show_address context).
             customer=self.commercial_partner_id.name,
         )
 

@@ -3,7 +3,8 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+from odoo.fields import Command
 from odoo.tools import SQL
 
 from ..tools.planning import (
@@ -66,6 +67,68 @@ class DunningRun(models.Model):
         "The scheduled run of a company happens once a day.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        runs = super().create(vals_list)
+        # On the records, not the values: defaults from the context count too.
+        if not self._dunning_is_manager():
+            if any(run.force for run in runs):
+                raise AccessError(
+                    self.env._(
+                        'Only a collections manager can force a run: use "Send reminder '
+                        'now" on the customer.'
+                    )
+                )
+            runs._dunning_check_restricted()
+        return runs
+
+    def write(self, vals):
+        if not self._dunning_is_manager() and {"force", "partner_ids"} & set(vals):
+            raise AccessError(
+                self.env._("Only a collections manager can change the customers of a run.")
+            )
+        return super().write(vals)
+
+    def _dunning_is_manager(self):
+        return self.env.su or self.env.user.has_group("account_dunning.group_dunning_manager")
+
+    def _dunning_check_restricted(self):
+        """Collections users run collections for chosen customers, never for the whole
+        company (that is the scheduled run's, or a collections manager's)."""
+        if not self._dunning_is_manager() and any(not run.partner_ids for run in self):
+            raise AccessError(
+                self.env._(
+                    "Only a collections manager can run the collections of the whole "
+                    'company: use "Send reminder now" on the customer.'
+                )
+            )
+
+    @api.model
+    def _dunning_create_reminder_run(self, partners):
+        """The run of "Send reminder now": these customers only, sent by hand (force),
+        in the current company. The one way a collections user gets a forced run."""
+        partners.check_access("read")
+        customers = partners.commercial_partner_id
+        if len(customers) > 1 and not self._dunning_is_manager():
+            # Forcing many customers at once is a company run by another name.
+            raise AccessError(
+                self.env._(
+                    "Send reminders now to one customer at a time: the daily run reminds "
+                    "the others (a collections manager can send to several)."
+                )
+            )
+        # sudo: create() refuses force to users; here the code sets it, for the customers
+        # the user chose (never the whole company), and the run acts as the user again.
+        run = self.sudo().create(
+            {
+                "company_id": self.env.company.id,
+                "trigger": "manual",
+                "force": True,
+                "partner_ids": [Command.set(customers.ids)],
+            }
+        )
+        return run.sudo(False)
+
     @api.depends("company_id", "date")
     def _compute_name(self):
         for run in self:
@@ -97,6 +160,7 @@ class DunningRun(models.Model):
 
     def action_execute(self):
         """Carry out the plan (planning first if needed), in this transaction."""
+        self._dunning_check_restricted()
         for run in self:
             if run.state == "done":
                 continue
