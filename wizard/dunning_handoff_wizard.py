@@ -184,6 +184,8 @@ class DunningHandoffWizard(models.TransientModel):
                 else self.env._(
                     "%(agency)s has no commission rate: ask a collections manager to set "
                     'it, or tick "No Commission" if it takes none.',
+                    agency=agency.display_name,
+                )
             )
 
     def _check_handoff(self):
