@@ -18,8 +18,6 @@ from ..tools.stages import CHASABLE_STAGES
 
 _logger = logging.getLogger(__name__)
 
-# Customers executed per transaction: a crash loses at most one batch of work.
-BATCH_SIZE = 50
 GOOD_PAYER_LOOKBACK_DAYS = 365
 
 
@@ -155,23 +153,75 @@ class DunningRun(models.Model):
         for run in self:
             if run.state in ("running", "done"):
                 raise UserError(self.env._("Run %(run)s has already started.", run=run.name))
+            run._dunning_check_today()
             run._plan()
         return self._action_open()
 
     def action_execute(self):
-        """Carry out the plan (planning first if needed), in this transaction."""
+        """Carry out the plan (planning first if needed). A large company-wide run is
+        handed to the scheduled action, which sends it in committed batches."""
         self._dunning_check_restricted()
         for run in self:
-            if run.state == "done":
+            if run.state in ("done", "running"):
                 continue
-            if run.state == "draft":
+            if run._dunning_check_today() or run.state == "draft":
                 run._plan()
+            if run._dunning_hand_to_cron():
+                continue
             run.state = "running"
             run._log_skips()
             run.line_ids.filtered(lambda line: line.state == "todo")._execute()
             run._follow_payment_plans()
             run.state = "done"
         return self._action_open()
+
+    @api.model
+    def _action_preview_today(self):
+        """'Preview Today's Run': today's company-wide preview, planned again on today's
+        data; one per company and day, reused rather than piled up."""
+        today = fields.Date.context_today(self)
+        run = self.search(
+            [
+                ("company_id", "=", self.env.company.id),
+                ("date", "=", today),
+                ("trigger", "=", "manual"),
+                ("state", "in", ("draft", "planned")),
+                ("partner_ids", "=", False),
+                ("force", "=", False),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        return (run or self.create({"company_id": self.env.company.id})).action_preview()
+
+    def _dunning_check_today(self):
+        """A run acts on today only. A run dated later cannot be carried out; a manual
+        run planned on an earlier day is dated today (True: plan it again); the
+        scheduled run of an earlier day is refused: today's has taken its place."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        if self.date > today:
+            raise UserError(
+                self.env._(
+                    "Run %(run)s is dated %(date)s: a run acts on today only; it can be "
+                    "previewed and executed on that day.",
+                    run=self.name,
+                    date=self.date,
+                )
+            )
+        if self.date == today:
+            return False
+        if self.trigger == "cron":
+            raise UserError(
+                self.env._(
+                    "Run %(run)s is the scheduled run of %(date)s: what it planned is out "
+                    "of date. Preview today's run instead.",
+                    run=self.name,
+                    date=self.date,
+                )
+            )
+        self.write({"date": today, "state": "draft"})
+        return True
 
     def action_view_events(self):
         self.ensure_one()
@@ -428,48 +478,3 @@ class DunningRun(models.Model):
         self.env["dunning.payment.plan"].with_company(self.company_id)._dunning_process_plans(
             self.date
         )
-
-    # ---------------------------------------------------------------- cron entry
-
-    @api.model
-    def _cron_run(self):
-        """Daily run of every company: plan, then execute in committed batches."""
-        today = fields.Date.context_today(self)
-        for company in self.env["res.company"].search([]):
-            run = self.search(
-                [("company_id", "=", company.id), ("date", "=", today), ("trigger", "=", "cron")],
-                limit=1,
-            )
-            if not run:
-                run = self.create({"company_id": company.id, "date": today, "trigger": "cron"})
-            if run.state == "done":
-                continue
-            if run.state == "draft":
-                run._plan()
-                run.state = "running"
-                run._log_skips()
-                self.env["ir.cron"]._commit_progress(remaining=len(run.line_ids))
-            if not run._execute_in_batches():
-                return  # out of time: the cron is called again for the rest
-        return
-
-    def _execute_in_batches(self):
-        """Execute the remaining lines batch by batch, committing after each one.
-
-        Returns False when the cron's time is up before the end.
-        """
-        self.ensure_one()
-        while True:
-            todo = self.line_ids.filtered(lambda line: line.state == "todo")
-            if not todo:
-                self._follow_payment_plans()
-                self.state = "done"
-                self.env["ir.cron"]._commit_progress(remaining=0)
-                return True
-            batch = todo[:BATCH_SIZE]
-            batch._execute()
-            time_left = self.env["ir.cron"]._commit_progress(
-                len(batch), remaining=len(todo) - len(batch)
-            )
-            if time_left <= 0:
-                return False

@@ -22,3 +22,5 @@ from . import test_engine
 from . import test_late_charges
 from . import test_views
 from . import test_authority
+from . import test_run_dates
+from . import test_run_concurrency
