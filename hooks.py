@@ -5,7 +5,9 @@ def post_init_hook(env):
     """Give every existing company its default policy (new ones get it on create), then
     compute the next step of the open invoices, which had no policy when the column
     was added."""
-    env["res.company"].search([])._dunning_ensure_default_policy()
+    companies = env["res.company"].search([])
+    companies._dunning_ensure_default_policy()
+    companies._dunning_propose_bad_debt_account()
     open_invoices = env["account.move"].search(
         [
             ("move_type", "=", "out_invoice"),

@@ -8,6 +8,7 @@ from . import res_partner
 from . import res_partner_statement
 from . import account_move
 from . import dunning_run
+from . import dunning_run_schedule
 from . import dunning_run_line
 from . import dunning_run_line_steps
 from . import res_config_settings

@@ -294,14 +294,19 @@ class AccountMove(models.Model):
             return
         level_id = level_id.id if isinstance(level_id, models.BaseModel) else level_id
         self.flush_recordset(["dunning_level_id", "dunning_last_date"])
-        self.env.execute_query(
+        self.env.cr.execute(
             SQL(
-                "UPDATE account_move SET dunning_level_id = %s, dunning_last_date = %s "
+                # Never backwards: a run of an earlier day executed late, or a plan
+                # resuming, does not move the date of the last step into the past.
+                "UPDATE account_move SET dunning_level_id = %s, "
+                "dunning_last_date = GREATEST(COALESCE(dunning_last_date, %s), %s) "
                 "WHERE id IN %s",
                 level_id,
                 day,
+                day,
                 tuple(self.ids),
-            )
+            ),
+            log_exceptions=False,  # a concurrent update is expected and handled
         )
         self.invalidate_recordset(["dunning_level_id", "dunning_last_date"])
         self.modified(["dunning_level_id", "dunning_last_date"])
@@ -310,12 +315,13 @@ class AccountMove(models.Model):
         """Give every invoice its portal token in one query (pay-now links)."""
         missing = self.filtered(lambda move: not move.access_token)
         if missing:
-            self.env.execute_query(
+            self.env.cr.execute(
                 SQL(
                     "UPDATE account_move SET access_token = gen_random_uuid()::text "
                     "WHERE id IN %s AND access_token IS NULL",
                     tuple(missing.ids),
-                )
+                ),
+                log_exceptions=False,  # a concurrent update is expected and handled
             )
             missing.invalidate_recordset(["access_token"])
 
@@ -401,6 +407,7 @@ class AccountMove(models.Model):
         return self.env._(
             "%(customer)s is on credit hold: its unpaid invoices were handed off for "
             "collection. Check with the finance team before invoicing new sales on credit.",
+            # The name only: display_name may carry the address (show_address context).
             customer=self.commercial_partner_id.name,
         )
 

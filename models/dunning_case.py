@@ -2,8 +2,9 @@ import base64
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
+from odoo.tools import float_compare
 
 from ..tools.case_file import case_file_sections, sections_to_csv
 
@@ -11,6 +12,20 @@ HANDOFF_TYPES = [("agency", "Collection Agency"), ("legal", "Legal Action")]
 CASE_STATES = [("open", "Open"), ("returned", "Returned"), ("closed", "Closed")]
 # An invoice is settled once nothing is left to collect on it.
 SETTLED = ("paid", "in_payment", "reversed")
+# What a hand-off decided: a collections manager's to change afterwards.
+CASE_MANAGER_FIELDS = frozenset(
+    {
+        "commission_rate",
+        "state",
+        "date_returned",
+        "move_ids",
+        "partner_id",
+        "agency_id",
+        "handoff_type",
+        "company_id",
+        "amount_handed_off",
+    }
+)
 
 
 class DunningCase(models.Model):
@@ -165,7 +180,58 @@ class DunningCase(models.Model):
                     .next_by_code("dunning.case")
                     or "/"
                 )
-        return super().create(vals_list)
+        cases = super().create(vals_list)
+        # On the records, not the values: defaults from the context count too.
+        if not self._dunning_is_manager():
+            cases._dunning_check_user_cases()
+        return cases
+
+    def write(self, vals):
+        if not self._dunning_is_manager():
+            self._dunning_check_user_write(vals)
+        return super().write(vals)
+
+    def _dunning_is_manager(self):
+        return self.env.su or self.env.user.has_group("account_dunning.group_dunning_manager")
+
+    def _dunning_check_user_cases(self):
+        """A user's case comes from a hand-off: open, at the agency's own commission
+        (none for a lawyer). Its invoices are checked by the hand-off wizard."""
+        for case in self:
+            agency_rate = case.agency_id.dunning_agency_commission
+            rate = agency_rate if case.handoff_type == "agency" else 0.0
+            if (
+                case.state != "open"
+                or case.date_returned
+                or float_compare(case.commission_rate, rate, precision_digits=2)
+            ):
+                raise AccessError(
+                    self.env._(
+                        "Only a collections manager can open a case with another commission "
+                        "or state than the hand-off's."
+                    )
+                )
+
+    def _dunning_check_user_write(self, vals):
+        """Users keep the reference, the note and the collector of a case; they may
+        return an open case (the two "Returned" buttons, the way to legal action).
+        The rest of what the hand-off decided is for collections managers."""
+        protected = CASE_MANAGER_FIELDS & set(vals)
+        returning = (
+            vals.get("state") == "returned"
+            and protected <= {"state", "date_returned"}
+            and all(case.state == "open" for case in self)
+        )
+        if protected and not returning:
+            fields_ = self._fields
+            raise AccessError(
+                self.env._(
+                    "Only a collections manager can change %(fields)s of a case.",
+                    fields=", ".join(
+                        sorted(fields_[name]._description_string(self.env) for name in protected)
+                    ),
+                )
+            )  # fmt: skip
 
     @api.model
     def _dunning_hand_off(
@@ -334,7 +400,9 @@ class DunningCase(models.Model):
             settled = all(move.payment_state in SETTLED for move in case.move_ids)
             state = "closed" if settled else "open"
             if case.state != state:
-                case.state = state
+                # sudo: the state follows the books (a payment, a write-off or their
+                # undoing), whoever records them; no user value is written.
+                case.sudo().state = state
 
     def _log_event(self, moves, reason, **values):
         """One hand-off event on the case's customer (the log of collections)."""

@@ -76,6 +76,7 @@ class DunningEvent(models.Model):
     amount_residual = fields.Monetary(
         string="Amount Due",
         currency_field="currency_id",
+        aggregator=False,  # amounts of different days and steps: a sum means nothing
         help="Open amount of the invoices concerned, in company currency, at the time.",
     )
     user_id = fields.Many2one(

@@ -167,6 +167,16 @@ class DunningPaymentPlan(models.Model):
                 vals["name"] = sequence.next_by_code("dunning.payment.plan") or "/"
         return super().create(vals_list)
 
+    def write(self, vals):
+        # Cancelling is a manager's decision (action_cancel): not by writing the state.
+        if (
+            vals.get("state") == "cancelled"
+            and not self.env.su
+            and not self.env.user.has_group("account_dunning.group_dunning_manager")
+        ):
+            raise AccessError(self.env._("Only a collections manager can cancel a payment plan."))
+        return super().write(vals)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft(self):
         if any(plan.state != "draft" for plan in self):

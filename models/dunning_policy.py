@@ -26,6 +26,14 @@ class DunningPolicy(models.Model):
         help="Customers whose overdue balance (company currency) is below this "
         "amount are not chased.",
     )
+    execution_mode = fields.Selection(
+        [("review", "Review before sending"), ("automatic", "Automatic")],
+        required=True,
+        default="review",
+        help="Review: the daily run plans and asks the collections managers to review "
+        "it; nothing is sent until one of them executes it. Automatic: the daily run "
+        "sends on its own. A person's 'Send reminder now' always sends.",
+    )
     min_days_between_steps = fields.Integer(
         string="Minimum Days Between Steps",
         default=3,

@@ -3,7 +3,8 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+from odoo.fields import Command
 from odoo.tools import SQL
 
 from ..tools.planning import (
@@ -17,8 +18,6 @@ from ..tools.stages import CHASABLE_STAGES
 
 _logger = logging.getLogger(__name__)
 
-# Customers executed per transaction: a crash loses at most one batch of work.
-BATCH_SIZE = 50
 GOOD_PAYER_LOOKBACK_DAYS = 365
 
 
@@ -66,6 +65,68 @@ class DunningRun(models.Model):
         "The scheduled run of a company happens once a day.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        runs = super().create(vals_list)
+        # On the records, not the values: defaults from the context count too.
+        if not self._dunning_is_manager():
+            if any(run.force for run in runs):
+                raise AccessError(
+                    self.env._(
+                        'Only a collections manager can force a run: use "Send reminder '
+                        'now" on the customer.'
+                    )
+                )
+            runs._dunning_check_restricted()
+        return runs
+
+    def write(self, vals):
+        if not self._dunning_is_manager() and {"force", "partner_ids"} & set(vals):
+            raise AccessError(
+                self.env._("Only a collections manager can change the customers of a run.")
+            )
+        return super().write(vals)
+
+    def _dunning_is_manager(self):
+        return self.env.su or self.env.user.has_group("account_dunning.group_dunning_manager")
+
+    def _dunning_check_restricted(self):
+        """Collections users run collections for chosen customers, never for the whole
+        company (that is the scheduled run's, or a collections manager's)."""
+        if not self._dunning_is_manager() and any(not run.partner_ids for run in self):
+            raise AccessError(
+                self.env._(
+                    "Only a collections manager can run the collections of the whole "
+                    'company: use "Send reminder now" on the customer.'
+                )
+            )
+
+    @api.model
+    def _dunning_create_reminder_run(self, partners):
+        """The run of "Send reminder now": these customers only, sent by hand (force),
+        in the current company. The one way a collections user gets a forced run."""
+        partners.check_access("read")
+        customers = partners.commercial_partner_id
+        if len(customers) > 1 and not self._dunning_is_manager():
+            # Forcing many customers at once is a company run by another name.
+            raise AccessError(
+                self.env._(
+                    "Send reminders now to one customer at a time: the daily run reminds "
+                    "the others (a collections manager can send to several)."
+                )
+            )
+        # sudo: create() refuses force to users; here the code sets it, for the customers
+        # the user chose (never the whole company), and the run acts as the user again.
+        run = self.sudo().create(
+            {
+                "company_id": self.env.company.id,
+                "trigger": "manual",
+                "force": True,
+                "partner_ids": [Command.set(customers.ids)],
+            }
+        )
+        return run.sudo(False)
+
     @api.depends("company_id", "date")
     def _compute_name(self):
         for run in self:
@@ -92,22 +153,75 @@ class DunningRun(models.Model):
         for run in self:
             if run.state in ("running", "done"):
                 raise UserError(self.env._("Run %(run)s has already started.", run=run.name))
+            run._dunning_check_today()
             run._plan()
         return self._action_open()
 
     def action_execute(self):
-        """Carry out the plan (planning first if needed), in this transaction."""
+        """Carry out the plan (planning first if needed). A large company-wide run is
+        handed to the scheduled action, which sends it in committed batches."""
+        self._dunning_check_restricted()
         for run in self:
-            if run.state == "done":
+            if run.state in ("done", "running"):
                 continue
-            if run.state == "draft":
+            if run._dunning_check_today() or run.state == "draft":
                 run._plan()
+            if run._dunning_hand_to_cron():
+                continue
             run.state = "running"
             run._log_skips()
             run.line_ids.filtered(lambda line: line.state == "todo")._execute()
             run._follow_payment_plans()
             run.state = "done"
         return self._action_open()
+
+    @api.model
+    def _action_preview_today(self):
+        """'Preview Today's Run': today's company-wide preview, planned again on today's
+        data; one per company and day, reused rather than piled up."""
+        today = fields.Date.context_today(self)
+        run = self.search(
+            [
+                ("company_id", "=", self.env.company.id),
+                ("date", "=", today),
+                ("trigger", "=", "manual"),
+                ("state", "in", ("draft", "planned")),
+                ("partner_ids", "=", False),
+                ("force", "=", False),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        return (run or self.create({"company_id": self.env.company.id})).action_preview()
+
+    def _dunning_check_today(self):
+        """A run acts on today only. A run dated later cannot be carried out; a manual
+        run planned on an earlier day is dated today (True: plan it again); the
+        scheduled run of an earlier day is refused: today's has taken its place."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        if self.date > today:
+            raise UserError(
+                self.env._(
+                    "Run %(run)s is dated %(date)s: a run acts on today only; it can be "
+                    "previewed and executed on that day.",
+                    run=self.name,
+                    date=self.date,
+                )
+            )
+        if self.date == today:
+            return False
+        if self.trigger == "cron":
+            raise UserError(
+                self.env._(
+                    "Run %(run)s is the scheduled run of %(date)s: what it planned is out "
+                    "of date. Preview today's run instead.",
+                    run=self.name,
+                    date=self.date,
+                )
+            )
+        self.write({"date": today, "state": "draft"})
+        return True
 
     def action_view_events(self):
         self.ensure_one()
@@ -364,48 +478,3 @@ class DunningRun(models.Model):
         self.env["dunning.payment.plan"].with_company(self.company_id)._dunning_process_plans(
             self.date
         )
-
-    # ---------------------------------------------------------------- cron entry
-
-    @api.model
-    def _cron_run(self):
-        """Daily run of every company: plan, then execute in committed batches."""
-        today = fields.Date.context_today(self)
-        for company in self.env["res.company"].search([]):
-            run = self.search(
-                [("company_id", "=", company.id), ("date", "=", today), ("trigger", "=", "cron")],
-                limit=1,
-            )
-            if not run:
-                run = self.create({"company_id": company.id, "date": today, "trigger": "cron"})
-            if run.state == "done":
-                continue
-            if run.state == "draft":
-                run._plan()
-                run.state = "running"
-                run._log_skips()
-                self.env["ir.cron"]._commit_progress(remaining=len(run.line_ids))
-            if not run._execute_in_batches():
-                return  # out of time: the cron is called again for the rest
-        return
-
-    def _execute_in_batches(self):
-        """Execute the remaining lines batch by batch, committing after each one.
-
-        Returns False when the cron's time is up before the end.
-        """
-        self.ensure_one()
-        while True:
-            todo = self.line_ids.filtered(lambda line: line.state == "todo")
-            if not todo:
-                self._follow_payment_plans()
-                self.state = "done"
-                self.env["ir.cron"]._commit_progress(remaining=0)
-                return True
-            batch = todo[:BATCH_SIZE]
-            batch._execute()
-            time_left = self.env["ir.cron"]._commit_progress(
-                len(batch), remaining=len(todo) - len(batch)
-            )
-            if time_left <= 0:
-                return False

@@ -2,6 +2,7 @@ import json
 import logging
 
 from markupsafe import Markup
+from psycopg2.errors import TransactionRollbackError
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -33,9 +34,16 @@ class StepBatch:
         self.events = {}  # line id -> dunning.event
         self.attachments = {}  # line id -> ir.attachment
         self.notes = {}  # invoice id -> chatter note
+        # Lines whose step failed only because the channel cannot reach the customer
+        # (no email address, no phone): the step counts as taken, so the ladder goes on
+        # with the channels that can (letter, call...) instead of failing every day.
+        self.unreachable = set()
 
     def add(self, line, events):
         self.events[line.id] = self.events_of(line) | events
+
+    def mark_unreachable(self, line):
+        self.unreachable.add(line.id)
 
     def events_of(self, line):
         return self.events.get(line.id, self.env["dunning.event"])
@@ -50,6 +58,7 @@ class StepBatch:
         """A line rolled back: what it logged or produced is gone."""
         self.events.pop(line.id, None)
         self.attachments.pop(line.id, None)
+        self.unreachable.discard(line.id)
         for move_id in line.move_ids.ids:
             self.notes.pop(move_id, None)
 
@@ -172,35 +181,44 @@ class DunningRunLine(models.Model):
 
     def _execute(self):
         """Carry out the lines (one run, one batch): the whole batch in one savepoint,
-        replayed customer by customer when anything fails."""
+        replayed customer by customer when anything fails. A customer that another
+        transaction changed meanwhile (another run, a payment) is skipped as handled
+        by it, never logged as a failed reminder."""
         if not self:
             return
         run = self.run_id.ensure_one()
-        lines = self.with_company(run.company_id)
-        lines._lock_customers()
+        lines = self.with_company(run.company_id)._lock_or_skip()
         lines = lines.filtered(lambda line: line._refresh())
-        lines.move_ids._dunning_ensure_access_tokens()
-        prepared = lines._prepare_emails()
-        batch = StepBatch(self.env, prepared)
+        batch = StepBatch(self.env)
         try:
             # Optimistic: a savepoint per customer costs a flush each.
             with self.env.cr.savepoint():
-                lines._execute_steps(batch)
+                lines._execute_prepared(batch)
         except Exception:
             self.env.invalidate_all()
-            batch = StepBatch(self.env, prepared)
+            batch = StepBatch(self.env)
             for line in lines:
                 try:
                     with self.env.cr.savepoint():
-                        line._execute_steps(batch)
+                        line._execute_prepared(batch)
+                except TransactionRollbackError:
+                    _logger.info("Dunning run %s: %s handled concurrently", run.id, line.id)
+                    self.env.invalidate_all()
+                    batch.forget(line)
+                    line._skip_concurrent()
                 except Exception as error:
                     _logger.exception("Dunning run %s failed for %s", run.id, line.partner_id.id)
                     self.env.invalidate_all()
                     batch.forget(line)
-                    email = prepared.get(line.id)
-                    line._fail(str(error), email and email[0])
+                    line._fail(str(error))
         # One batch of internal notes on the invoices, for the whole batch of customers.
         self.env["account.move"].browse(list(batch.notes))._message_log_batch(batch.notes)
+
+    def _execute_prepared(self, batch):
+        """Pay-now tokens and the batch's emails rendered at once, then the steps."""
+        self.move_ids._dunning_ensure_access_tokens()
+        batch.prepared.update(self._prepare_emails())
+        self._execute_steps(batch)
 
     def _execute_steps(self, batch):
         """Each kind of step for the lines whose level takes it, batch-wise, in the
@@ -230,7 +248,9 @@ class DunningRunLine(models.Model):
         """Level bookkeeping and line state, whatever the steps were."""
         for line in self:
             events = batch.events_of(line)
-            line._move_invoices_up(events.filtered(lambda e: e.state == "done"), batch.notes)
+            done = events.filtered(lambda e: e.state == "done")
+            if done or line.id in batch.unreachable:
+                line._move_invoices_up(done, batch.notes)
             failed = events.filtered(lambda event: event.state == "failed")
             line.write(
                 {
@@ -264,14 +284,35 @@ class DunningRunLine(models.Model):
             for line, event in zip(lines, events, strict=True)
         }
 
+    def _lock_or_skip(self):
+        """Lock the batch's customers; those another transaction changed meanwhile are
+        skipped as handled by another run. Returns the locked lines."""
+        try:
+            with self.env.cr.savepoint():
+                self._lock_customers()
+            return self
+        except TransactionRollbackError:
+            self.env.invalidate_all()
+        locked = self.browse()
+        for line in self:
+            try:
+                with self.env.cr.savepoint():
+                    line._lock_customers()
+                locked |= line
+            except TransactionRollbackError:
+                self.env.invalidate_all()
+                line._skip_concurrent()
+        return locked
+
     def _lock_customers(self):
         """Serialise concurrent runs per customer: the second one waits, then sees the
         invoices already moved up and skips them (see _refresh)."""
-        self.env.execute_query(
+        self.env.cr.execute(
             SQL(
                 "SELECT id FROM res_partner WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
                 tuple(self.partner_id.ids),
-            )
+            ),
+            log_exceptions=False,  # a concurrent update is expected and handled
         )
         self.move_ids.invalidate_recordset(
             ["dunning_level_id", "dunning_last_date", "payment_state", "state", "dunning_stage"]
@@ -297,15 +338,21 @@ class DunningRunLine(models.Model):
             return False
         return True
 
-    def _fail(self, error, email_event=None):
+    def _skip_concurrent(self):
+        """Skipped: handled by another run (never a failed reminder: it was sent)."""
+        self.ensure_one()
+        self.write(
+            {
+                "state": "skipped",
+                "skip_reason": "stale",
+                "note": self.env._("Handled by another run or a payment at the same time."),
+            }
+        )
+
+    def _fail(self, error):
         self.ensure_one()
         reason = self.env._("Unexpected error, nothing was sent: %(error)s", error=error)
-        if email_event:
-            self.env["dunning.engine"]._record_outcome(
-                email_event, {"state": "failed", "reason": reason}
-            )
-        else:
-            self._log_event(self._primary_channel(), state="failed", reason=reason)
+        self._log_event(self._primary_channel(), state="failed", reason=reason)
         self.write({"state": "failed", "note": error})
 
     def _primary_channel(self):
@@ -367,7 +414,8 @@ class DunningRunLine(models.Model):
                 or self.env._(
                     "The dunning email of level %(level)s could not be sent to %(contact)s: "
                     "no email address. Add one (or an accounts-payable contact) on the "
-                    "customer; the next run will send it.",
+                    "customer: the next steps of the ladder will use it (the ladder goes "
+                    "on meanwhile with letters and calls).",
                     level=self.level_id.name,
                     contact=self.contact_id.display_name,
                 )
@@ -375,14 +423,15 @@ class DunningRunLine(models.Model):
         )
 
     def _move_invoices_up(self, done_events, notes):
-        """Record the step on the invoices: level, date, and a note in their chatter."""
-        if not done_events:
-            return
+        """Record the step on the invoices: level, date, and a note in their chatter
+        (when something reached the customer)."""
         moves_by_level = {}
         for move_id, level_id in (self.step_data or {}).items():
             moves_by_level.setdefault(level_id, []).append(int(move_id))
         for level_id, move_ids in moves_by_level.items():
             self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, self.date)
+        if not done_events:
+            return
         channels = ", ".join(
             dict(done_events._fields["channel"]._description_selection(self.env))[channel]
             for channel in dict.fromkeys(done_events.mapped("channel"))

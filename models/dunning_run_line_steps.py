@@ -73,6 +73,16 @@ class DunningRunLine(models.Model):
                 )
                 line._schedule_fix_contact()
                 batch.add(line, event)
+                batch.mark_unreachable(line)
+                if batch.attachments_of(line):
+                    line.partner_id.commercial_partner_id.message_post(
+                        body=self.env._(
+                            "Dunning letter to print and send (no email address): %(level)s",
+                            level=line.level_id.name,
+                        ),
+                        attachment_ids=batch.attachments_of(line).ids,
+                        subtype_xmlid="mail.mt_note",
+                    )
                 continue
             event, rendered = batch.prepared.get(line.id) or (line._log_event("email"), None)
             attachments = batch.attachments_of(line)

@@ -113,6 +113,7 @@ class DunningRunLine(models.Model):
                 )
                 batch.add(line, line._log_event("sms", state="failed", reason=reason))
                 line._schedule_fix_contact(reason)
+                batch.mark_unreachable(line)
                 continue
             event = line._log_event("sms")
             template = line.level_id.sms_template_id

@@ -3,6 +3,19 @@ from odoo.fields import Command
 
 from ..tools.ladder import DEFAULT_LADDER
 
+# How charts of accounts name the bad-debt expense account (English, French, German,
+# Spanish, Portuguese), tried in this order.
+BAD_DEBT_ACCOUNT_NAMES = (
+    "bad debt",
+    "doubtful",
+    "irrécouvrable",
+    "uneinbringlich",
+    "Forderungsverlust",
+    "incobrable",
+    "incobráve",
+    "perdas com créditos",
+)
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -53,6 +66,25 @@ class ResCompany(models.Model):
         parts = (partner.street, partner.street2, partner.zip, partner.city,
                  partner.state_id.name, partner.country_id.name)  # fmt: skip
         return ", ".join(part for part in parts if part)
+
+    def _dunning_propose_bad_debt_account(self):
+        """Where the chart of accounts has a bad-debt expense account, use it for
+        write-offs (the write-off wizard and the run's preview say when none is set)."""
+        Account = self.env["account.account"]
+        for company in self.filtered(lambda c: not c.dunning_bad_debt_account_id):
+            for name in BAD_DEBT_ACCOUNT_NAMES:
+                account = Account.search(
+                    [
+                        *Account._check_company_domain(company),
+                        ("account_type", "in", ("expense", "expense_other")),
+                        ("name", "ilike", name),
+                    ],
+                    limit=1,
+                )
+                if account:
+                    # sudo: a setting of the company's own collections, at install.
+                    company.sudo().dunning_bad_debt_account_id = account
+                    break
 
     def _dunning_ensure_default_policy(self):
         """Create the default ladder for companies that have no default policy yet."""

@@ -1,6 +1,23 @@
 from odoo import fields, models
-from odoo.fields import Command
 from odoo.tools import SQL
+
+# Who reads a customer's collections figures: those who read its receivable (the groups
+# of Odoo's own res.partner.credit) and the collections users.
+DUNNING_FIGURES_GROUPS = (
+    "account.group_account_invoice,account.group_account_readonly,"
+    "account_dunning.group_dunning_user"
+)
+# Collections decisions on a customer or an agency: every collections user reads them,
+# only a collections manager sets them (see _has_field_access).
+DUNNING_MANAGER_FIELDS = frozenset(
+    {
+        "dunning_credit_hold",
+        "dunning_excluded",
+        "dunning_exclusion_reason",
+        "dunning_agency_commission",
+        "dunning_agency_email",
+    }
+)
 
 
 class ResPartner(models.Model):
@@ -33,12 +50,14 @@ class ResPartner(models.Model):
         compute="_compute_dunning_figures",
     )
     dunning_balance = fields.Monetary(
+        groups=DUNNING_FIGURES_GROUPS,
         string="Receivable Balance",
         compute="_compute_dunning_figures",
         currency_field="dunning_currency_id",
         help="Open receivable net of credit notes and unallocated payments (company currency).",
     )
     dunning_overdue_amount = fields.Monetary(
+        groups=DUNNING_FIGURES_GROUPS,
         string="Overdue Amount",
         compute="_compute_dunning_figures",
         currency_field="dunning_currency_id",
@@ -47,9 +66,11 @@ class ResPartner(models.Model):
         "payments (company currency).",
     )
     dunning_oldest_overdue_days = fields.Integer(
+        groups=DUNNING_FIGURES_GROUPS,
         string="Days Overdue",
         compute="_compute_dunning_figures",
-        help="Age past due of the oldest unpaid invoice.",
+        help="Age past due of the oldest unpaid customer invoice. Other open receivable "
+        "items (miscellaneous entries, credit notes, payments) count in the amounts only.",
     )
     dunning_max_level_id = fields.Many2one(
         "dunning.level", string="Current Level", compute="_compute_dunning_figures"
@@ -98,6 +119,19 @@ class ResPartner(models.Model):
             )
         return res
 
+    def _has_field_access(self, field, operation):
+        # Write access to the collections decisions is a manager's; reading them stays
+        # open (the credit-hold banner, the Collections tab). Checked by the ORM on every
+        # write() and create(), and shown read-only in the forms of other users.
+        if (
+            operation == "write"
+            and field.name in DUNNING_MANAGER_FIELDS
+            and not self.env.su
+            and not self.env.user.has_group("account_dunning.group_dunning_manager")
+        ):
+            return False
+        return super()._has_field_access(field, operation)
+
     def _dunning_receivable_query(self, overdue=False):
         """SQL filter on account_move_line for this company's open receivable lines."""
         today = fields.Date.context_today(self)
@@ -124,6 +158,7 @@ class ResPartner(models.Model):
                 ["account_id", "amount_residual", "company_id", "parent_state",
                  "partner_id", "reconciled", "date_maturity", "date", "move_id"]
             )  # fmt: skip
+            self.env["account.move"].flush_model(["move_type"])
             today = fields.Date.context_today(self)
             rows = self.env.execute_query(
                 SQL(
@@ -132,13 +167,20 @@ class ResPartner(models.Model):
                           SUM(account_move_line.amount_residual) FILTER (WHERE %(due)s),
                           MAX(%(today)s - COALESCE(account_move_line.date_maturity,
                                                    account_move_line.date))
-                              FILTER (WHERE %(due)s AND account_move_line.amount_residual > 0)
+                              FILTER (WHERE %(due)s AND account_move_line.amount_residual > 0
+                                      AND dunning_move.move_type IN %(invoice_types)s)
                      FROM account_move_line
+                     JOIN account_move dunning_move ON dunning_move.id = account_move_line.move_id
                     WHERE account_move_line.partner_id IN %(partners)s AND %(open)s
                  GROUP BY account_move_line.partner_id""",
                     due=SQL("COALESCE(account_move_line.date_maturity, "
                             "account_move_line.date) < %s", today),
                     today=today,
+                    # The age is that of the oldest unpaid invoice (or receipt): other
+                    # open receivable lines (a misc entry and the one that offsets it
+                    # without reconciliation, an opening balance) count in the amounts,
+                    # not in the age.
+                    invoice_types=("out_invoice", "out_receipt"),
                     partners=tuple(commercial.ids),
                     open=self._dunning_receivable_query(),
                 )
@@ -183,6 +225,9 @@ class ResPartner(models.Model):
     def _search_dunning_overdue_amount(self, operator, value):
         if operator not in ("<", "<=", ">", ">=", "=", "!="):
             return NotImplemented
+        # The raw query below reads the receivable directly: filtering by the overdue
+        # amount is reading it, for the same groups.
+        self._check_field_access(self._fields["dunning_overdue_amount"], "read")
         sql_operator = SQL(operator if operator != "=" else "=")
         overdue_partners = SQL(
             """SELECT account_move_line.partner_id
@@ -259,15 +304,7 @@ class ResPartner(models.Model):
 
     def action_dunning_send_now(self):
         """Send the customers their reminder now, through the daily run's engine."""
-        partners = self.commercial_partner_id
-        run = self.env["dunning.run"].create(
-            {
-                "company_id": self.env.company.id,
-                "trigger": "manual",
-                "force": True,
-                "partner_ids": [Command.set(partners.ids)],
-            }
-        )
+        run = self.env["dunning.run"]._dunning_create_reminder_run(self)
         run.action_execute()
         done = run.line_ids.filtered(lambda line: line.state == "done")
         if not run.line_ids:

@@ -21,3 +21,7 @@ from . import test_translations
 from . import test_engine
 from . import test_late_charges
 from . import test_tours
+from . import test_views
+from . import test_authority
+from . import test_run_dates
+from . import test_run_concurrency

@@ -74,7 +74,7 @@ class TestCaseFile(HandoffCommon):
         self.assertEqual(debtor["Country"], "Belgium")
         self.assertEqual(
             sections["Contact"],
-            [{"Name": "Ann Payables", "Email": "ap@acme.example.com", "Phone": "+32 2 555 01 02"}],
+            [{"Name": "Ann Payables", "Email": "ap@acme.example.com", "Phone": "'+32 2 555 01 02"}],
         )
         invoices = {row["Number"]: row for row in sections["Invoices"]}
         self.assertEqual(set(invoices), {self.inv1.name, self.inv2.name, self.inv_eur.name})
@@ -109,6 +109,32 @@ class TestCaseFile(HandoffCommon):
                 }
             ],
         )
+
+    def test_csv_neutralises_what_a_spreadsheet_would_execute(self):
+        self.customer.write({"name": '=HYPERLINK("http://evil.example.com","Acme")'})
+        self.ap_contact.phone = "@SUM(1+1)*cmd|' /C calc'!A0"
+        case = self._case()
+        case.note = "-2+3 as agreed"
+        case.reference = "+1-800-EVIL"
+        text = case._get_case_file_csv()
+        sections = _sections(text)
+        self.assertEqual(
+            sections["Debtor"][0]["Name"], '\'=HYPERLINK("http://evil.example.com","Acme")'
+        )
+        self.assertEqual(sections["Contact"][0]["Phone"], "'@SUM(1+1)*cmd|' /C calc'!A0")
+        self.assertEqual(sections["Case"][0]["Note"], "'-2+3 as agreed")
+        self.assertEqual(sections["Case"][0]["Reference"], "'+1-800-EVIL")
+        # Plain numbers stay numbers.
+        self.assertEqual(
+            {row["Amount Due"] for row in sections["Invoices"]}, {"1000.00", "500.00", "400.00"}
+        )
+        # The PDF shows the text as it is, escaped, without the quote.
+        html, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(
+            "account_dunning.report_dunning_case", case.ids
+        )
+        html = html.decode() if isinstance(html, bytes) else str(html)
+        self.assertIn("=HYPERLINK(&#34;http://evil.example.com&#34;,&#34;Acme&#34;)", html)
+        self.assertNotIn("'=HYPERLINK", html)
 
     def test_pdf_holds_the_same_and_nothing_more(self):
         case = self._case()

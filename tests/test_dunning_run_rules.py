@@ -202,16 +202,36 @@ class TestDunningRunRules(DunningRunCommon):
         self.assertIn("Fix contact", task.summary)
         self.assertEqual(task.user_id, self.collector)
         self.assertEqual(self._line(run, self.customer_2).state, "done")
-        # The next day it fails again, visibly, but the open task is not duplicated.
-        with freeze_time("2026-03-12"):
-            rerun = self._run()
-        self.assertEqual(self._line(rerun, self.customer).state, "failed")
+        # The step counts as taken: the ladder goes on, the failure is logged once per
+        # step (not every day) and the open task is not duplicated.
+        invoice = line.move_ids
+        self.assertEqual(invoice.dunning_level_id, self.levels[2])
+        for day in ("2026-03-12", "2026-03-13", "2026-03-14"):
+            with freeze_time(day):
+                rerun = self._run()
+            self.assertFalse(self._line(rerun, self.customer), f"nothing again on {day}")
+        failed = self.env["dunning.event"].search(
+            [("partner_id", "=", self.customer.id), ("state", "=", "failed")]
+        )
+        self.assertEqual(len(failed), 1)
         self.assertEqual(
             self.env["mail.activity"].search(
                 [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
             ),
             task,
         )
+        # The +30 level's letter reaches the customer by post; its email fails once.
+        self.levels[4].create_call = False
+        with freeze_time("2026-03-31"):
+            self._run()  # +15: email only, fails once more
+        with freeze_time("2026-04-15"):
+            formal = self._run()
+        letter = formal.event_ids.filtered(
+            lambda e: e.channel == "letter" and e.partner_id == self.customer
+        )
+        self.assertEqual(letter.state, "done")
+        self.assertEqual(invoice.dunning_level_id, self.levels[4])
+        self.assertEqual(self._line(formal, self.customer).state, "done")
 
     @freeze_time("2026-03-11")
     def test_invoice_cancelled_between_preview_and_execution(self):
@@ -370,12 +390,13 @@ class TestDunningCron(DunningRunCommon):
 
     @freeze_time("2026-03-11")
     def test_cron_runs_each_company_once_a_day_in_batches(self):
+        self.policy.execution_mode = "automatic"
         customers = self.customer | self.env["res.partner"].create(
             [{"name": f"Customer {i}", "email": f"c{i}@example.com"} for i in range(4)]
         )
         for customer in customers:
             self._dunning_invoice(100.0, "2026-03-01", partner=customer)
-        with patch("odoo.addons.account_dunning.models.dunning_run.BATCH_SIZE", 2):
+        with patch("odoo.addons.account_dunning.models.dunning_run_schedule.BATCH_SIZE", 2):
             # The cron's time runs out after the first batch: the rest waits for the
             # next call, nothing is lost and nothing is sent twice.
             calls = self._cron(stop_after_batches=1)

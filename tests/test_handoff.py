@@ -2,7 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tests import Form, new_test_user, tagged
 
@@ -249,6 +249,71 @@ class TestHandoff(HandoffCommon):
         self.assertEqual(self.not_handed._dunning_current_case(), legal_case)
         with self.assertRaisesRegex(UserError, "already a legal action"):
             legal_case.action_return_to_legal()
+
+    def _quick_agency(self):
+        """An agency created from the wizard's agency field: flagged, with no terms."""
+        return self.env["res.partner"].create(
+            {"name": "Quick Collect", "is_company": True, "dunning_is_agency": True,
+             "email": "info@quick.example.com"}
+        )  # fmt: skip
+
+    def test_handoff_wizard_asks_a_new_agency_for_its_terms(self):
+        quick = self._quick_agency()
+        with self.assertRaisesRegex(UserError, "Quick Collect has no commission rate"):
+            self._handoff(self.inv1, agency=quick)
+        self.assertEqual(self.inv1.dunning_stage, "normal")
+        case = self._handoff(
+            self.inv1, agency=quick, agency_commission=12.5, agency_email="cases@quick.example.com"
+        )
+        self.assertEqual(quick.dunning_agency_commission, 12.5)
+        self.assertEqual(quick.dunning_agency_email, "cases@quick.example.com")
+        self.assertEqual(case.commission_rate, 12.5)
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "dunning.case"), ("res_id", "=", case.id)]
+        )
+        self.assertIn(
+            "cases@quick.example.com", mail.email_to or str(mail.recipient_ids.mapped("email"))
+        )
+
+    def test_handoff_to_an_agency_without_commission_is_explicit(self):
+        quick = self._quick_agency()
+        case = self._handoff(self.inv1, agency=quick, no_commission=True)
+        self.assertEqual(case.commission_rate, 0.0)
+        self.assertEqual(quick.dunning_agency_commission, 0.0)
+
+    def test_only_managers_set_an_agency_terms_in_the_wizard(self):
+        env = self.env(user=self.collector)
+        with self.assertRaises(AccessError):
+            self._handoff(self.inv1, env=env, agency_commission=50.0)
+        self.assertEqual(self.agency.dunning_agency_commission, 15.0)
+        with self.assertRaisesRegex(UserError, "ask a collections manager"):
+            self._handoff(self.inv1, env=env, agency=self._quick_agency())
+        case = self._handoff(self.inv1, env=env)  # the agency's own terms
+        self.assertEqual(case.commission_rate, 15.0)
+
+    def test_credit_hold_message_names_the_customer_without_its_address(self):
+        self._handoff(self.inv1)
+        draft = (
+            self.env["account.move"]
+            .with_context(show_address=True)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.ap_contact.id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "More", "quantity": 1, "price_unit": 10.0})
+                    ],
+                }
+            )
+        )
+        message = draft._dunning_credit_hold_message()
+        self.assertTrue(message.startswith("Acme Retail is on credit hold"), message)
+        self.assertNotIn("\n", message)
+        self.assertNotIn("Harbour Road", message)
+        self.assertNotIn("Ann Payables", message)
+        self.assertIn(
+            "Acme Retail is on credit hold", draft.alerts["account_dunning_credit_hold"]["message"]
+        )
 
     def test_credit_hold_warns_on_new_invoices_without_blocking(self):
         self._handoff(self.inv1)

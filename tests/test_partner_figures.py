@@ -2,6 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.fields import Command
 from odoo.tests import tagged
 
 from .common import DunningCommon
@@ -36,6 +37,45 @@ class TestPartnerFigures(DunningCommon):
         self.assertEqual(partner.dunning_oldest_overdue_days, 29)
         # A contact of the customer shows the customer's figures.
         self.assertAlmostEqual(self.contact.dunning_overdue_amount, 700.0)
+
+    def test_days_overdue_ignores_a_net_zero_pair_of_misc_entries(self):
+        """Only unpaid invoices give the age: a receivable debit offset by a credit
+        posted without reconciliation (a correction in two entries) is not 20 days
+        overdue, even though each line keeps its residual."""
+        customer = self.env["res.partner"].create({"name": "Cedar Foods", "is_company": True})
+        invoice = self._dunning_invoice(250.0, "2026-02-14", partner=customer)  # 15 days
+        receivable = self.company_data["default_account_receivable"]
+        misc = self.company_data["default_journal_misc"]
+        for day, debit, credit in (("2026-02-09", 100.0, 0.0), ("2026-02-11", 0.0, 100.0)):
+            entry = self.env["account.move"].create(
+                {
+                    "move_type": "entry",
+                    "journal_id": misc.id,
+                    "date": day,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "account_id": receivable.id,
+                                "partner_id": customer.id,
+                                "debit": debit,
+                                "credit": credit,
+                            }
+                        ),
+                        Command.create(
+                            {
+                                "account_id": self.company_data["default_account_revenue"].id,
+                                "debit": credit,
+                                "credit": debit,
+                            }
+                        ),
+                    ],
+                }
+            )
+            entry.action_post()
+        self.assertEqual(invoice.amount_residual, 250.0)
+        self.assertAlmostEqual(customer.dunning_overdue_amount, 250.0)
+        self.assertAlmostEqual(customer.dunning_balance, 250.0)
+        self.assertEqual(customer.dunning_oldest_overdue_days, 15)
 
     def test_paid_invoice_leaves_the_figures(self):
         self._dunning_pay(self.late, 700.0, pay_date=date(2026, 2, 27))

@@ -1,11 +1,12 @@
 import csv
 import io
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ..tools.case_file import CsvSection, allocate_in_order, sections_to_csv
+from ..tools.case_file import CsvSection, allocate_in_order, neutralise_cell, sections_to_csv
 from . import hypothesis_settings  # noqa: F401 - loads the profile
 
 TEXT = st.text(
@@ -35,11 +36,58 @@ def test_csv_round_trips_every_value_in_its_section(blocks):
     rows = list(csv.reader(io.StringIO(text, newline="")))
     expected = []
     for block in blocks:
-        expected.append([block.title])
-        expected.append(list(block.header))
-        expected.extend(list(row) for row in block.rows)
+        expected.append([neutralise_cell(block.title)])
+        expected.append([neutralise_cell(value) for value in block.header])
+        expected.extend([neutralise_cell(value) for value in row] for row in block.rows)
         expected.append([])
     assert rows == expected
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_plain_number(value):
+    # Digits with an optional sign, decimal part and exponent: what a spreadsheet reads
+    # as a number, never as a formula ("-inf" or "1_000" are not numbers there).
+    return re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", value) is not None
+
+
+@settings(deadline=None)
+@given(st.sampled_from(FORMULA_STARTS), TEXT)
+def test_csv_cells_a_spreadsheet_would_execute_are_neutralised(start, rest):
+    value = start + rest
+    text = sections_to_csv([CsvSection("Notes", ("Note",), ((value,),))])
+    [cell] = list(csv.reader(io.StringIO(text, newline="")))[2]
+    if _is_plain_number(value):
+        assert cell == value
+    else:
+        # OWASP: a single quote first, the rest unchanged, the CSV quoting intact.
+        assert cell == "'" + value
+
+
+def test_csv_neutralises_formulas_but_keeps_plain_numbers():
+    rows = (
+        ('=HYPERLINK("http://evil.example.com","Click")', "-12.50"),
+        ("+32 2 555 01 02", "12.5"),
+        ("@SUM(A1:A2)", "-3"),
+        ("\t=1+1", "+7"),
+        ("\r=1+1", "-1e5"),
+        ("-2+3", "a=b"),
+    )
+    text = sections_to_csv([CsvSection("=Title", ("-Head", "Amount"), rows)])
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert parsed[0] == ["'=Title"]
+    assert parsed[1] == ["'-Head", "Amount"]
+    assert parsed[2:8] == [
+        ['\'=HYPERLINK("http://evil.example.com","Click")', "-12.50"],
+        ["'+32 2 555 01 02", "12.5"],
+        ["'@SUM(A1:A2)", "-3"],
+        ["'\t=1+1", "+7"],
+        ["'\r=1+1", "-1e5"],
+        ["'-2+3", "a=b"],
+    ]
+    # Numbers that are not strings are written as they are.
+    assert sections_to_csv([CsvSection("N", ("n",), ((-12.5,),))]) == "N\r\nn\r\n-12.5\r\n\r\n"
 
 
 def test_csv_writes_numbers_and_empty_values():

@@ -2,7 +2,13 @@
 
 import csv
 import io
+import re
 from typing import NamedTuple
+
+# What a spreadsheet may execute when a cell starts with it (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain number (sign, decimals, exponent): read as a number, never as a formula.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 class CsvSection(NamedTuple):
@@ -13,22 +19,40 @@ class CsvSection(NamedTuple):
     rows: tuple
 
 
+def neutralise_cell(value):
+    """A cell value that no spreadsheet executes, as OWASP recommends against CSV
+    injection: text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a single quote in front (the csv writer then quotes the cell as needed); plain
+    numbers such as "-12.50" stay numbers. None is the empty cell; other non-text values
+    (numbers, dates) are written as they are."""
+    if value is None:
+        return ""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def sections_to_csv(sections):
     """The case file as CSV text: each section is its title, its header and its rows,
     followed by an empty line, so that it reads well in a spreadsheet and parses with
-    any CSV reader. Values are written as given (str() of non-strings, "" for None)."""
+    any CSV reader. Values are written as given (str() of non-strings, "" for None),
+    except text a spreadsheet would execute, neutralised by ``neutralise_cell``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for section in sections:
-        writer.writerow([section.title])
-        writer.writerow(section.header)
+        writer.writerow([neutralise_cell(section.title)])
+        writer.writerow([neutralise_cell(value) for value in section.header])
         for row in section.rows:
             if len(row) != len(section.header):
                 raise ValueError(
                     f"section {section.title!r}: row of {len(row)} values "
                     f"for {len(section.header)} columns"
                 )
-            writer.writerow(["" if value is None else value for value in row])
+            writer.writerow([neutralise_cell(value) for value in row])
         writer.writerow([])
     return buffer.getvalue()
 

@@ -116,8 +116,18 @@ def _guard(customer, ladder, run_date, decision):
 
 def plan_reminder(customer, ladder, run_date):
     """'Send reminder now': the next step when one is due, else a reminder of the
-    invoices already due at the customer's current level (no invoice climbs)."""
+    invoices already due at the customer's current level (no invoice climbs).
+
+    An invoice that took a step today does not climb again today (the day's run just
+    reminded it); the person's reminder still goes out, at the current level.
+    """
+    stepped_today = {inv.move_id for inv in customer.invoices if inv.last_date == run_date}
     decision = plan_customer(customer, ladder, run_date)
+    if decision is not None and stepped_today & set(decision.steps):
+        decision = None if set(decision.steps) <= stepped_today else decision
+        if decision is not None:
+            for move_id in stepped_today:
+                decision.steps.pop(move_id, None)
     if decision is not None:
         return decision
     due = sorted(

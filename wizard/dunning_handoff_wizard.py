@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
+from odoo.tools import float_compare
 
 from ..models.dunning_case import HANDOFF_TYPES
 from ..tools.stages import HANDOFF_FROM_STAGES
@@ -26,7 +27,25 @@ class DunningHandoffWizard(models.TransientModel):
         string="Agency / Lawyer",
         domain="[('dunning_is_agency', '=', True)] if handoff_type == 'agency' else []",
     )
-    agency_commission = fields.Float(related="agency_id.dunning_agency_commission")
+    # The agency's terms, given here when it was just created: written to the agency
+    # on confirm (a collections manager's decision, as on the agency's form).
+    agency_commission = fields.Float(
+        string="Commission (%)",
+        digits=(5, 2),
+        compute="_compute_agency_terms",
+        store=True,
+        readonly=False,
+        help="The agency's commission on what it recovers; saved on the agency.",
+    )
+    agency_email = fields.Char(
+        string="Case Files Email",
+        compute="_compute_agency_terms",
+        store=True,
+        readonly=False,
+        help="Where the case file goes; saved on the agency. Empty: the agency's email.",
+    )
+    no_commission = fields.Boolean(help="This agency takes no commission on what it recovers.")
+    can_set_agency_terms = fields.Boolean(compute="_compute_can_set_agency_terms")
     reference = fields.Char(string="Case Reference")
     note = fields.Text(
         string="Note for the Agency / Lawyer",
@@ -64,6 +83,16 @@ class DunningHandoffWizard(models.TransientModel):
             wizard.policy_id = (
                 partner.with_company(company)._dunning_get_policy() if partner else False
             )
+
+    @api.depends("agency_id")
+    def _compute_agency_terms(self):
+        for wizard in self:
+            wizard.agency_commission = wizard.agency_id.dunning_agency_commission
+            wizard.agency_email = wizard.agency_id.dunning_agency_email
+
+    @api.depends_context("uid")
+    def _compute_can_set_agency_terms(self):
+        self.can_set_agency_terms = self.env.user.has_group("account_dunning.group_dunning_manager")
 
     @api.depends("policy_id")
     def _compute_policy_options(self):
@@ -108,6 +137,7 @@ class DunningHandoffWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        self._apply_agency_terms()
         self._check_handoff()
         case = self.env["dunning.case"]._dunning_hand_off(
             self.move_ids,
@@ -125,6 +155,38 @@ class DunningHandoffWizard(models.TransientModel):
             "res_id": case.id,
             "views": [(False, "form")],
         }
+
+    def _apply_agency_terms(self):
+        """Save the commission and case email given here on the agency (the ORM lets
+        only collections managers change them), and ask for the rate of an agency
+        that has none, unless "No commission" says it takes none."""
+        self.ensure_one()
+        agency = self.agency_id
+        if self.handoff_type != "agency" or not agency.dunning_is_agency:
+            return  # _check_agency says what is wrong
+        terms = {}
+        if float_compare(
+            self.agency_commission, agency.dunning_agency_commission, precision_digits=2
+        ):
+            terms["dunning_agency_commission"] = self.agency_commission
+        if (self.agency_email or False) != (agency.dunning_agency_email or False):
+            terms["dunning_agency_email"] = self.agency_email
+        if terms:
+            agency.write(terms)
+        if not agency.dunning_agency_commission and not self.no_commission:
+            raise UserError(
+                self.env._(
+                    "%(agency)s has no commission rate: give its commission (%%), or tick "
+                    '"No Commission" if it takes none.',
+                    agency=agency.display_name,
+                )
+                if self.can_set_agency_terms
+                else self.env._(
+                    "%(agency)s has no commission rate: ask a collections manager to set "
+                    'it, or tick "No Commission" if it takes none.',
+                    agency=agency.display_name,
+                )
+            )
 
     def _check_handoff(self):
         """Clear errors for everything that cannot be handed off."""
@@ -166,6 +228,7 @@ class DunningHandoffWizard(models.TransientModel):
                     moves=", ".join(not_due.mapped("name")),
                 )
             )
+        self._check_source_case(moves)
         self._check_stages(moves)
         self._check_ladder_reached(moves)
         self._check_agency()
@@ -211,6 +274,29 @@ class DunningHandoffWizard(models.TransientModel):
                     "%(moves)s cannot be handed off from the stage %(stage)s.",
                     moves=", ".join(elsewhere.mapped("name")),
                     stage=stages[elsewhere[0].dunning_stage],
+                )
+            )
+
+    def _check_source_case(self, moves):
+        """A returned agency case lets its own invoices go to a lawyer whatever their
+        level: only an open agency case of these very invoices (one cannot borrow
+        another case to skip the ladder, nor close it by the way)."""
+        source = self.source_case_id
+        if not source:
+            return
+        if (
+            source.state != "open"
+            or source.handoff_type != "agency"
+            or self.handoff_type != "legal"
+            or source.company_id != moves.company_id
+            or source.partner_id != moves.commercial_partner_id
+            or moves - source.move_ids
+        ):
+            raise UserError(
+                self.env._(
+                    "Case %(case)s is not an open agency case of these invoices: hand them "
+                    "off on their own.",
+                    case=source.display_name,
                 )
             )
 
