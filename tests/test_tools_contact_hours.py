@@ -1,6 +1,6 @@
 """Plain pytest + hypothesis: the contact window in the customer's time zone."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,6 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ..tools.contact_hours import format_hours, is_inside, local_time, next_contact_time
+from ..tools.planning import (
+    SKIP_EMAIL_CAP,
+    CustomerFacts,
+    InvoiceFacts,
+    Ladder,
+    email_cap_until,
+    plan_customer,
+)
 from . import hypothesis_settings  # noqa: F401 - loads the profile
 
 ZONES = [
@@ -152,3 +160,55 @@ def test_naive_and_aware_agree(now, tz_name):
     aware = next_contact_time(now.replace(tzinfo=UTC), tz_name, 8.0, 20.0)
     assert aware == naive.replace(tzinfo=UTC)
     assert aware.astimezone(ZoneInfo(tz_name)).utcoffset() is not None
+
+
+# ------------------------------------------------------------ email frequency cap
+# (a guard of tools/planning.py, tested here with the other guardrails)
+
+DELAYS = (-3, 0, 7, 15, 30)
+TODAY = date(2026, 3, 20)
+
+
+def _customer(days_overdue, last_email=None, level_delay=None):
+    move = InvoiceFacts(1, TODAY - timedelta(days=days_overdue), 100.0, level_delay, None)
+    return CustomerFacts(1, (move,), 100.0, last_email_date=last_email)
+
+
+def test_email_cap_skips_until_the_first_allowed_day():
+    ladder = Ladder(DELAYS, email_min_days=3, email_levels=(True,) * 5)
+    customer = _customer(8, last_email=TODAY - timedelta(days=2), level_delay=0)
+    assert plan_customer(customer, ladder, TODAY).skip_reason == SKIP_EMAIL_CAP
+    assert email_cap_until(customer, ladder, 2) == TODAY + timedelta(days=1)
+    tomorrow = plan_customer(customer, ladder, TODAY + timedelta(days=1))
+    assert tomorrow.skip_reason is None
+    assert tomorrow.steps == {1: 2}
+
+
+def test_email_cap_only_for_levels_sending_email():
+    ladder = Ladder(DELAYS, email_min_days=3, email_levels=(True, True, False, True, True))
+    customer = _customer(8, last_email=TODAY - timedelta(days=1), level_delay=0)
+    assert plan_customer(customer, ladder, TODAY).skip_reason is None  # a call, say
+
+
+def test_no_cap_without_days_or_history():
+    customer = _customer(8, last_email=TODAY, level_delay=0)
+    assert (
+        plan_customer(customer, Ladder(DELAYS, email_levels=(True,) * 5), TODAY).skip_reason is None
+    )
+    ladder = Ladder(DELAYS, email_min_days=3, email_levels=(True,) * 5)
+    assert plan_customer(_customer(8, level_delay=0), ladder, TODAY).skip_reason is None
+
+
+@given(
+    last=st.integers(0, 20),
+    cap=st.integers(0, 10),
+    overdue=st.integers(-3, 40),
+)
+def test_email_cap_property(last, cap, overdue):
+    """Never two reminder emails closer than the cap; once lifted, the step is taken."""
+    ladder = Ladder(DELAYS, email_min_days=cap, email_levels=(True,) * 5)
+    customer = _customer(overdue, last_email=TODAY - timedelta(days=last))
+    decision = plan_customer(customer, ladder, TODAY)
+    if decision is None:
+        return
+    assert (decision.skip_reason == SKIP_EMAIL_CAP) == (last < cap)
