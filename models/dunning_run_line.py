@@ -18,6 +18,7 @@ SKIP_REASONS = [
     ("minimum", "Below the minimum amount"),
     ("too_soon", "Too soon since the last step"),
     ("good_payer", "Good payer: no reminder before the due date"),
+    ("email_cap", "Email cap: a reminder email was sent too recently"),
     ("stale", "Already handled"),
 ]
 
@@ -33,9 +34,17 @@ class StepBatch:
         self.events = {}  # line id -> dunning.event
         self.attachments = {}  # line id -> ir.attachment
         self.notes = {}  # invoice id -> chatter note
+        self.unreachable = set()  # line ids whose step counts as taken without contact
 
     def add(self, line, events):
         self.events[line.id] = self.events_of(line) | events
+
+    def mark_unreachable(self, line, events):
+        """A step that may not reach the customer by its channel (opted out of emails,
+        a consumer's work address) logs ``events`` as skipped and still counts as
+        taken: the invoices climb, the other steps of the level carry the message."""
+        self.add(line, events)
+        self.unreachable.add(line.id)
 
     def events_of(self, line):
         return self.events.get(line.id, self.env["dunning.event"])
@@ -50,6 +59,7 @@ class StepBatch:
         """A line rolled back: what it logged or produced is gone."""
         self.events.pop(line.id, None)
         self.attachments.pop(line.id, None)
+        self.unreachable.discard(line.id)
         for move_id in line.move_ids.ids:
             self.notes.pop(move_id, None)
 
@@ -230,7 +240,12 @@ class DunningRunLine(models.Model):
         """Level bookkeeping and line state, whatever the steps were."""
         for line in self:
             events = batch.events_of(line)
-            line._move_invoices_up(events.filtered(lambda e: e.state == "done"), batch.notes)
+            taken = events.filtered(
+                lambda e, line=line: (
+                    e.state == "done" or (e.state == "skipped" and line.id in batch.unreachable)
+                )
+            )
+            line._move_invoices_up(taken, batch.notes)
             failed = events.filtered(lambda event: event.state == "failed")
             line.write(
                 {
@@ -242,7 +257,11 @@ class DunningRunLine(models.Model):
     def _prepare_emails(self):
         """Log the email events of the batch and render them, one render per template
         for the whole batch. Returns {line id: (event, rendered values)}."""
-        lines = self.filtered(lambda line: line.send_email and line.email_to)
+        lines = self.filtered(
+            lambda line: (
+                line.send_email and line.email_to and not line._dunning_email_block_reason()
+            )
+        )
         if not lines:
             return {}
         events = self.env["dunning.engine"]._log([line._event_values("email") for line in lines])
@@ -383,19 +402,31 @@ class DunningRunLine(models.Model):
             moves_by_level.setdefault(level_id, []).append(int(move_id))
         for level_id, move_ids in moves_by_level.items():
             self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, self.date)
+        sent = done_events.filtered(lambda event: event.state == "done")
         channels = ", ".join(
             dict(done_events._fields["channel"]._description_selection(self.env))[channel]
-            for channel in dict.fromkeys(done_events.mapped("channel"))
+            for channel in dict.fromkeys(sent.mapped("channel"))
         )
-        body = Markup("<p>%s</p>") % self.env._(
-            "Collections: %(level)s (%(channels)s) sent to %(contact)s, covering "
-            "%(count)s open invoice(s), %(amount)s due.",
-            level=self.level_id.name,
-            channels=channels,
-            contact=self.contact_id.display_name,
-            count=len(self.move_ids),
-            amount=format_amount(self.env, self.amount, self.currency_id),
-        )
+        if sent:
+            body = Markup("<p>%s</p>") % self.env._(
+                "Collections: %(level)s (%(channels)s) sent to %(contact)s, covering "
+                "%(count)s open invoice(s), %(amount)s due.",
+                level=self.level_id.name,
+                channels=channels,
+                contact=self.contact_id.display_name,
+                count=len(self.move_ids),
+                amount=format_amount(self.env, self.amount, self.currency_id),
+            )
+        else:
+            body = Markup("<p>%s</p>") % self.env._(
+                "Collections: %(level)s taken without contacting %(contact)s (%(reason)s), "
+                "covering %(count)s open invoice(s), %(amount)s due.",
+                level=self.level_id.name,
+                contact=self.contact_id.display_name,
+                reason=" ".join(filter(None, done_events.mapped("reason"))),
+                count=len(self.move_ids),
+                amount=format_amount(self.env, self.amount, self.currency_id),
+            )
         notes.update(dict.fromkeys(self.move_ids.ids, body))
 
     def _describe(self):

@@ -20,3 +20,4 @@ from . import test_payment_plan_portal
 from . import test_translations
 from . import test_engine
 from . import test_late_charges
+from . import test_guardrails

@@ -21,12 +21,12 @@ def hour_minutes(hours):
 
 def zone(tz_name):
     """The zoneinfo of ``tz_name``; UTC when empty or unknown."""
-    if tz_name:
-        try:
-            return ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return UTC
+    if not tz_name:
+        return UTC
+    try:
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def check_window(start, end):
