@@ -289,6 +289,13 @@ class DunningEvent(models.Model):
             "tz": tz_name,
         }
 
+    def _dunning_contact_window_line(self):
+        """'Local time of the customer: 10:00 (window 08:00-20:00, America/New_York)'."""
+        return self.env._(
+            "Local time of the customer: %(time)s (window %(start)s-%(end)s, %(tz)s)",
+            **self._dunning_contact_window_info(),
+        )
+
     def _get_opt_out_url(self):
         """The one-click opt-out link of a consumer's reminder; '' for a business."""
         self.ensure_one()

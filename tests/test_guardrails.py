@@ -10,6 +10,13 @@ from ..tools.template_check import DEFAULT_PHRASES, find_threatening_phrases, pa
 from .common import DunningRunCommon
 
 LANGS = ["en_US", "fr_FR", "de_DE", "es_ES", "pt_BR"]
+STOP_LINK = {
+    "en_US": "Stop reminder emails",
+    "fr_FR": "Ne plus recevoir de relances par e-mail",
+    "de_DE": "Erinnerungs-E-Mails abbestellen",
+    "es_ES": "Dejar de recibir recordatorios por correo",
+    "pt_BR": "Parar de receber lembretes por e-mail",
+}
 
 
 def _text(html):
@@ -66,7 +73,7 @@ class TestGuardrailContactHours(GuardrailsCommon):
         )
         self.assertIn(datetime(2026, 3, 11, 7, 0), triggers.mapped("call_at"))
 
-    @freeze_time("2026-03-11 21:30:00")  # 22:30 Brussels; 16:30 New York
+    @freeze_time("2026-03-11 21:30:00")  # 22:30 Brussels; 17:30 New York
     def test_guardrail_time_zone_fallbacks(self):
         self.ap_contact.tz = False
         self.customer.tz = False
@@ -104,7 +111,7 @@ class TestGuardrailContactHours(GuardrailsCommon):
             self.assertEqual(self.env["sms.sms"]._dunning_release_scheduled(), sms)
         self.assertEqual(sms.state, "outgoing")
 
-    @freeze_time("2026-03-14 15:00:00")  # a Saturday; 10:00 in New York
+    @freeze_time("2026-03-14 15:00:00")  # a Saturday; 11:00 in New York (EDT)
     def test_guardrail_call_on_a_working_day_with_local_time(self):
         level = self.levels[3]  # +15 days: email and call
         self.assertTrue(level.create_call)
@@ -118,7 +125,7 @@ class TestGuardrailContactHours(GuardrailsCommon):
         self.assertEqual(call.date_deadline, date(2026, 3, 16), "the Monday after")
         note = _text(call.note)
         self.assertIn("Local time of the customer:", note)
-        self.assertIn("10:00 (window 08:00-20:00, America/New_York)", note)
+        self.assertIn("11:00 (window 08:00-20:00, America/New_York)", note)
 
     def test_guardrail_contact_hours_constraint(self):
         with self.assertRaises(ValidationError), self.cr.savepoint():
@@ -242,7 +249,8 @@ class TestGuardrailOptOutLink(GuardrailsCommon, HttpCase):
             path % (self.consumer.id, self.company.id, "0" * len(token)),
             path % (self.consumer.id, self.company.id, other._dunning_opt_out_token(self.company)),
             path % (other.id, self.company.id, token),
-            path % (self.consumer.id, self.company_data_2["company"].id, token),
+            path
+            % (self.consumer.id, self.env["res.company"].create({"name": "Other Co"}).id, token),
             path % (999999999, self.company.id, token),
         ):
             response = self.url_open(url)
@@ -345,6 +353,7 @@ class TestGuardrailTemplates(GuardrailsCommon):
                     self.assertIn("Rue de la Loi 16", body)
                     self.assertIn("BE0477472701", body)
                     self.assertIn("/dunning/email_opt_out/", body, "consumer: opt-out link")
+                    self.assertIn(STOP_LINK[code], body)
                     text = values[event.id]["subject"] + " " + body
                     self.assertFalse(find_threatening_phrases([text], phrases))
             for template in sms_templates:
