@@ -144,10 +144,10 @@ class TestGuardrailEmailCap(GuardrailsCommon):
             self.assertEqual(len(self._mails()), 1)
             self.customer.action_dunning_send_now()  # again: still exempt
             self.assertEqual(len(self._mails()), 2)
-        # The ladder's next step (+15 days) is due on 16 March: capped until 15 March
-        # from the 10 March email... taken on the first allowed day.
+        # A new invoice due on 16 March takes its heads-up from the 13th: the email is
+        # capped until 15 March (10 March + 5 days), and taken that day.
         with freeze_time("2026-03-14 10:00:00"):
-            self._dunning_invoice(50.0, "2026-03-14")  # due today: level "due"
+            self._dunning_invoice(50.0, "2026-03-16")
             run = self._run()
             line = run.line_ids
             self.assertEqual(line.state, "skipped")
