@@ -314,7 +314,13 @@ class TestGuardrailTemplates(GuardrailsCommon):
         sms.body = "We will sue you."
         self.assertIn('"sue you"', sms._onchange_dunning_threats()["warning"]["message"])
         # Templates of other models are not collections messages.
-        other = template.copy({"model_id": self.env["ir.model"]._get_id("res.partner")})
+        other = self.env["mail.template"].create(
+            {
+                "name": "Not collections",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "body_html": "<p>Pay or our bailiff comes.</p>",
+            }
+        )
         self.assertFalse(other._onchange_dunning_threats())
 
     @freeze_time("2026-03-11 10:00:00")
