@@ -43,6 +43,9 @@
         "data/dunning_reference_rate_data.xml",
         "views/dunning_late_charge_views.xml",
         "wizard/dunning_late_charge_wizard_views.xml",
+        "data/dunning_guardrails_data.xml",
+        "views/dunning_guardrails_views.xml",
+        "views/dunning_opt_out_templates.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",

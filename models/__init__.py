@@ -23,3 +23,4 @@ from . import dunning_reference_rate
 from . import dunning_late_charge
 from . import account_move_late_charges
 from . import res_partner_late_charges
+from . import dunning_guardrails

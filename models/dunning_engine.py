@@ -50,7 +50,10 @@ class DunningEngine(models.AbstractModel):
         or ready ``subject``/``body``; ``thread`` (the record whose chatter shows the
         message), ``recipients`` (res.partner), optional ``attachments``
         (ir.attachment), ``email_to`` (an address that is no contact, e.g. an agency's
-        case inbox), ``policy`` (sender, reply-to, copies), ``company``.
+        case inbox), ``policy`` (sender, reply-to, copies, contact hours), ``company``,
+        optional ``contact`` (whose time zone sets the contact hours; default: the first
+        recipient). A message created outside the contact hours waits in the queue
+        (``scheduled_date``) for the window to open in the contact's time zone.
         Like mail.template.send_mail(), one mail.mail carries both the outgoing email
         and the chatter message; all are created in one call. Returns the mail.message
         of each, in order.
@@ -58,8 +61,10 @@ class DunningEngine(models.AbstractModel):
         if not messages:
             return []
         rendered = self._render_messages(messages)
+        # Contact hours: held in the queue until the window opens for the contact.
+        scheduled = self._dunning_scheduled_dates(messages)
         vals_list = []
-        for message, values in zip(messages, rendered, strict=True):
+        for message, values, scheduled_date in zip(messages, rendered, scheduled, strict=True):
             company = message["company"]
             policy = message.get("policy")
             sender = (policy and policy._get_sender()) or company.email_formatted
@@ -84,11 +89,13 @@ class DunningEngine(models.AbstractModel):
                     "author_id": company.partner_id.id,
                     "attachment_ids": [Command.set(attachments.ids)],
                     "auto_delete": False,
+                    "scheduled_date": scheduled_date,
                 }
             )
         # sudo: mail.mail is reserved to administrators; every value comes from the
         # module's templates rendered with the user's rights on records they can read.
         mails = self.env["mail.mail"].sudo().create(vals_list)
+        self._dunning_wake_queue("mail.ir_cron_mail_scheduler_action", scheduled)
         return [mail.mail_message_id.with_env(self.env) for mail in mails]
 
     @api.model

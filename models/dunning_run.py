@@ -257,6 +257,7 @@ class DunningRun(models.Model):
         partners = self.env["res.partner"].with_company(company).browse(invoices_by_partner)
         balances = run._net_balances(partners)
         good_payers = run._good_payers(partners)
+        last_emails = run._dunning_last_reminder_emails(partners)
         policies = {partner.id: partner._dunning_get_policy() for partner in partners}
         ladders = {policy: run._ladder(policy) for policy in set(policies.values()) if policy}
         planner = plan_reminder if self.force else plan_customer
@@ -274,6 +275,7 @@ class DunningRun(models.Model):
                 excluded=partner.dunning_excluded,
                 good_payer=partner.id in good_payers
                 and all(inv.due_date >= self.date for inv in invoices),
+                last_email_date=last_emails.get(partner.id),
             )
             decision = planner(facts, ladders[policy][0], self.date)
             if decision is not None:
@@ -300,6 +302,10 @@ class DunningRun(models.Model):
                 email_to=contact.email,
                 collector_id=collectors[partner.id].id,
             )
+            if decision.skip_reason == "email_cap":
+                vals["note"] = self._dunning_email_cap_note(
+                    last_emails[partner.id], ladders[policy][0]
+                )
             if not decision.skip_reason and level.send_email and not contact.email:
                 vals["note"] = self.env._(
                     "No email address for %(contact)s: the email will fail and a 'Fix "
@@ -319,6 +325,9 @@ class DunningRun(models.Model):
             minimum_amount=policy.minimum_amount,
             skip_predue_for_good_payers=policy.skip_predue_for_good_payers and not self.force,
             start_at_matching_level=start_at_matching_level,
+            # 'Send reminder now' is exempt from the email cap: a person decided.
+            email_min_days=0 if self.force else policy.email_min_days,
+            email_levels=tuple(levels.mapped("send_email")),
         )
         return ladder, levels
 
@@ -448,7 +457,10 @@ class DunningRun(models.Model):
         """Log why customers due for a step were skipped, once per customer, level and
         reason (not every day); 'too soon' is routine and only shown on the run."""
         lines = self.line_ids.filtered(
-            lambda line: line.state == "skipped" and line.skip_reason not in ("too_soon", "stale")
+            lambda line: (
+                line.state == "skipped"
+                and line.skip_reason not in ("too_soon", "stale", "email_cap")
+            )
         )
         if not lines:
             return

@@ -19,6 +19,7 @@ SKIP_REASONS = [
     ("minimum", "Below the minimum amount"),
     ("too_soon", "Too soon since the last step"),
     ("good_payer", "Good payer: no reminder before the due date"),
+    ("email_cap", "Email cap: a reminder email was sent too recently"),
     ("stale", "Already handled"),
 ]
 
@@ -42,7 +43,14 @@ class StepBatch:
     def add(self, line, events):
         self.events[line.id] = self.events_of(line) | events
 
-    def mark_unreachable(self, line):
+    def mark_unreachable(self, line, events=None):
+        """A step that cannot or may not reach the customer by its channel (no email
+        address or phone, opted out of emails, a consumer's work address) still counts
+        as taken: the invoices climb and the other steps of the level carry the
+        message, instead of the same step failing every day. ``events``: the step's
+        own (failed or skipped) events, logged here."""
+        if events:
+            self.add(line, events)
         self.unreachable.add(line.id)
 
     def events_of(self, line):
@@ -248,9 +256,13 @@ class DunningRunLine(models.Model):
         """Level bookkeeping and line state, whatever the steps were."""
         for line in self:
             events = batch.events_of(line)
-            done = events.filtered(lambda e: e.state == "done")
-            if done or line.id in batch.unreachable:
-                line._move_invoices_up(done, batch.notes)
+            taken = events.filtered(
+                lambda e, line=line: (
+                    e.state == "done"
+                    or (e.state in ("skipped", "failed") and line.id in batch.unreachable)
+                )
+            )
+            line._move_invoices_up(taken, batch.notes)
             failed = events.filtered(lambda event: event.state == "failed")
             line.write(
                 {
@@ -262,7 +274,11 @@ class DunningRunLine(models.Model):
     def _prepare_emails(self):
         """Log the email events of the batch and render them, one render per template
         for the whole batch. Returns {line id: (event, rendered values)}."""
-        lines = self.filtered(lambda line: line.send_email and line.email_to)
+        lines = self.filtered(
+            lambda line: (
+                line.send_email and line.email_to and not line._dunning_email_block_reason()
+            )
+        )
         if not lines:
             return {}
         events = self.env["dunning.engine"]._log([line._event_values("email") for line in lines])
@@ -430,21 +446,31 @@ class DunningRunLine(models.Model):
             moves_by_level.setdefault(level_id, []).append(int(move_id))
         for level_id, move_ids in moves_by_level.items():
             self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, self.date)
-        if not done_events:
-            return
+        sent = done_events.filtered(lambda event: event.state == "done")
         channels = ", ".join(
             dict(done_events._fields["channel"]._description_selection(self.env))[channel]
-            for channel in dict.fromkeys(done_events.mapped("channel"))
+            for channel in dict.fromkeys(sent.mapped("channel"))
         )
-        body = Markup("<p>%s</p>") % self.env._(
-            "Collections: %(level)s (%(channels)s) sent to %(contact)s, covering "
-            "%(count)s open invoice(s), %(amount)s due.",
-            level=self.level_id.name,
-            channels=channels,
-            contact=self.contact_id.display_name,
-            count=len(self.move_ids),
-            amount=format_amount(self.env, self.amount, self.currency_id),
-        )
+        if sent:
+            body = Markup("<p>%s</p>") % self.env._(
+                "Collections: %(level)s (%(channels)s) sent to %(contact)s, covering "
+                "%(count)s open invoice(s), %(amount)s due.",
+                level=self.level_id.name,
+                channels=channels,
+                contact=self.contact_id.display_name,
+                count=len(self.move_ids),
+                amount=format_amount(self.env, self.amount, self.currency_id),
+            )
+        else:
+            body = Markup("<p>%s</p>") % self.env._(
+                "Collections: %(level)s taken without contacting %(contact)s (%(reason)s), "
+                "covering %(count)s open invoice(s), %(amount)s due.",
+                level=self.level_id.name,
+                contact=self.contact_id.display_name,
+                reason=" ".join(filter(None, done_events.mapped("reason"))),
+                count=len(self.move_ids),
+                amount=format_amount(self.env, self.amount, self.currency_id),
+            )
         notes.update(dict.fromkeys(self.move_ids.ids, body))
 
     def _describe(self):

@@ -47,7 +47,10 @@ class DunningRunLine(models.Model):
             )
             self.env["dunning.engine"]._record_outcome(event, {"attachment_id": letter.id})
             batch.add(line, event)
-            if "email" in line.level_id._dunning_step_kinds():
+            if (
+                "email" in line.level_id._dunning_step_kinds()
+                and not line._dunning_email_block_reason()
+            ):
                 batch.attach(line, letter)
             else:
                 line.partner_id.commercial_partner_id.message_post(
@@ -63,6 +66,10 @@ class DunningRunLine(models.Model):
         engine = self.env["dunning.engine"]
         messages, sent = [], []
         for line in self:
+            blocked = line._dunning_email_block_reason()
+            if blocked:  # opted out, or a consumer's work address: no email, no task
+                batch.mark_unreachable(line, line._log_event("email", "skipped", blocked))
+                continue
             if not line.email_to:
                 event = line._log_event(
                     "email",
@@ -110,6 +117,7 @@ class DunningRunLine(models.Model):
                     "attachments": attachments,
                     "policy": line.policy_id,
                     "company": line.company_id,
+                    "contact": line.contact_id,
                 }
             )
             sent.append((line, event))

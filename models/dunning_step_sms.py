@@ -129,7 +129,10 @@ class DunningRunLine(models.Model):
                     "body": body,
                     "partner_id": phone_holder.id,
                     "mail_message_id": message.id,
-                    "state": "outgoing",
+                    # Held until the contact hours open in the contact's time zone.
+                    **self.env["dunning.engine"]._dunning_sms_state(
+                        contact or phone_holder, line.policy_id, line.company_id
+                    ),
                 }
             )
             self.env["dunning.engine"]._record_outcome(

@@ -25,3 +25,4 @@ from . import test_views
 from . import test_authority
 from . import test_run_dates
 from . import test_run_concurrency
+from . import test_guardrails

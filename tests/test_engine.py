@@ -213,7 +213,7 @@ class TestDunningEngine(DunningRunCommon):
         self.ap_contact.phone = "+32 470 12 34 56"
         with freeze_time("2026-01-01"):
             invoice = self._dunning_invoice(1250.0, "2026-01-01")
-        with freeze_time("2026-01-09"):
+        with freeze_time("2026-01-09 10:00:00"):  # within the contact hours (UTC)
             run = self._run()
         event = run.event_ids.filtered(lambda e: e.channel == "sms")
         self.assertEqual(event.state, "done")

@@ -15,6 +15,7 @@ SKIP_NO_DEBT = "no_debt"
 SKIP_MINIMUM = "minimum"
 SKIP_TOO_SOON = "too_soon"
 SKIP_GOOD_PAYER = "good_payer"
+SKIP_EMAIL_CAP = "email_cap"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class Ladder:
     minimum_amount: float = 0.0
     skip_predue_for_good_payers: bool = False
     start_at_matching_level: bool = False
+    # At most one reminder email per customer in this many days (0: no cap), for the
+    # levels that send one (``email_levels``: a flag per level, in ladder order).
+    email_min_days: int = 0
+    email_levels: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class CustomerFacts:
     net_balance: float  # receivable net of credit notes and payments, company currency
     excluded: bool = False
     good_payer: bool = False
+    last_email_date: date | None = None  # last reminder email sent to the customer
 
 
 @dataclass
@@ -111,7 +117,17 @@ def _guard(customer, ladder, run_date, decision):
         and ladder.delays[decision.level_index] < 0
     ):
         return SKIP_GOOD_PAYER
-    return None
+    capped = email_cap_until(customer, ladder, decision.level_index) > run_date
+    return SKIP_EMAIL_CAP if capped else None
+
+
+def email_cap_until(customer, ladder, level_index):
+    """The first day the email of level ``level_index`` may go to ``customer``
+    (``date.min`` when the level sends none or no email was sent)."""
+    sends_email = level_index < len(ladder.email_levels) and ladder.email_levels[level_index]
+    if not (sends_email and ladder.email_min_days and customer.last_email_date):
+        return date.min
+    return customer.last_email_date + timedelta(ladder.email_min_days)
 
 
 def plan_reminder(customer, ladder, run_date):
