@@ -17,3 +17,11 @@ from . import dunning_payment_plan
 from . import dunning_payment_plan_followup
 from . import dunning_payment_plan_installment
 from . import dunning_step_sms
+from . import dunning_promise
+from . import dunning_dispute_reason
+from . import dunning_dispute
+from . import account_move_collector
+from . import res_partner_promise
+from . import res_partner_manual
+from . import dunning_run_thank_you
+from . import mail_activity

@@ -1,5 +1,6 @@
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -100,12 +101,15 @@ class DunningRun(models.Model):
         for run in self:
             if run.state == "done":
                 continue
-            if run.state == "draft":
+            # A promise broken today resumes the ladder in today's plan: planned again
+            # when the follow-up broke one after a preview.
+            broken = run.state in ("draft", "planned") and run._follow_promises()
+            if run.state == "draft" or broken:
                 run._plan()
             run.state = "running"
             run._log_skips()
             run.line_ids.filtered(lambda line: line.state == "todo")._execute()
-            run._follow_payment_plans()
+            run._follow_after_ladder()
             run.state = "done"
         return self._action_open()
 
@@ -147,12 +151,20 @@ class DunningRun(models.Model):
         ladders = {policy: run._ladder(policy) for policy in set(policies.values()) if policy}
         planner = plan_reminder if self.force else plan_customer
         contacts = partners._dunning_get_contacts()
+        resumed = self.env["dunning.promise"]._dunning_resumed_moves(
+            [inv.move_id for invoices in invoices_by_partner.values() for inv in invoices]
+        )
         decisions = {}
         for partner in partners:
             policy = policies[partner.id]
             if not policy or not policy.level_ids:
                 continue
-            invoices = invoices_by_partner[partner.id]
+            invoices = [
+                replace(inv, resumed=inv.last_date is None or inv.last_date < resumed[inv.move_id])
+                if inv.move_id in resumed
+                else inv
+                for inv in invoices_by_partner[partner.id]
+            ]
             facts = CustomerFacts(
                 partner_id=partner.id,
                 invoices=tuple(invoices),
@@ -160,6 +172,9 @@ class DunningRun(models.Model):
                 excluded=partner.dunning_excluded,
                 good_payer=partner.id in good_payers
                 and all(inv.due_date >= self.date for inv in invoices),
+                # 'Send reminder now' is a person's decision: it overrides both.
+                manual=not self.force and partner.dunning_reminder_mode == "manual",
+                postponed_until=None if self.force else partner.dunning_postpone_until or None,
             )
             decision = planner(facts, ladders[policy][0], self.date)
             if decision is not None:
@@ -355,6 +370,27 @@ class DunningRun(models.Model):
                 vals_list.append(line._event_values(line._primary_channel(), "skipped", reason))
         self.env["dunning.engine"]._log(vals_list)
 
+    def _follow_promises(self):
+        """The day's follow-up of the company's promises to pay: kept, broken, cancelled.
+        Before planning, so that the invoices of a promise broken today take their step
+        one level higher in today's run. Returns the promises broken."""
+        if self.partner_ids:  # 'Send reminder now' for some customers only
+            return self.env["dunning.promise"]
+        return (
+            self.env["dunning.promise"]
+            .with_company(self.company_id)
+            ._dunning_process_promises(self.date)
+        )
+
+    def _follow_after_ladder(self):
+        """What the run does after the ladder: payment plans, disputes past their
+        expected date, thank-you for invoices paid after a reminder."""
+        self._follow_payment_plans()
+        if not self.partner_ids:
+            company = self.with_company(self.company_id)
+            company.env["dunning.dispute"]._dunning_process_disputes(self.date)
+            company._send_thank_yous()
+
     def _follow_payment_plans(self):
         """The day's follow-up of the company's payment plans: installment reminders,
         completed and broken plans. After the ladder, so that the invoices of a plan
@@ -381,6 +417,7 @@ class DunningRun(models.Model):
             if run.state == "done":
                 continue
             if run.state == "draft":
+                run._follow_promises()
                 run._plan()
                 run.state = "running"
                 run._log_skips()
@@ -398,7 +435,7 @@ class DunningRun(models.Model):
         while True:
             todo = self.line_ids.filtered(lambda line: line.state == "todo")
             if not todo:
-                self._follow_payment_plans()
+                self._follow_after_ladder()
                 self.state = "done"
                 self.env["ir.cron"]._commit_progress(remaining=0)
                 return True

@@ -18,3 +18,7 @@ from . import test_payment_plan_followup
 from . import test_payment_plan_portal
 from . import test_translations
 from . import test_engine
+from . import test_promise
+from . import test_dispute
+from . import test_call_wizard
+from . import test_manual_postpone

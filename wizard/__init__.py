@@ -2,3 +2,4 @@ from . import dunning_handoff_wizard
 from . import dunning_writeoff_wizard
 from . import dunning_payment_plan_wizard
 from . import dunning_stage_wizard
+from . import dunning_call_wizard
