@@ -46,7 +46,7 @@ class DunningPromise(models.Model):
         "('commercial_partner_id', '=', partner_id)]",
     )  # fmt: skip
     currency_id = fields.Many2one(
-        "res.currency", compute="_compute_currency_id", store=True, readonly=False, required=True
+        "res.currency", compute="_compute_currency_id", store=True, readonly=False
     )
     amount = fields.Monetary(string="Promised Amount", required=True, tracking=True)
     amount_paid = fields.Monetary(string="Paid Since", compute="_compute_amount_paid")

@@ -34,6 +34,16 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         watched = {"dunning_reminder_mode", "dunning_postpone_until", "dunning_postpone_reason"}
+        if (
+            vals
+            and set(vals) <= watched
+            and not self.env.su
+            and self.env.user.has_group("account_dunning.group_dunning_user")
+        ):
+            # A collector controls a customer's reminders without the right to edit
+            # contacts: these fields only, on customers the user can read.
+            self.check_access("read")
+            return self.sudo().write(vals)
         before = {}
         if watched & set(vals):
             before = {

@@ -59,7 +59,8 @@ class TestDispute(DunningRunCommon):
             self.assertEqual(dispute.state, "rejected")
             self.assertEqual(self.inv_disputed.dunning_stage, "normal")
             self.assertFalse(self.inv_disputed.dunning_level_id)  # same level as before
-        with freeze_time("2026-03-23"):
+        # Once the minimum delay since the other invoice's +15 (21 March) has passed.
+        with freeze_time("2026-03-24"):
             run = self._run()
             self.assertIn(self.inv_disputed, run.event_ids.move_ids)
 
