@@ -24,3 +24,11 @@ from . import dunning_late_charge
 from . import account_move_late_charges
 from . import res_partner_late_charges
 from . import dunning_guardrails
+from . import dunning_promise
+from . import dunning_dispute_reason
+from . import dunning_dispute
+from . import account_move_collector
+from . import res_partner_promise
+from . import res_partner_manual
+from . import dunning_run_thank_you
+from . import mail_activity

@@ -1,6 +1,8 @@
 import logging
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import api, models
 from odoo.fields import Command
 
@@ -225,3 +227,25 @@ class DunningEngine(models.AbstractModel):
                 for record in records
             ]
         )
+
+    @api.model
+    def _schedule_fix_contact(self, partner, user, date_deadline, reason, phone=False):
+        """One open 'Fix contact' task per customer, whatever the number of failures
+        (a missing email address, a wrong phone number)."""
+        customer = partner.commercial_partner_id
+        summaries = [
+            self.env._("Fix contact: no email address for reminders"),
+            self.env._("Fix contact: wrong phone number"),
+        ]
+        summary = summaries[1] if phone else summaries[0]
+        pending = self.env["mail.activity"].search_count(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", customer.id),
+                ("summary", "in", summaries),
+            ],
+            limit=1,
+        )
+        if pending:
+            return self.env["mail.activity"]
+        return self._schedule(customer, summary, Markup("<p>%s</p>") % reason, user, date_deadline)

@@ -12,7 +12,22 @@ _lt = LazyTranslate(__name__)
 OTHER_CHANNELS = [
     ("plan", _lt("Payment Plan")),
     ("note", _lt("Note")),
+    ("promise", _lt("Promise to Pay")),
+    ("dispute", _lt("Dispute")),
+    ("thank_you", _lt("Thank You")),
 ]
+# Outcomes of a logged collections call (dunning.call.wizard).
+CALL_OUTCOMES = [
+    ("reached", "Reached"),
+    ("no_answer", "No answer"),
+    ("left_message", "Left a message"),
+    ("wrong_number", "Wrong number"),
+    ("promised", "Promised to pay"),
+    ("disputed", "Disputes"),
+    ("plan_requested", "Asks for a payment plan"),
+]
+# Outcomes where the customer was spoken to: no new attempt for a while after them.
+CONVERSATION_OUTCOMES = ("reached", "promised", "disputed", "plan_requested")
 EVENT_STATES = [("done", "Done"), ("skipped", "Skipped"), ("failed", "Failed")]
 # What the log records cannot change after the fact; the engine completes the outcome.
 _OUTCOME_FIELDS = {"state", "reason", "message_id", "activity_id", "attachment_id"}
@@ -67,6 +82,9 @@ class DunningEvent(models.Model):
     payment_plan_id = fields.Many2one(
         "dunning.payment.plan", index="btree_not_null", ondelete="restrict"
     )
+    promise_id = fields.Many2one("dunning.promise", index="btree_not_null", ondelete="restrict")
+    dispute_id = fields.Many2one("dunning.dispute", index="btree_not_null", ondelete="restrict")
+    call_outcome = fields.Selection(CALL_OUTCOMES, index="btree_not_null")
     policy_id = fields.Many2one(related="level_id.policy_id", store=True)
     tone = fields.Selection(related="level_id.tone")
     channel = fields.Selection(selection="_selection_channel", required=True, index=True)

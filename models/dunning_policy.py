@@ -71,6 +71,31 @@ class DunningPolicy(models.Model):
         help="Receives the call activities of customers without a collector.",
     )
 
+    # The collector's workspace (issue #10): promises, calls, thank-you
+    send_thank_you = fields.Boolean(
+        string="Thank Customers Who Pay",
+        default=True,
+        help="A short thank-you email when an invoice that got a reminder is paid in "
+        "full, or when a promise to pay is kept. Never twice for one invoice.",
+    )
+    promise_grace_days = fields.Integer(
+        default=3,
+        help="A promise to pay not kept this many days after its date is broken: its "
+        "invoices resume the ladder one level higher.",
+    )
+    call_max_attempts_7d = fields.Integer(
+        string="Call Attempts per 7 Days",
+        default=7,
+        help="At most this many logged call attempts per customer in any 7 days: an "
+        "unanswered call is not retried beyond it.",
+    )
+    call_quiet_days_after_conversation = fields.Integer(
+        string="Quiet Days After a Conversation",
+        default=7,
+        help="No new call attempt is scheduled within this many days after the customer "
+        "was reached (reached, promised, disputed or asked for a plan).",
+    )
+
     # Hand-off to an agency or legal action (issue #5)
     handoff_credit_hold = fields.Boolean(
         string="Credit Hold at Hand-off",
@@ -130,6 +155,14 @@ class DunningPolicy(models.Model):
     _handoff_followup_days_positive = models.Constraint(
         "CHECK(handoff_followup_days > 0)",
         "The follow-up delay of a hand-off must be at least one day.",
+    )
+
+    _promise_grace_days_positive = models.Constraint(
+        "CHECK(promise_grace_days >= 0)", "The grace days of a promise cannot be negative."
+    )
+    _call_caps_positive = models.Constraint(
+        "CHECK(call_max_attempts_7d >= 1 AND call_quiet_days_after_conversation >= 0)",
+        "At least one call attempt per 7 days; quiet days cannot be negative.",
     )
 
     _name_company_uniq = models.Constraint(

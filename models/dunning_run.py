@@ -1,5 +1,6 @@
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -164,14 +165,18 @@ class DunningRun(models.Model):
         for run in self:
             if run.state in ("done", "running"):
                 continue
-            if run._dunning_check_today() or run.state == "draft":
+            replanned = run._dunning_check_today()
+            # A promise broken today resumes the ladder in today's plan: planned again
+            # when the follow-up broke one after a preview.
+            broken = run.state in ("draft", "planned") and run._follow_promises()
+            if replanned or run.state == "draft" or broken:
                 run._plan()
             if run._dunning_hand_to_cron():
                 continue
             run.state = "running"
             run._log_skips()
             run.line_ids.filtered(lambda line: line.state == "todo")._execute()
-            run._follow_payment_plans()
+            run._follow_after_ladder()
             run.state = "done"
         return self._action_open()
 
@@ -262,12 +267,20 @@ class DunningRun(models.Model):
         ladders = {policy: run._ladder(policy) for policy in set(policies.values()) if policy}
         planner = plan_reminder if self.force else plan_customer
         contacts = partners._dunning_get_contacts()
+        resumed = self.env["dunning.promise"]._dunning_resumed_moves(
+            [inv.move_id for invoices in invoices_by_partner.values() for inv in invoices]
+        )
         decisions = {}
         for partner in partners:
             policy = policies[partner.id]
             if not policy or not policy.level_ids:
                 continue
-            invoices = invoices_by_partner[partner.id]
+            invoices = [
+                replace(inv, resumed=inv.last_date is None or inv.last_date < resumed[inv.move_id])
+                if inv.move_id in resumed
+                else inv
+                for inv in invoices_by_partner[partner.id]
+            ]
             facts = CustomerFacts(
                 partner_id=partner.id,
                 invoices=tuple(invoices),
@@ -276,6 +289,9 @@ class DunningRun(models.Model):
                 good_payer=partner.id in good_payers
                 and all(inv.due_date >= self.date for inv in invoices),
                 last_email_date=last_emails.get(partner.id),
+                # 'Send reminder now' is a person's decision: it overrides both.
+                manual=not self.force and partner.dunning_reminder_mode == "manual",
+                postponed_until=None if self.force else partner.dunning_postpone_until or None,
             )
             decision = planner(facts, ladders[policy][0], self.date)
             if decision is not None:
@@ -480,6 +496,27 @@ class DunningRun(models.Model):
             if (line.partner_id.id, line.level_id.id, reason) not in logged:
                 vals_list.append(line._event_values(line._primary_channel(), "skipped", reason))
         self.env["dunning.engine"]._log(vals_list)
+
+    def _follow_promises(self):
+        """The day's follow-up of the company's promises to pay: kept, broken, cancelled.
+        Before planning, so that the invoices of a promise broken today take their step
+        one level higher in today's run. Returns the promises broken."""
+        if self.partner_ids:  # 'Send reminder now' for some customers only
+            return self.env["dunning.promise"]
+        return (
+            self.env["dunning.promise"]
+            .with_company(self.company_id)
+            ._dunning_process_promises(self.date)
+        )
+
+    def _follow_after_ladder(self):
+        """What the run does after the ladder: payment plans, disputes past their
+        expected date, thank-you for invoices paid after a reminder."""
+        self._follow_payment_plans()
+        if not self.partner_ids:
+            company = self.with_company(self.company_id)
+            company.env["dunning.dispute"]._dunning_process_disputes(self.date)
+            company._send_thank_yous()
 
     def _follow_payment_plans(self):
         """The day's follow-up of the company's payment plans: installment reminders,

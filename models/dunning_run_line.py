@@ -21,6 +21,8 @@ SKIP_REASONS = [
     ("good_payer", "Good payer: no reminder before the due date"),
     ("email_cap", "Email cap: a reminder email was sent too recently"),
     ("stale", "Already handled"),
+    ("postponed", "Postponed"),
+    ("manual", "Manual customer: reminders sent by hand only"),
 ]
 
 
@@ -410,31 +412,19 @@ class DunningRunLine(models.Model):
         )
 
     def _schedule_fix_contact(self, reason=None):
-        """One open 'Fix contact' task per customer, whatever the number of failures."""
-        summary = self.env._("Fix contact: no email address for reminders")
-        pending = self.env["mail.activity"].search_count(
-            [
-                ("res_model", "=", "res.partner"),
-                ("res_id", "=", self.partner_id.commercial_partner_id.id),
-                ("summary", "=", summary),
-            ],
-            limit=1,
-        )
-        if pending:
-            return self.env["mail.activity"]
-        return self._schedule_task(
-            summary,
-            Markup("<p>%s</p>")
-            % (
-                reason
-                or self.env._(
-                    "The dunning email of level %(level)s could not be sent to %(contact)s: "
-                    "no email address. Add one (or an accounts-payable contact) on the "
-                    "customer: the next steps of the ladder will use it (the ladder goes "
-                    "on meanwhile with letters and calls).",
-                    level=self.level_id.name,
-                    contact=self.contact_id.display_name,
-                )
+        """One open 'Fix contact' task per customer (see dunning.engine)."""
+        return self.env["dunning.engine"]._schedule_fix_contact(
+            self.partner_id,
+            self.collector_id,
+            next_business_day(self.date),
+            reason
+            or self.env._(
+                "The dunning email of level %(level)s could not be sent to %(contact)s: "
+                "no email address. Add one (or an accounts-payable contact) on the "
+                "customer: the next steps of the ladder will use it (the ladder goes "
+                "on meanwhile with letters and calls).",
+                level=self.level_id.name,
+                contact=self.contact_id.display_name,
             ),
         )
 
@@ -477,6 +467,13 @@ class DunningRunLine(models.Model):
         """One line for notifications (e.g. 'Send reminder now')."""
         self.ensure_one()
         if self.state == "skipped":
+            if self.skip_reason == "postponed":
+                partner = self.partner_id.commercial_partner_id.with_company(self.company_id)
+                return self.env._(
+                    "Postponed until %(date)s: %(reason)s",
+                    date=format_date(self.env, partner.dunning_postpone_until),
+                    reason=partner.dunning_postpone_reason or "",
+                )
             return dict(self._fields["skip_reason"]._description_selection(self.env)).get(
                 self.skip_reason, ""
             )

@@ -96,6 +96,7 @@ class DunningRun(models.Model):
         to the managers, and let the other companies run (False)."""
         try:
             with self.env.cr.savepoint():
+                self._follow_promises()
                 self._plan()
                 self.state = "running"
                 self._log_skips()
@@ -136,9 +137,9 @@ class DunningRun(models.Model):
                 return False
         try:
             with self.env.cr.savepoint():
-                self._follow_payment_plans()
+                self._follow_after_ladder()
         except Exception:
-            _logger.exception("Collections: payment plans of %s failed", self.company_id.name)
+            _logger.exception("Collections: follow-ups of %s failed", self.company_id.name)
             self.env.invalidate_all()
         waiting = self._dunning_todo_lines()
         if waiting:

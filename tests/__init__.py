@@ -26,3 +26,7 @@ from . import test_authority
 from . import test_run_dates
 from . import test_run_concurrency
 from . import test_guardrails
+from . import test_promise
+from . import test_dispute
+from . import test_call_wizard
+from . import test_manual_postpone

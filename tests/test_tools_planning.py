@@ -9,8 +9,10 @@ from ..tools.ladder import next_step_date
 from ..tools.planning import (
     SKIP_EXCLUDED,
     SKIP_GOOD_PAYER,
+    SKIP_MANUAL,
     SKIP_MINIMUM,
     SKIP_NO_DEBT,
+    SKIP_POSTPONED,
     SKIP_TOO_SOON,
     CustomerFacts,
     InvoiceFacts,
@@ -144,3 +146,42 @@ def test_next_step_date_is_the_first_day_the_run_acts(  # noqa: PLR0917
             break
         day += timedelta(days=1)
     assert shown == first
+
+
+def test_manual_customer_is_planned_but_skipped():
+    decision = plan_customer(customer(invoice(1, 8), manual=True), LADDER, TODAY)
+    assert decision.steps == {1: 2}  # planned: the preview shows the step
+    assert decision.skip_reason == SKIP_MANUAL
+
+
+def test_postponed_customer_skipped_until_the_date_then_acted_on():
+    facts = customer(invoice(1, 8), postponed_until=TODAY + timedelta(days=1))
+    assert plan_customer(facts, LADDER, TODAY).skip_reason == SKIP_POSTPONED
+    later = TODAY + timedelta(days=1)
+    assert plan_customer(facts, LADDER, later).skip_reason is None
+
+
+def test_postponed_wins_over_manual_and_excluded_wins_over_both():
+    facts = customer(invoice(1, 8), manual=True, postponed_until=TODAY + timedelta(days=5))
+    assert plan_customer(facts, LADDER, TODAY).skip_reason == SKIP_POSTPONED
+    facts = customer(
+        invoice(1, 8), excluded=True, manual=True, postponed_until=TODAY + timedelta(days=5)
+    )
+    assert plan_customer(facts, LADDER, TODAY).skip_reason == SKIP_EXCLUDED
+
+
+def test_resumed_invoice_takes_its_rung_today_despite_age_and_last_step():
+    # 10 days overdue, put on the +15 rung by a broken promise; last step 2 days ago.
+    resumed = InvoiceFacts(1, TODAY - timedelta(days=10), 100.0, 15, TODAY - timedelta(2), True)
+    decision = plan_customer(customer(resumed), LADDER, TODAY)
+    assert decision.steps == {1: 3}
+    assert decision.level_index == 3
+    assert decision.skip_reason is None
+    # Not resumed: nothing to do at that age.
+    plain = InvoiceFacts(1, TODAY - timedelta(days=10), 100.0, 15, TODAY - timedelta(2))
+    assert plan_customer(customer(plain), LADDER, TODAY) is None
+
+
+def test_resumed_invoice_old_enough_climbs_past_its_rung():
+    resumed = InvoiceFacts(1, TODAY - timedelta(days=31), 100.0, 15, None, True)
+    assert plan_customer(customer(resumed), LADDER, TODAY).steps == {1: 4}

@@ -11,6 +11,8 @@ from .ladder import index_of_delay, next_level_index
 
 # Skip reasons, in the order the guards apply (the first that matches wins).
 SKIP_EXCLUDED = "excluded"
+SKIP_POSTPONED = "postponed"
+SKIP_MANUAL = "manual"
 SKIP_NO_DEBT = "no_debt"
 SKIP_MINIMUM = "minimum"
 SKIP_TOO_SOON = "too_soon"
@@ -42,6 +44,9 @@ class InvoiceFacts:
     residual_company: float
     level_delay: int | None = None  # delay_days of the invoice's current level
     last_date: date | None = None
+    # A broken promise put the invoice one rung higher and no step was taken since:
+    # the run takes that rung's step now, whatever the invoice's age.
+    resumed: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,10 @@ class CustomerFacts:
     excluded: bool = False
     good_payer: bool = False
     last_email_date: date | None = None  # last reminder email sent to the customer
+    # Reminders sent by hand only: a company-wide run plans the step but does not act.
+    manual: bool = False
+    # The ladder does not act for the customer before this day.
+    postponed_until: date | None = None
 
 
 @dataclass
@@ -73,6 +82,8 @@ def plan_customer(customer, ladder, run_date):
         current = _current_index(ladder, invoice)
         days = (run_date - invoice.due_date).days
         target = next_level_index(ladder.delays, current, days, ladder.start_at_matching_level)
+        if target is None and invoice.resumed and current is not None:
+            target = current
         if target is not None:
             steps[invoice.move_id] = target
         if target is not None or current is not None:
@@ -95,6 +106,17 @@ def plan_customer(customer, ladder, run_date):
     return decision
 
 
+def _held_by_customer(customer, run_date):
+    """The customer's own settings that hold the ladder back, first match wins."""
+    if customer.excluded:
+        return SKIP_EXCLUDED
+    if customer.postponed_until and run_date < customer.postponed_until:
+        return SKIP_POSTPONED
+    if customer.manual:
+        return SKIP_MANUAL
+    return None
+
+
 def _current_index(ladder, invoice):
     if invoice.level_delay is None:
         return None
@@ -102,14 +124,21 @@ def _current_index(ladder, invoice):
 
 
 def _guard(customer, ladder, run_date, decision):
-    if customer.excluded:
-        return SKIP_EXCLUDED
+    held = _held_by_customer(customer, run_date)
+    if held:
+        return held
     if customer.net_balance <= 0:
         return SKIP_NO_DEBT
     if decision.amount < ladder.minimum_amount:
         return SKIP_MINIMUM
+    # A broken promise is news: its step is not held back by the minimum delay.
+    resumed = any(inv.resumed and inv.move_id in decision.steps for inv in customer.invoices)
     last_dates = [inv.last_date for inv in customer.invoices if inv.last_date]
-    if last_dates and max(last_dates) + timedelta(ladder.min_days_between_steps) > run_date:
+    if (
+        not resumed
+        and last_dates
+        and max(last_dates) + timedelta(ladder.min_days_between_steps) > run_date
+    ):
         return SKIP_TOO_SOON
     if (
         ladder.skip_predue_for_good_payers

@@ -1,0 +1,67 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+
+class AccountMove(models.Model):
+    """Promises, disputes and thank-you on invoices (issue #10)."""
+
+    _inherit = "account.move"
+
+    dunning_thanked = fields.Boolean(
+        string="Thanked for Payment",
+        copy=False,
+        readonly=True,
+        help="The customer was thanked for paying this invoice: never twice.",
+    )
+    dunning_promise_ids = fields.Many2many(
+        "dunning.promise",
+        "dunning_promise_account_move_rel",
+        "move_id",
+        "promise_id",
+        string="Promises to Pay",
+        copy=False,
+        readonly=True,
+    )
+    dunning_dispute_ids = fields.Many2many(
+        "dunning.dispute",
+        "dunning_dispute_account_move_rel",
+        "move_id",
+        "dispute_id",
+        string="Disputes",
+        copy=False,
+        readonly=True,
+    )
+
+    def _dunning_mark_thanked(self):
+        """Remember the thank-you in one query (no journal resynchronisation)."""
+        if not self:
+            return
+        self.env.execute_query(
+            SQL("UPDATE account_move SET dunning_thanked = TRUE WHERE id IN %s", tuple(self.ids))
+        )
+        self.invalidate_recordset(["dunning_thanked"])
+
+    def _dunning_open_form(self, model, values):
+        """A new promise or dispute for these invoices of one customer."""
+        partner = self.commercial_partner_id
+        if len(partner) != 1:
+            raise UserError(self.env._("Select the invoices of one customer."))
+        context = {f"default_{key}": value for key, value in values.items()}
+        context.update(default_partner_id=partner.id, default_move_ids=self.ids)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": model,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": context,
+        }
+
+    def action_dunning_promise(self):
+        return self._dunning_open_form(
+            "dunning.promise", {"amount": sum(self.mapped("amount_residual"))}
+        )
+
+    def action_dunning_dispute(self):
+        return self._dunning_open_form("dunning.dispute", {})

@@ -1,0 +1,242 @@
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+from odoo.tools import SQL, format_date
+
+from ..models.dunning_event import CALL_OUTCOMES, CONVERSATION_OUTCOMES
+from ..tools.call_caps import WINDOW_DAYS, next_call_date
+from ..tools.stages import DISPUTABLE_STAGES, PLANNABLE_STAGES, PROMISABLE_STAGES
+
+
+class DunningCallWizard(models.TransientModel):
+    """The outcome of a collections call: logged, and the next step started."""
+
+    _name = "dunning.call.wizard"
+    _description = "Log a Collections Call"
+
+    activity_id = fields.Many2one("mail.activity", string="Call Activity", ondelete="cascade")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, domain="[('parent_id', '=', False)]"
+    )
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
+    outcome = fields.Selection(CALL_OUTCOMES, required=True, default="reached")
+    note = fields.Text()
+    move_ids = fields.Many2many(
+        "account.move", "dunning_call_wizard_move_rel", "wizard_id", "move_id",
+        string="Invoices", compute="_compute_move_ids", store=True, readonly=False,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('payment_state', 'in', ('not_paid', 'partial')), "
+        "('commercial_partner_id', '=', partner_id)]",
+    )  # fmt: skip
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
+    promise_date = fields.Date(string="Promised Payment Date")
+    promise_amount = fields.Monetary(string="Promised Amount", currency_field="currency_id")
+
+    @api.depends("partner_id", "outcome")
+    def _compute_move_ids(self):
+        for wizard in self:
+            if not wizard.partner_id:
+                wizard.move_ids = False
+                continue
+            stages = {
+                "promised": PROMISABLE_STAGES,
+                "disputed": DISPUTABLE_STAGES,
+                "plan_requested": PLANNABLE_STAGES,
+            }.get(wizard.outcome, (*PROMISABLE_STAGES, "plan"))
+            partner = wizard.partner_id.with_company(wizard.company_id)
+            moves = partner._dunning_open_moves(stages)
+            currency = moves[:1].currency_id
+            wizard.move_ids = moves.filtered(lambda m, c=currency: m.currency_id == c)
+
+    @api.depends("move_ids")
+    def _compute_currency_id(self):
+        for wizard in self:
+            wizard.currency_id = wizard.move_ids[:1].currency_id or wizard.company_id.currency_id
+
+    @api.onchange("outcome", "move_ids")
+    def _onchange_promise_amount(self):
+        if self.outcome == "promised" and not self.promise_amount:
+            self.promise_amount = sum(self.move_ids.mapped("amount_residual"))
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        context = self.env.context
+        if context.get("active_model") == "mail.activity" and context.get("active_id"):
+            activity = self.env["mail.activity"].browse(context["active_id"])
+            values.setdefault("activity_id", activity.id)
+            if activity.res_model == "res.partner":
+                partner = self.env["res.partner"].browse(activity.res_id)
+                values.setdefault("partner_id", partner.commercial_partner_id.id)
+        elif context.get("active_model") == "res.partner" and context.get("active_id"):
+            partner = self.env["res.partner"].browse(context["active_id"])
+            values.setdefault("partner_id", partner.commercial_partner_id.id)
+        return values
+
+    @api.model
+    def _dunning_open(self, partner, activity=None):
+        """The wizard's action for a customer and (optionally) its call activity."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log Call"),
+            "res_model": self._name,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_partner_id": partner.id,
+                "default_activity_id": activity.id if activity else False,
+            },
+        }
+
+    # ---------------------------------------------------------------- confirm
+
+    def action_confirm(self):
+        self.ensure_one()
+        self._check_values()
+        today = fields.Date.context_today(self)
+        customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        outcomes = dict(self._fields["outcome"]._description_selection(self.env))
+        reason = outcomes[self.outcome] + (f": {self.note}" if self.note else "")
+        event = self.env["dunning.engine"]._log(
+            {
+                "date": today,
+                "company_id": self.company_id.id,
+                "partner_id": customer.id,
+                "contact_id": customer._dunning_get_contact().id,
+                "move_ids": [Command.set(self.move_ids.ids)],
+                "channel": "call",
+                "state": "done",
+                "call_outcome": self.outcome,
+                "reason": reason,
+                "amount_residual": sum(self.move_ids.mapped("amount_residual_signed")),
+                "collector_id": self.env.user.id,
+            }
+        )
+        if self.activity_id.exists():
+            self.activity_id.action_feedback(feedback=reason)
+        return getattr(self, f"_after_{self.outcome}")(event, customer, today)
+
+    def _check_values(self):
+        if self.outcome == "promised":
+            if not self.promise_date or self.promise_amount <= 0:
+                raise UserError(self.env._("A promise to pay needs a date and an amount."))
+            if self.promise_date < fields.Date.context_today(self):
+                raise UserError(self.env._("The promised payment date cannot be in the past."))
+        if self.outcome in ("promised", "disputed", "plan_requested") and not self.move_ids:
+            raise UserError(self.env._("Select the invoices concerned."))
+
+    def _after_reached(self, event, customer, today):
+        return {"type": "ir.actions.act_window_close"}
+
+    def _after_no_answer(self, event, customer, today):
+        """The next attempt on the next working day the policy's call caps allow."""
+        policy = customer._dunning_get_policy()
+        attempts, conversations = self._call_history(customer, today)
+        day = next_call_date(
+            today,
+            attempts,
+            conversations,
+            policy.call_max_attempts_7d if policy else 7,
+            policy.call_quiet_days_after_conversation if policy else 7,
+        )
+        if day is None:
+            return {"type": "ir.actions.act_window_close"}
+        engine = self.env["dunning.engine"]
+        collector = engine._get_collector(
+            customer, self.company_id, fallback=engine._default_fallback_collector()
+        )
+        activity = engine._schedule(
+            customer,
+            self.env._("Collections call: next attempt"),
+            Markup("<p>%s</p>")
+            % self.env._(
+                "Last attempt on %(date)s: %(outcome)s. Try again.",
+                date=format_date(self.env, today),
+                outcome=event.reason,
+            ),
+            collector,
+            day,
+            activity_type=self.env.ref("account_dunning.mail_activity_type_dunning_call"),
+        )
+        self.env["dunning.engine"]._record_outcome(event, {"activity_id": activity.id})
+        return {"type": "ir.actions.act_window_close"}
+
+    _after_left_message = _after_no_answer
+
+    def _after_wrong_number(self, event, customer, today):
+        engine = self.env["dunning.engine"]
+        engine._schedule_fix_contact(
+            customer,
+            engine._get_collector(
+                customer, self.company_id, fallback=engine._default_fallback_collector()
+            ),
+            today,
+            self.env._(
+                "Wrong phone number for %(customer)s: find the right contact for its "
+                "payables and correct it on the customer.",
+                customer=customer.display_name,
+            ),
+            phone=True,
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": customer.id,
+            "views": [(False, "form")],
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def _after_promised(self, event, customer, today):
+        promise = self.env["dunning.promise"].create(
+            {
+                "company_id": self.company_id.id,
+                "partner_id": customer.id,
+                "move_ids": [Command.set(self.move_ids.ids)],
+                "amount": self.promise_amount,
+                "date_promised": self.promise_date,
+                "note": self.note,
+                "call_event_id": event.id,
+            }
+        )
+        return promise._dunning_open_action()
+
+    def _after_disputed(self, event, customer, today):
+        action = self.move_ids.action_dunning_dispute()
+        action["context"].update(default_note=self.note, default_call_event_id=event.id)
+        return action
+
+    def _after_plan_requested(self, event, customer, today):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_payment_plan_wizard"
+        )
+        action["context"] = {"active_model": "account.move", "active_ids": self.move_ids.ids}
+        return action
+
+    def _call_history(self, customer, today):
+        """Days of the customer's logged calls in the window before ``today`` (attempts)
+        and of its latest conversation."""
+        self.env["dunning.event"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT date, call_outcome IN %(conversation)s
+              FROM dunning_event
+             WHERE partner_id = %(partner)s AND company_id = %(company)s
+               AND channel = 'call' AND call_outcome IS NOT NULL
+               AND date > %(since)s
+            """,
+                conversation=CONVERSATION_OUTCOMES,
+                partner=customer.id,
+                company=self.company_id.id,
+                since=today - timedelta(days=WINDOW_DAYS + 60),
+            )
+        )
+        attempts = [day for day, _talk in rows]
+        conversations = [day for day, talk in rows if talk]
+        return attempts, conversations
