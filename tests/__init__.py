@@ -18,3 +18,4 @@ from . import test_payment_plan_followup
 from . import test_payment_plan_portal
 from . import test_translations
 from . import test_engine
+from . import test_dunning_money

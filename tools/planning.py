@@ -4,6 +4,7 @@ The run gathers facts with a few set-based queries, asks ``plan_customer`` what 
 for each customer, and only then executes. The preview shows these same decisions.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -30,13 +31,39 @@ class Ladder:
 
 @dataclass(frozen=True)
 class InvoiceFacts:
-    """An open, chasable customer invoice."""
+    """An open, chasable customer invoice.
+
+    ``due_date`` is its first open installment; the residuals are the part asked for:
+    the installments due by the run date, or the first one when it is not due yet (a
+    reminder before the due date), in company currency and in the invoice's currency.
+    """
 
     move_id: int
     due_date: date
     residual_company: float
     level_delay: int | None = None  # delay_days of the invoice's current level
     last_date: date | None = None
+    currency_id: int | None = None  # None: the company's currency
+    residual: float | None = None  # in the invoice's currency; None: residual_company
+
+    @property
+    def residual_currency(self):
+        return self.residual_company if self.residual is None else self.residual
+
+
+@dataclass(frozen=True)
+class CreditFacts:
+    """An open credit of the customer (credit note, unapplied payment): the amounts are
+    what remains to its credit, positive, in company currency and in its currency."""
+
+    line_id: int
+    residual_company: float
+    currency_id: int | None = None
+    residual: float | None = None
+
+    @property
+    def residual_currency(self):
+        return self.residual_company if self.residual is None else self.residual
 
 
 @dataclass(frozen=True)
@@ -46,6 +73,7 @@ class CustomerFacts:
     net_balance: float  # receivable net of credit notes and payments, company currency
     excluded: bool = False
     good_payer: bool = False
+    credits: tuple = ()  # CreditFacts: open credit notes and unapplied payments
 
 
 @dataclass
@@ -56,8 +84,46 @@ class Decision:
     level_index: int
     steps: dict = field(default_factory=dict)  # move_id -> level index it climbs to
     listed: tuple = ()  # move_ids shown in the message: steps + other due invoices
-    amount: float = 0.0  # company currency, listed invoices
+    # Company currency: the listed invoices (the part due) net of the customer's credits;
+    # compared with the policy's minimum.
+    amount: float = 0.0
     skip_reason: str | None = None
+    credits: tuple = ()  # line ids of the credits shown beside the invoices
+    net_by_currency: dict = field(default_factory=dict)  # currency id -> net (may be < 0)
+
+    @property
+    def asked(self):
+        """What the message asks for, per currency: the positive nets only (a credit in
+        one currency is shown, not set against a debt in another)."""
+        return {currency: net for currency, net in self.net_by_currency.items() if net > 0}
+
+
+def net_amounts(invoices, credits):
+    """(net in company currency, {currency id: net}) of invoices less credits."""
+    company = 0.0
+    by_currency = defaultdict(float)
+    for invoice in invoices:
+        company += invoice.residual_company
+        by_currency[invoice.currency_id] += invoice.residual_currency
+    for credit in credits:
+        company -= credit.residual_company
+        by_currency[credit.currency_id] -= credit.residual_currency
+    # Float noise (0.1 + 0.2 - 0.3) must not turn "nothing owed" into a debt.
+    return round(company, 6), {key: round(value, 6) for key, value in by_currency.items()}
+
+
+def _decide(customer, level_index, steps, listed):
+    listed_invoices = [inv for inv in customer.invoices if inv.move_id in listed]
+    amount, by_currency = net_amounts(listed_invoices, customer.credits)
+    return Decision(
+        customer.partner_id,
+        level_index,
+        steps,
+        listed,
+        amount,
+        credits=tuple(credit.line_id for credit in customer.credits),
+        net_by_currency=by_currency,
+    )
 
 
 def plan_customer(customer, ladder, run_date):
@@ -83,8 +149,7 @@ def plan_customer(customer, ladder, run_date):
     # The highest level reached by a listed invoice sets the tone: a new invoice's
     # courtesy reminder never softens the message about an older, later-stage one.
     level_index = max(reached[move_id] for move_id in listed if move_id in reached)
-    amount = sum(inv.residual_company for inv in customer.invoices if inv.move_id in listed)
-    decision = Decision(customer.partner_id, level_index, steps, listed, amount)
+    decision = _decide(customer, level_index, steps, listed)
     decision.skip_reason = _guard(customer, ladder, run_date, decision)
     return decision
 
@@ -98,7 +163,8 @@ def _current_index(ladder, invoice):
 def _guard(customer, ladder, run_date, decision):
     if customer.excluded:
         return SKIP_EXCLUDED
-    if customer.net_balance <= 0:
+    # Nothing owed: the whole receivable, or the invoices asked for, net of credits.
+    if customer.net_balance <= 0 or decision.amount <= 0:
         return SKIP_NO_DEBT
     if decision.amount < ladder.minimum_amount:
         return SKIP_MINIMUM
@@ -134,13 +200,6 @@ def plan_reminder(customer, ladder, run_date):
         level_index = max(current)
     else:
         level_index = overdue_levels[0] if overdue_levels else len(ladder.delays) - 1
-    listed = tuple(inv.move_id for inv in due)
-    decision = Decision(
-        customer.partner_id,
-        level_index,
-        {},
-        listed,
-        sum(inv.residual_company for inv in due),
-    )
+    decision = _decide(customer, level_index, {}, tuple(inv.move_id for inv in due))
     decision.skip_reason = _guard(customer, ladder, run_date, decision)
     return decision
