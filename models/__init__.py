@@ -7,6 +7,7 @@ from . import res_company
 from . import res_partner
 from . import res_partner_statement
 from . import account_move
+from . import account_move_line
 from . import dunning_run
 from . import dunning_run_schedule
 from . import dunning_run_line

@@ -164,11 +164,13 @@ class AccountMove(models.Model):
             move.dunning_event_count = len(move.dunning_event_ids)
 
     @api.depends_context("tz")
-    @api.depends("invoice_date_due")
+    @api.depends("invoice_date_due", "line_ids.date_maturity", "line_ids.amount_residual")
     def _compute_dunning_days_overdue(self):
+        """From the first open installment (a payment term may have several due dates),
+        as the run counts them."""
         today = fields.Date.context_today(self)
         for move in self:
-            due = move.invoice_date_due
+            due = move._dunning_first_open_due_date() if move.id else move.invoice_date_due
             move.dunning_days_overdue = (today - due).days if due else 0
 
     @api.model_create_multi
@@ -255,15 +257,8 @@ class AccountMove(models.Model):
     def _dunning_first_open_due_date(self):
         """Due date of the first open installment, as the run sees it."""
         self.ensure_one()
-        lines = self.line_ids.filtered(
-            lambda line: (
-                line.account_id.account_type == "asset_receivable"
-                and not line.reconciled
-                and line.amount_residual > 0
-                and line.date_maturity
-            )
-        )
-        return min(lines.mapped("date_maturity"), default=None) or self.invoice_date_due
+        lines = self._dunning_open_installments()
+        return lines[:1].date_maturity or self.invoice_date_due
 
     @api.model
     def _dunning_recompute_next_dates(self, domain=()):
@@ -328,10 +323,21 @@ class AccountMove(models.Model):
     def _dunning_invoice_rows(self, on_date):
         """The rows of the invoice table of dunning messages, letters and agreements:
         oldest due first, with the residual in the invoice's currency and the pay-now
-        link of its portal page."""
+        link of its portal page.
+
+        With a payment term of several due dates, only the part that is due is overdue:
+        ``date_due`` and ``days_overdue`` are those of the first open installment,
+        ``amount_due`` the installments due by ``on_date`` (or the first one when none
+        is due yet: a reminder before the due date), as the run asks for them, and
+        ``upcoming`` the later ones ({date, amount}); ``residual`` is the whole open
+        amount of the invoice.
+        """
         rows = []
-        for move in self.sorted(lambda m: (m.invoice_date_due or m.date, m.id)):
-            due = move.invoice_date_due
+        for move in self:
+            lines = move._dunning_open_installments()
+            due = min(lines.mapped("date_maturity"), default=None) or move.invoice_date_due
+            cutoff = max(on_date, due) if due else on_date
+            due_lines = lines.filtered(lambda line, c=cutoff: line.date_maturity <= c)
             rows.append(
                 {
                     "move": move,
@@ -340,11 +346,62 @@ class AccountMove(models.Model):
                     "date_due": due,
                     "days_overdue": (on_date - due).days if due else 0,
                     "residual": move.amount_residual,
+                    "amount_due": sum(due_lines.mapped("amount_residual_currency")),
+                    "amount_due_company": sum(due_lines.mapped("amount_residual")),
+                    "upcoming": [
+                        {"date": line.date_maturity, "amount": line.amount_residual_currency}
+                        for line in lines - due_lines
+                    ],
                     "currency": move.currency_id,
                     "url": move.get_base_url() + move.get_portal_url(),
                 }
             )
-        return rows
+        return sorted(rows, key=lambda row: (row["date_due"] or row["move"].date, row["move"].id))
+
+    def _dunning_open_installments(self):
+        """Open receivable lines of the invoice with something to pay, by due date (as
+        the run selects them)."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(
+            lambda line: (
+                line.account_id.account_type == "asset_receivable"
+                and not line.reconciled
+                and line.amount_residual > 0
+                and line.date_maturity
+            )
+        )
+        return lines.sorted(lambda line: (line.date_maturity, line.id))
+
+    def _dunning_net_totals(self, credit_lines, on_date):
+        """What a message on these invoices and credits asks for, per currency (sorted
+        by name): ``invoices`` (the part due, see _dunning_invoice_rows), ``credits``
+        (positive), ``net``, ``amount`` (the net when positive, else 0: a currency whose
+        credits exceed its invoices is not asked for), ``credit_balance`` (the rest of
+        the credit) and ``net_company`` (the net in company currency)."""
+        totals = {}
+
+        def total(currency):
+            return totals.setdefault(
+                currency,
+                {"currency": currency, "invoices": 0.0, "credits": 0.0, "net_company": 0.0},
+            )
+
+        for row in self._dunning_invoice_rows(on_date):
+            total(row["currency"])["invoices"] += row["amount_due"]
+            total(row["currency"])["net_company"] += row["amount_due_company"]
+        for row in credit_lines._dunning_credit_rows():
+            total(row["currency"])["credits"] += row["amount"]
+            total(row["currency"])["net_company"] -= row["amount_company"]
+        result = []
+        for currency, values in sorted(totals.items(), key=lambda item: item[0].name):
+            net = currency.round(values["invoices"] - values["credits"])
+            values.update(
+                net=net,
+                amount=max(net, 0.0),
+                credit_balance=max(-net, 0.0),
+            )
+            result.append(values)
+        return result
 
     def _dunning_is_chasable(self):
         """True for an open posted customer invoice in the Normal stage, not excluded."""

@@ -1,4 +1,3 @@
-from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -76,6 +75,15 @@ class DunningEvent(models.Model):
         "move_id",
         string="Invoices",
     )
+    credit_line_ids = fields.Many2many(
+        "account.move.line",
+        "account_move_line_dunning_event_rel",
+        "event_id",
+        "move_line_id",
+        string="Credits",
+        help="Open credit notes and unapplied payments shown beside the invoices, and "
+        "deducted from the amount asked for.",
+    )
     level_id = fields.Many2one("dunning.level", index=True, ondelete="restrict")
     run_id = fields.Many2one("dunning.run", index="btree_not_null", ondelete="set null")
     run_line_id = fields.Many2one("dunning.run.line", index="btree_not_null", ondelete="set null")
@@ -95,7 +103,8 @@ class DunningEvent(models.Model):
         string="Amount Due",
         currency_field="currency_id",
         aggregator=False,  # amounts of different days and steps: a sum means nothing
-        help="Open amount of the invoices concerned, in company currency, at the time.",
+        help="Open amount of the invoices concerned (the part due) net of the credits "
+        "shown beside them, in company currency, at the time.",
     )
     user_id = fields.Many2one(
         "res.users", string="Done By", default=lambda self: self.env.user, readonly=True
@@ -168,20 +177,31 @@ class DunningEvent(models.Model):
         )
 
     def _get_invoice_rows(self):
-        """The invoices of the message, oldest due first, with residual and pay link."""
+        """The invoices of the message, oldest due first, with the part due, the later
+        installments and the pay link."""
         self.ensure_one()
         return self.move_ids._dunning_invoice_rows(self.date)
 
-    def _get_totals(self):
-        """Open amount per currency of the invoices of the message."""
+    def _get_credit_rows(self):
+        """The open credit notes and unapplied payments shown beside the invoices."""
         self.ensure_one()
-        totals = defaultdict(float)
-        for move in self.move_ids:
-            totals[move.currency_id] += move.amount_residual
-        return [
-            {"currency": currency, "amount": amount}
-            for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)
-        ]
+        return self.credit_line_ids._dunning_credit_rows()
+
+    def _get_totals(self):
+        """Per currency: the invoices (part due), the credits, the net, and what the
+        message asks for (``amount``: the net when positive, else 0 and
+        ``credit_balance``: what remains to the customer's credit)."""
+        self.ensure_one()
+        return self.move_ids._dunning_net_totals(self.credit_line_ids, self.date)
+
+    def _get_due_state(self):
+        """'overdue' when a listed invoice is past its due date, 'today' when the
+        latest is due today, 'upcoming' when none is due yet: the wording follows it."""
+        self.ensure_one()
+        latest = max((row["days_overdue"] for row in self._get_invoice_rows()), default=-1)
+        if latest > 0:
+            return "overdue"
+        return "today" if latest == 0 else "upcoming"
 
     def _get_deadline(self):
         self.ensure_one()

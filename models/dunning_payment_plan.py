@@ -429,14 +429,36 @@ class DunningPaymentPlan(models.Model):
         return min(late) + timedelta(days=self.tolerance_days) if late else False
 
     def _get_invoice_rows(self):
-        """The plan's invoices, oldest due first, with residual and pay link."""
+        """The plan's invoices, oldest due first, with residual and pay link. The plan's
+        schedule replaces the invoices' own payment terms: the whole residual is shown."""
         self.ensure_one()
-        return self.move_ids._dunning_invoice_rows(self._get_today())
+        rows = self.move_ids._dunning_invoice_rows(self._get_today())
+        for row in rows:
+            row.update(amount_due=row["residual"], upcoming=[])
+        return rows
+
+    def _get_credit_rows(self):
+        """The shared invoice table of the messages: a plan lists no credits."""
+        return []
+
+    def _get_due_state(self):
+        self.ensure_one()
+        late = any(row["days_overdue"] > 0 for row in self._get_invoice_rows())
+        return "overdue" if late else "upcoming"
 
     def _get_totals(self):
         self.ensure_one()
         amount = sum(self.move_ids.mapped("amount_residual"))
-        return [{"currency": self.currency_id, "amount": amount}]
+        return [
+            {
+                "currency": self.currency_id,
+                "amount": amount,
+                "invoices": amount,
+                "credits": 0.0,
+                "net": amount,
+                "credit_balance": 0.0,
+            }
+        ]
 
     def _get_company_address(self):
         self.ensure_one()

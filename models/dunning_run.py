@@ -9,6 +9,7 @@ from odoo.fields import Command
 from odoo.tools import SQL
 
 from ..tools.planning import (
+    CreditFacts,
     CustomerFacts,
     InvoiceFacts,
     Ladder,
@@ -261,6 +262,7 @@ class DunningRun(models.Model):
             return
         partners = self.env["res.partner"].with_company(company).browse(invoices_by_partner)
         balances = run._net_balances(partners)
+        credits = run._open_credits(partners)
         good_payers = run._good_payers(partners)
         last_emails = run._dunning_last_reminder_emails(partners)
         policies = {partner.id: partner._dunning_get_policy() for partner in partners}
@@ -292,6 +294,7 @@ class DunningRun(models.Model):
                 # 'Send reminder now' is a person's decision: it overrides both.
                 manual=not self.force and partner.dunning_reminder_mode == "manual",
                 postponed_until=None if self.force else partner.dunning_postpone_until or None,
+                credits=tuple(credits.get(partner.id, ())),
             )
             decision = planner(facts, ladders[policy][0], self.date)
             if decision is not None:
@@ -356,6 +359,7 @@ class DunningRun(models.Model):
             "policy_id": policy.id,
             "level_id": level.id,
             "move_ids": list(decision.listed),
+            "credit_line_ids": list(decision.credits),
             "step_data": steps,
             "amount": decision.amount,
             "state": "skipped" if decision.skip_reason else "todo",
@@ -367,33 +371,88 @@ class DunningRun(models.Model):
 
         One query: receivable lines with a residual of posted customer invoices that are
         not paid nor in payment, in a chasable stage and not excluded. The due date is
-        the earliest open installment, so payment terms with several due dates work.
-        An inheriting module narrows or widens the selection in
-        ``_dunning_open_items_conditions``.
+        the earliest open installment, so payment terms with several due dates work, and
+        the amount is the part asked for: the installments due by the run's date, or the
+        first one when none is due yet (a reminder before the due date); the later ones
+        are shown beside it, not asked. An inheriting module narrows or widens the
+        selection in ``_dunning_open_items_conditions``.
         """
         self.env["account.move"].flush_model()
         self.env["account.move.line"].flush_model()
         rows = self.env.execute_query(
             SQL(
                 """
-            SELECT m.commercial_partner_id, m.id, MIN(aml.date_maturity),
-                   SUM(aml.amount_residual), lvl.delay_days, m.dunning_last_date
-              FROM account_move m
-              JOIN account_move_line aml ON aml.move_id = m.id
-              JOIN account_account acc ON acc.id = aml.account_id
-         LEFT JOIN dunning_level lvl ON lvl.id = m.dunning_level_id
-             WHERE %(conditions)s
-          GROUP BY m.commercial_partner_id, m.id, lvl.delay_days
+            SELECT partner_id, move_id, first_due,
+                   SUM(residual) FILTER (WHERE maturity <= GREATEST(%(date)s, first_due)),
+                   delay_days, last_date, currency_id,
+                   SUM(residual_currency) FILTER (WHERE maturity <= GREATEST(%(date)s, first_due))
+              FROM (
+                SELECT m.commercial_partner_id AS partner_id, m.id AS move_id,
+                       m.currency_id, aml.date_maturity AS maturity,
+                       MIN(aml.date_maturity) OVER (PARTITION BY m.id) AS first_due,
+                       aml.amount_residual AS residual,
+                       aml.amount_residual_currency AS residual_currency,
+                       lvl.delay_days, m.dunning_last_date AS last_date
+                  FROM account_move m
+                  JOIN account_move_line aml ON aml.move_id = m.id
+                  JOIN account_account acc ON acc.id = aml.account_id
+             LEFT JOIN dunning_level lvl ON lvl.id = m.dunning_level_id
+                 WHERE %(conditions)s
+              ) open_items
+          GROUP BY partner_id, move_id, first_due, delay_days, last_date, currency_id
             """,
+                date=self.date,
                 conditions=SQL(" AND ").join(self._dunning_open_items_conditions()),
             )
         )
+        company_currency = self.company_id.currency_id.id
         invoices = defaultdict(list)
-        for partner_id, move_id, due, residual, level_delay, last_date in rows:
+        for partner_id, move_id, due, residual, level_delay, last_date, currency, amount in rows:
             invoices[partner_id].append(
-                InvoiceFacts(move_id, due, residual, level_delay, last_date)
+                InvoiceFacts(
+                    move_id,
+                    due,
+                    residual or 0.0,
+                    level_delay,
+                    last_date,
+                    currency_id=currency or company_currency,
+                    residual=amount or 0.0,
+                )
             )
         return invoices
+
+    def _open_credits(self, partners):
+        """Open credits of the customers, as facts per customer: receivable lines with
+        a negative residual (open credit notes, payments and bank lines not applied to
+        an invoice), whatever their stage. One query."""
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT p.commercial_partner_id, aml.id, -aml.amount_residual,
+                   aml.currency_id, -aml.amount_residual_currency
+              FROM account_move_line aml
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN res_partner p ON p.id = aml.partner_id
+             WHERE aml.company_id = %(company)s
+               AND aml.parent_state = 'posted'
+               AND acc.account_type = 'asset_receivable'
+               AND aml.reconciled IS NOT TRUE
+               AND aml.amount_residual < 0
+               AND p.commercial_partner_id IN %(partners)s
+          ORDER BY aml.date, aml.id
+            """,
+                company=self.company_id.id,
+                partners=tuple(partners.ids),
+            )
+        )
+        company_currency = self.company_id.currency_id.id
+        credits = defaultdict(list)
+        for partner_id, line_id, residual, currency, amount in rows:
+            credits[partner_id].append(
+                CreditFacts(line_id, residual, currency or company_currency, amount)
+            )
+        return credits
 
     def _dunning_open_items_conditions(self):
         """The WHERE conditions of the run's selection (``m`` the invoice, ``aml`` its

@@ -101,9 +101,29 @@ class DunningRunLine(models.Model):
         "move_id",
         string="Invoices",
     )
+    credit_line_ids = fields.Many2many(
+        "account.move.line",
+        "dunning_run_line_credit_line_rel",
+        "line_id",
+        "move_line_id",
+        string="Credits",
+        help="Open credit notes and unapplied payments of the customer, shown beside the "
+        "invoices and deducted from the amount asked for.",
+    )
     step_data = fields.Json(help="Invoice id -> id of the level it climbs to.")
     currency_id = fields.Many2one(related="company_id.currency_id")
-    amount = fields.Monetary(string="Amount Due", currency_field="currency_id")
+    amount = fields.Monetary(
+        string="Net Amount Due",
+        currency_field="currency_id",
+        help="The invoices listed (the part due) net of the customer's open credits, in "
+        "company currency: what is compared with the policy's minimum.",
+    )
+    amount_by_currency = fields.Char(
+        string="Asked For",
+        compute="_compute_amount_by_currency",
+        help="What the message asks for, per currency: the invoices net of the credits in "
+        "the same currency. A currency whose credits exceed its invoices is not asked for.",
+    )
     collector_id = fields.Many2one("res.users")
     state = fields.Selection(
         [("todo", "To Do"), ("skipped", "Skipped"), ("done", "Done"), ("failed", "Failed")],
@@ -120,6 +140,21 @@ class DunningRunLine(models.Model):
         labels = self.env["dunning.level.step"]._dunning_kind_labels()
         for line in self:
             line.channels = ", ".join(labels[kind] for kind in line.level_id._dunning_step_kinds())
+
+    @api.depends("move_ids", "credit_line_ids", "date")
+    def _compute_amount_by_currency(self):
+        for line in self:
+            line.amount_by_currency = "; ".join(
+                format_amount(self.env, total["amount"], total["currency"])
+                if total["amount"] > 0
+                else self.env._(
+                    "%(currency)s: credit of %(amount)s",
+                    currency=total["currency"].name,
+                    amount=format_amount(self.env, total["credit_balance"], total["currency"]),
+                )
+                for total in line.move_ids._dunning_net_totals(line.credit_line_ids, line.date)
+                if total["amount"] > 0 or total["credit_balance"] > 0
+            )
 
     # ----------------------------------------------------------------- planning
 
@@ -170,19 +205,24 @@ class DunningRunLine(models.Model):
                     )
                 )
             ]
-            relations = [
-                (line_id, move_id)
-                for line_id, vals in zip(line_ids[start:], chunk, strict=True)
-                for move_id in vals["move_ids"]
-            ]
-            if relations:
-                self.env.execute_query(
-                    SQL(
-                        "INSERT INTO dunning_run_line_account_move_rel (line_id, move_id) "
-                        "VALUES %s",
-                        SQL(", ").join(SQL("(%s, %s)", *pair) for pair in relations),
+            for table, column, key in (
+                ("dunning_run_line_account_move_rel", "move_id", "move_ids"),
+                ("dunning_run_line_credit_line_rel", "move_line_id", "credit_line_ids"),
+            ):
+                relations = [
+                    (line_id, record_id)
+                    for line_id, vals in zip(line_ids[start:], chunk, strict=True)
+                    for record_id in vals.get(key, ())
+                ]
+                if relations:
+                    self.env.execute_query(
+                        SQL(
+                            "INSERT INTO %s (line_id, %s) VALUES %s",
+                            SQL.identifier(table),
+                            SQL.identifier(column),
+                            SQL(", ").join(SQL("(%s, %s)", *pair) for pair in relations),
+                        )
                     )
-                )
         self.invalidate_model()
         run.invalidate_recordset(["line_ids"])
         return self.browse(line_ids)
@@ -349,10 +389,28 @@ class DunningRunLine(models.Model):
             if int(move_id) in still_open.ids
             and still_open.browse(int(move_id)).dunning_last_date != self.date
         }
-        if still_open != self.move_ids or steps != planned:
-            self.write({"move_ids": [Command.set(still_open.ids)], "step_data": steps})
+        # A credit applied meanwhile is no longer open (nor the invoice it paid).
+        credits = self.credit_line_ids.filtered(
+            lambda line: not line.reconciled and line.company_currency_id.compare_amounts(
+                line.amount_residual, 0) < 0
+        )  # fmt: skip
+        if still_open != self.move_ids or steps != planned or credits != self.credit_line_ids:
+            self.write(
+                {
+                    "move_ids": [Command.set(still_open.ids)],
+                    "credit_line_ids": [Command.set(credits.ids)],
+                    "step_data": steps,
+                    "amount": sum(
+                        total["net_company"]
+                        for total in still_open._dunning_net_totals(credits, self.date)
+                    ),
+                }
+            )
         if not still_open or (planned and not steps):
             self.write({"state": "skipped", "skip_reason": "stale"})
+            return False
+        if self.currency_id.compare_amounts(self.amount, 0) <= 0:
+            self.write({"state": "skipped", "skip_reason": "no_debt"})
             return False
         return True
 
@@ -390,6 +448,7 @@ class DunningRunLine(models.Model):
             "partner_id": self.partner_id.commercial_partner_id.id,
             "contact_id": self.contact_id.id,
             "move_ids": [Command.set(self.move_ids.ids)],
+            "credit_line_ids": [Command.set(self.credit_line_ids.ids)],
             "level_id": self.level_id.id,
             "channel": channel,
             "state": state,

@@ -78,11 +78,13 @@ class DunningEvent(models.Model):
         return ", ".join(
             format_amount(self.env, total["amount"], total["currency"])
             for total in self._get_totals()
+            if total["amount"] > 0  # net of credits; a currency in credit is not asked for
         )
 
     def _get_sms_due_date(self):
+        """The first open installment's due date (a term may have several)."""
         self.ensure_one()
-        dates = self.move_ids.filtered("invoice_date_due").mapped("invoice_date_due")
+        dates = [row["date_due"] for row in self._get_invoice_rows() if row["date_due"]]
         return format_date(self.env, min(dates)) if dates else ""
 
     def _get_sms_pay_url(self):

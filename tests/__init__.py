@@ -30,3 +30,4 @@ from . import test_promise
 from . import test_dispute
 from . import test_call_wizard
 from . import test_manual_postpone
+from . import test_dunning_money

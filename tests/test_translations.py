@@ -202,3 +202,28 @@ class TestDunningTranslations(DunningRunCommon):
         self.assertEqual(levels[3].with_context(lang="de_DE").name, "Bitte um Zahlungstermin")
         self.assertEqual(levels[6].with_context(lang="es_ES").name, "Decisión de traspaso")
         self.assertEqual(levels[1].with_context(lang="pt_BR").name, "Vence hoje")
+
+    @freeze_time("2026-03-11")
+    def test_credits_and_due_wording_in_french(self):
+        customer, _contact = self._customer_speaking("fr_FR")
+        self._dunning_invoice(1000.0, "2026-03-01", partner=customer)
+        self._dunning_invoice(900.0, "2026-02-20", partner=customer, move_type="out_refund")
+        self._run()
+        body = _text(self._mails(customer).mail_message_id.body)
+        for sentence in (
+            "Avoirs et paiements non encore imputés",
+            "Avoir",
+            "Avoirs USD",
+            "Solde net dû USD",
+            "Jours de retard",
+        ):
+            self.assertIn(sentence, body)
+        for english in ("Credit notes", "Net balance due", "Credit note"):
+            self.assertNotIn(english, body)
+        # Nothing overdue yet: the column says so in French too.
+        later, _contact = self._customer_speaking("fr_FR")
+        self._dunning_invoice(100.0, "2026-03-14", partner=later)
+        self._run()
+        body = _text(self._mails(later).mail_message_id.body)
+        self.assertIn("Statut", body)
+        self.assertNotIn("Jours de retard", body)

@@ -4,6 +4,7 @@ The run gathers facts with a few set-based queries, asks ``plan_customer`` what 
 for each customer, and only then executes. The preview shows these same decisions.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -37,7 +38,12 @@ class Ladder:
 
 @dataclass(frozen=True)
 class InvoiceFacts:
-    """An open, chasable customer invoice."""
+    """An open, chasable customer invoice.
+
+    ``due_date`` is its first open installment; the residuals are the part asked for:
+    the installments due by the run date, or the first one when it is not due yet (a
+    reminder before the due date), in company currency and in the invoice's currency.
+    """
 
     move_id: int
     due_date: date
@@ -47,6 +53,27 @@ class InvoiceFacts:
     # A broken promise put the invoice one rung higher and no step was taken since:
     # the run takes that rung's step now, whatever the invoice's age.
     resumed: bool = False
+    currency_id: int | None = None  # None: the company's currency
+    residual: float | None = None  # in the invoice's currency; None: residual_company
+
+    @property
+    def residual_currency(self):
+        return self.residual_company if self.residual is None else self.residual
+
+
+@dataclass(frozen=True)
+class CreditFacts:
+    """An open credit of the customer (credit note, unapplied payment): the amounts are
+    what remains to its credit, positive, in company currency and in its currency."""
+
+    line_id: int
+    residual_company: float
+    currency_id: int | None = None
+    residual: float | None = None
+
+    @property
+    def residual_currency(self):
+        return self.residual_company if self.residual is None else self.residual
 
 
 @dataclass(frozen=True)
@@ -61,6 +88,7 @@ class CustomerFacts:
     manual: bool = False
     # The ladder does not act for the customer before this day.
     postponed_until: date | None = None
+    credits: tuple = ()  # CreditFacts: open credit notes and unapplied payments
 
 
 @dataclass
@@ -71,8 +99,46 @@ class Decision:
     level_index: int
     steps: dict = field(default_factory=dict)  # move_id -> level index it climbs to
     listed: tuple = ()  # move_ids shown in the message: steps + other due invoices
-    amount: float = 0.0  # company currency, listed invoices
+    # Company currency: the listed invoices (the part due) net of the customer's credits;
+    # compared with the policy's minimum.
+    amount: float = 0.0
     skip_reason: str | None = None
+    credits: tuple = ()  # line ids of the credits shown beside the invoices
+    net_by_currency: dict = field(default_factory=dict)  # currency id -> net (may be < 0)
+
+    @property
+    def asked(self):
+        """What the message asks for, per currency: the positive nets only (a credit in
+        one currency is shown, not set against a debt in another)."""
+        return {currency: net for currency, net in self.net_by_currency.items() if net > 0}
+
+
+def net_amounts(invoices, credits):
+    """(net in company currency, {currency id: net}) of invoices less credits."""
+    company = 0.0
+    by_currency = defaultdict(float)
+    for invoice in invoices:
+        company += invoice.residual_company
+        by_currency[invoice.currency_id] += invoice.residual_currency
+    for credit in credits:
+        company -= credit.residual_company
+        by_currency[credit.currency_id] -= credit.residual_currency
+    # Float noise (0.1 + 0.2 - 0.3) must not turn "nothing owed" into a debt.
+    return round(company, 6), {key: round(value, 6) for key, value in by_currency.items()}
+
+
+def _decide(customer, level_index, steps, listed):
+    listed_invoices = [inv for inv in customer.invoices if inv.move_id in listed]
+    amount, by_currency = net_amounts(listed_invoices, customer.credits)
+    return Decision(
+        customer.partner_id,
+        level_index,
+        steps,
+        listed,
+        amount,
+        credits=tuple(credit.line_id for credit in customer.credits),
+        net_by_currency=by_currency,
+    )
 
 
 def plan_customer(customer, ladder, run_date):
@@ -100,8 +166,7 @@ def plan_customer(customer, ladder, run_date):
     # The highest level reached by a listed invoice sets the tone: a new invoice's
     # courtesy reminder never softens the message about an older, later-stage one.
     level_index = max(reached[move_id] for move_id in listed if move_id in reached)
-    amount = sum(inv.residual_company for inv in customer.invoices if inv.move_id in listed)
-    decision = Decision(customer.partner_id, level_index, steps, listed, amount)
+    decision = _decide(customer, level_index, steps, listed)
     decision.skip_reason = _guard(customer, ladder, run_date, decision)
     return decision
 
@@ -127,7 +192,8 @@ def _guard(customer, ladder, run_date, decision):
     held = _held_by_customer(customer, run_date)
     if held:
         return held
-    if customer.net_balance <= 0:
+    # Nothing owed: the whole receivable, or the invoices asked for, net of credits.
+    if customer.net_balance <= 0 or decision.amount <= 0:
         return SKIP_NO_DEBT
     if decision.amount < ladder.minimum_amount:
         return SKIP_MINIMUM
@@ -189,13 +255,6 @@ def plan_reminder(customer, ladder, run_date):
         level_index = max(current)
     else:
         level_index = overdue_levels[0] if overdue_levels else len(ladder.delays) - 1
-    listed = tuple(inv.move_id for inv in due)
-    decision = Decision(
-        customer.partner_id,
-        level_index,
-        {},
-        listed,
-        sum(inv.residual_company for inv in due),
-    )
+    decision = _decide(customer, level_index, {}, tuple(inv.move_id for inv in due))
     decision.skip_reason = _guard(customer, ladder, run_date, decision)
     return decision
