@@ -259,7 +259,7 @@ class TestPaymentPlanIntegrity(PlanIntegrityCommon):
         self.assertEqual(plan.amount_residual, sum(self.invoices.mapped("amount_residual")))
         event = self._plan_events(plan)[-1]
         self.assertIn("renegotiated", event.reason)
-        for day, amount in old_schedule:
+        for day, _amount in old_schedule:
             self.assertIn(str(day), event.reason)
         self.assertIn("2026-07-10", event.reason)
         mail = self._mails_to(self.ap_contact, "payment plan")
