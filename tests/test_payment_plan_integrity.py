@@ -332,7 +332,7 @@ class TestPaymentPlanIntegrity(PlanIntegrityCommon):
                 "account_dunning.portal_payment_plan_content", {"plan": plan_sudo}
             )
         )
-        buttons = re.findall(r'<a [^>]*o_dunning_pay_now[^>]*>', html)
+        buttons = re.findall(r"<a [^>]*o_dunning_pay_now[^>]*>", html)
         self.assertEqual(len(buttons), 1)
         href = re.search(r'href="([^"]*)"', buttons[0]).group(1).replace("&amp;", "&")
         self.assertEqual(float(self._pay_now_params(href)["amount"]), 300.0)
@@ -368,9 +368,7 @@ class TestPaymentPlanIntegrity(PlanIntegrityCommon):
                 self.assertGreater(len(content), 3, f"a page holds little else: {lines}")
         flat = " ".join(text.split())
         # Numbering as in the wizard: the down payment, then installments 1 to 3.
-        schedule = re.findall(
-            r"(Down payment|\b[1-9]\b) (\d\d/\d\d/\d{4}) \$ ?([\d,.]+)", flat
-        )
+        schedule = re.findall(r"(Down payment|\b[1-9]\b) (\d\d/\d\d/\d{4}) \$ ?([\d,.]+)", flat)
         self.assertEqual(
             [(label, amount) for label, _day, amount in schedule],
             [("Down payment", "300.00"), ("1", "400.00"), ("2", "400.00"), ("3", "400.00")],
@@ -389,12 +387,12 @@ class TestPaymentPlanPayNowHttp(PlanIntegrityCommon, HttpCase):
         url = link["url"]
         base = plan.get_base_url()
         self.assertTrue(url.startswith(base))
-        response = self.url_open(url[len(base):])
+        response = self.url_open(url[len(base) :])
         self.assertEqual(response.status_code, 200)
         self.assertNotIn("/web/login", response.url)
         self.assertIn(f"/my/invoices/{self.inv_old.id}", response.url)
         # A tampered amount is refused by Odoo's invoice portal: back to /my.
         tampered = url.replace("amount=500.0", "amount=5.0")
         self.assertNotEqual(tampered, url)
-        response = self.url_open(tampered[len(base):])
+        response = self.url_open(tampered[len(base) :])
         self.assertNotIn(f"/my/invoices/{self.inv_old.id}", response.url)
