@@ -64,21 +64,15 @@ class DunningPaymentPlan(models.Model):
             return self.env["dunning.event"]
         moves &= plans.move_ids
         external = moves.filtered(lambda m: m.dunning_stage in EXTERNAL_STAGES)
-        entries = self.env["account.move"].search(
-            [("dunning_writeoff_invoice_id", "in", moves.ids), ("state", "=", "posted")]
-        )
+        entries = plans._dunning_writeoff_entries(moves)
         reasons = {}
         _ = self.env._
         for plan in plans:
             names = []
             # Written off during the plan (a write-off before it only lowered what the
             # plan covers).
-            off = (
-                moves.filtered(lambda m: m.dunning_stage == "written_off")
-                | entries.filtered(
-                    lambda e, p=plan: e.create_date >= p.create_date
-                ).dunning_writeoff_invoice_id
-            )
+            off = moves.filtered(lambda m: m.dunning_stage == "written_off")
+            off |= entries.get(plan, self.env["account.move"]).dunning_writeoff_invoice_id
             off &= plan.move_ids
             if off:
                 names.append(_("%(invoices)s written off", invoices=", ".join(off.mapped("name"))))
@@ -104,6 +98,8 @@ class DunningPaymentPlan(models.Model):
         ending = self.browse([plan.id for plan in reasons])
         if not ending:
             return self.env["dunning.event"]
+        # What the customer really paid stays on the installments (not the write-off).
+        ending._dunning_update_installments(run_date)
         ending.write({"state": "cancelled", "date_end": run_date})
         ending._dunning_release_moves()
         activities = {
@@ -121,6 +117,37 @@ class DunningPaymentPlan(models.Model):
             for plan in ending
         }
         return ending._dunning_log(run_date, reasons, activities=activities)
+
+    def _dunning_writeoff_entries(self, moves=None):
+        """Bad-debt write-offs (dunning.writeoff.wizard) of these plans' invoices booked
+        since each plan was agreed: {plan: entries}. One written off before the plan
+        only lowered what the plan covers."""
+        moves = self.move_ids if moves is None else moves
+        entries = self.env["account.move"].search(
+            [("dunning_writeoff_invoice_id", "in", moves.ids), ("state", "=", "posted")]
+        )
+        result = {}
+        for plan in self:
+            found = entries.filtered(
+                lambda e, p=plan: (
+                    e.dunning_writeoff_invoice_id in p.move_ids and e.create_date >= p.create_date
+                )
+            )
+            if found:
+                result[plan] = found
+        return result
+
+    def _dunning_written_off_amounts(self):
+        """What was written off on each plan's invoices during the plan, in the plan's
+        currency (the invoices'): {plan: amount}. It lowers the balance, but is no
+        payment of an installment."""
+        amounts = {}
+        for plan, entries in self._dunning_writeoff_entries().items():
+            lines = entries.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+            )
+            amounts[plan] = -sum(lines.mapped("amount_currency"))
+        return amounts
 
     def _dunning_renegotiate(self, schedule, send=False, terms=None):
         """Replace the remaining installments of an active plan by ``schedule`` (rows
@@ -198,8 +225,9 @@ class DunningPaymentPlan(models.Model):
     def _dunning_update_installments(self, today):
         """Allocate what was paid on the invoices to the installments, oldest first."""
         changes = defaultdict(list)
+        written_off = self._dunning_written_off_amounts()
         for plan in self:
-            residual = sum(plan.move_ids.mapped("amount_residual"))
+            residual = sum(plan.move_ids.mapped("amount_residual")) + written_off.get(plan, 0.0)
             paid = max(plan.currency_id.round(plan.amount_total - residual), 0.0)
             for key, ids in plan.installment_ids._dunning_allocate(paid, today).items():
                 changes[key].extend(ids)
