@@ -375,7 +375,9 @@ class TestPaymentPlanIntegrity(PlanIntegrityCommon):
             [("Down payment", "300.00"), ("1", "400.00"), ("2", "400.00"), ("3", "400.00")],
             flat,
         )
-        for words in ("Signature", "For the customer", "Name", "Date", self.company.name):
+        for words in ("Signature:", "For the customer", "For the company", "Name:", "Date:"):
+            self.assertIn(words, flat)
+        for words in (self.company.name, self.customer.name, self.env.user.name):
             self.assertIn(words, flat)
 
 
