@@ -189,6 +189,10 @@ class AccountMove(models.Model):
                 raise AccessError(
                     self.env._("The collections history of an invoice is written by its events.")
                 )
+            if "dunning_payment_plan_ids" in vals:
+                raise AccessError(
+                    self.env._("An invoice joins or leaves a payment plan through the plan.")
+                )
         return super().write(vals)
 
     def action_view_dunning_events(self):

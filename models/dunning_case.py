@@ -287,6 +287,9 @@ class DunningCase(models.Model):
         moves._dunning_set_stage(handoff_type)
         if level:
             moves._dunning_set_level(level, today)
+        # A plan covering these invoices ends: no installment reminders for an invoice
+        # at an agency or a lawyer (see dunning.payment.plan._dunning_end_for_moves).
+        self.env["dunning.payment.plan"]._dunning_end_for_moves(moves, today, case=case)
         if credit_hold:
             # sudo: collectors may not edit contacts; the hold is this one collections
             # flag, on the customer of the invoices they were allowed to hand off.

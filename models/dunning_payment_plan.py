@@ -1,7 +1,10 @@
 from datetime import timedelta
 
+from werkzeug.urls import url_encode
+
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.addons.payment import utils as payment_utils
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools.stages import PLANNABLE_STAGES
 
@@ -175,7 +178,36 @@ class DunningPaymentPlan(models.Model):
             and not self.env.user.has_group("account_dunning.group_dunning_manager")
         ):
             raise AccessError(self.env._("Only a collections manager can cancel a payment plan."))
+        if "move_ids" in vals and any(plan.state != "draft" for plan in self):
+            # What the customer agreed to: an invoice leaves an agreed plan only through
+            # a flow that ends the plan (payment, hand-off, write-off, cancellation).
+            raise UserError(
+                self.env._(
+                    "The invoices of an agreed payment plan cannot be changed: cancel the "
+                    "plan and agree on a new one, or renegotiate its installments."
+                )
+            )
         return super().write(vals)
+
+    @api.constrains("partner_id", "company_id", "currency_id", "move_ids")
+    def _check_move_ids(self):
+        for plan in self:
+            foreign = plan.move_ids.filtered(
+                lambda m, p=plan: (
+                    m.commercial_partner_id != p.partner_id
+                    or m.company_id != p.company_id
+                    or m.move_type != "out_invoice"
+                )
+            )
+            if foreign:
+                raise ValidationError(
+                    self.env._(
+                        "%(moves)s cannot go in %(plan)s: a payment plan holds customer "
+                        "invoices of its own customer and company only.",
+                        moves=", ".join(foreign.mapped("display_name")),
+                        plan=plan.name,
+                    )
+                )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft(self):
@@ -209,6 +241,37 @@ class DunningPaymentPlan(models.Model):
             },
         )
         return True
+
+    def action_renegotiate(self):
+        """Replace the remaining installments of an active plan (opens the wizard)."""
+        self.ensure_one()
+        self._check_renegotiable()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_payment_plan_wizard"
+        )
+        open_moves = self.move_ids.filtered(lambda m: not m.currency_id.is_zero(m.amount_residual))
+        action["name"] = self.env._("Renegotiate %(plan)s", plan=self.name)
+        action["context"] = {
+            "default_plan_id": self.id,
+            "default_move_ids": open_moves.ids,
+            "default_interval": self.interval,
+            "default_tolerance_days": self.tolerance_days,
+            "default_reminder_days_before": self.reminder_days_before,
+            "default_settlement_discount": self.settlement_discount,
+        }
+        return action
+
+    def _check_renegotiable(self):
+        self.check_access("write")
+        for plan in self:
+            if plan.state != "active":
+                raise UserError(
+                    self.env._(
+                        "Only an active payment plan can be renegotiated; %(plan)s is %(state)s.",
+                        plan=plan.name,
+                        state=plan._get_state_label(),
+                    )
+                )
 
     def action_process(self):
         """Refresh installments and take today's steps now (what the daily run does)."""
@@ -275,8 +338,9 @@ class DunningPaymentPlan(models.Model):
         if any(plan.state != "draft" for plan in self):
             raise UserError(
                 self.env._(
-                    "The installments of an agreed payment plan cannot be changed: cancel "
-                    "the plan and agree on a new one."
+                    "The installments of an agreed payment plan cannot be changed: "
+                    "renegotiate the plan (a new schedule, logged and sent to the "
+                    "customer), or cancel it and agree on a new one."
                 )
             )
 
@@ -429,12 +493,16 @@ class DunningPaymentPlan(models.Model):
         return min(late) + timedelta(days=self.tolerance_days) if late else False
 
     def _get_invoice_rows(self):
-        """The plan's invoices, oldest due first, with residual and pay link. The plan's
+        """The plan's invoices, oldest due first, with residual and pay link: the link
+        pays the invoice's share of the installment due, or shows the plan. The plan's
         schedule replaces the invoices' own payment terms: the whole residual is shown."""
         self.ensure_one()
         rows = self.move_ids._dunning_invoice_rows(self._get_today())
+        links = {link["move"]: link for link in self._get_pay_now_links()}
+        plan_url = self._get_portal_full_url()
         for row in rows:
             row.update(amount_due=row["residual"], upcoming=[])
+            row["url"] = links[row["move"]]["url"] if row["move"] in links else plan_url
         return rows
 
     def _get_credit_rows(self):
@@ -445,6 +513,57 @@ class DunningPaymentPlan(models.Model):
         self.ensure_one()
         late = any(row["days_overdue"] > 0 for row in self._get_invoice_rows())
         return "overdue" if late else "upcoming"
+
+    def _get_installments_due_now(self):
+        """What the customer is asked to pay now: the late installments, else the next
+        open one."""
+        self.ensure_one()
+        open_rows = self.installment_ids.filtered(lambda i: i.state != "paid").sorted(
+            lambda i: (i.date_due, i.sequence, i.id)
+        )
+        return open_rows.filtered(lambda i: i.state == "late") or open_rows[:1]
+
+    def _get_pay_now_links(self):
+        """Odoo's invoice payment links (account_payment's portal payment with a custom
+        amount, as the payment link wizard makes them) for the installment due now,
+        spread over the plan's open invoices oldest due first: [{move, amount, url}]."""
+        self.ensure_one()
+        if self.state != "active":
+            return []
+        currency = self.currency_id
+        left = currency.round(sum(self._get_installments_due_now().mapped("amount_residual")))
+        links = []
+        moves = self.move_ids.filtered(lambda m: not m.currency_id.is_zero(m.amount_residual))
+        for move in moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id)):
+            if currency.compare_amounts(left, 0.0) <= 0:
+                break
+            share = currency.round(min(left, move.amount_residual))
+            left = currency.round(left - share)
+            links.append({"move": move, "amount": share, "url": self._get_pay_url(move, share)})
+        return links
+
+    @api.model
+    def _get_pay_url(self, move, amount):
+        """The invoice's portal page opening its payment for ``amount``: the URL and the
+        signed ``payment_token`` that account_payment's ``portal_my_invoice_detail``
+        checks (a tampered amount is refused there)."""
+        params = {
+            "amount": amount,
+            "payment_token": payment_utils.generate_access_token(move.id, amount, env=self.env),
+            "payment": True,
+        }
+        query = "&" + url_encode(params)
+        return move.get_base_url() + move.get_portal_url(query_string=query, anchor="portal_pay")
+
+    def _get_installment_rows(self):
+        """The schedule as the wizard numbers it: the down payment, then 1..n."""
+        self.ensure_one()
+        rows, number = [], 0
+        for installment in self.installment_ids:
+            if not installment.is_down_payment:
+                number += 1
+            rows.append({"installment": installment, "number": number})
+        return rows
 
     def _get_totals(self):
         self.ensure_one()

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..tools.payment_schedule import allocate_paid, installment_state, reminder_kind
 
@@ -10,8 +11,11 @@ INSTALLMENT_STATES = [
     ("paid", "Paid"),
     ("late", "Late"),
 ]
-# What the customer agreed to cannot change once the plan is active.
-_AGREED_FIELDS = {"plan_id", "date_due", "amount", "is_down_payment"}
+# What the customer agreed to cannot change once the plan is active (a renegotiation
+# replaces the remaining installments, logged).
+_AGREED_FIELDS = {"plan_id", "date_due", "amount", "is_down_payment", "sequence"}
+# Written by the daily follow-up from the books, never by people.
+_FOLLOWUP_FIELDS = {"amount_paid", "state", "reminder_before_date", "reminder_late_date"}
 
 
 class DunningPaymentPlanInstallment(models.Model):
@@ -78,22 +82,38 @@ class DunningPaymentPlanInstallment(models.Model):
                 if part
             )
 
+    # The flows that may change installments (the daily follow-up, a renegotiation) do
+    # it with sudo after their own checks; people only edit a draft's schedule.
+
     @api.model_create_multi
     def create(self, vals_list):
-        plans = self.env["dunning.payment.plan"].browse(
-            {vals["plan_id"] for vals in vals_list if vals.get("plan_id")}
-        )
-        plans._check_installments_editable()
+        if not self.env.su:
+            if any(_FOLLOWUP_FIELDS & set(vals) for vals in vals_list):
+                raise AccessError(self._followup_fields_message())
+            plans = self.env["dunning.payment.plan"].browse(
+                {vals["plan_id"] for vals in vals_list if vals.get("plan_id")}
+            )
+            plans._check_installments_editable()
         return super().create(vals_list)
 
     def write(self, vals):
-        if _AGREED_FIELDS & set(vals):
-            self.plan_id._check_installments_editable()
+        if not self.env.su:
+            if _FOLLOWUP_FIELDS & set(vals):
+                raise AccessError(self._followup_fields_message())
+            if _AGREED_FIELDS & set(vals):
+                self.plan_id._check_installments_editable()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_in_draft(self):
-        self.plan_id._check_installments_editable()
+        if not self.env.su:
+            self.plan_id._check_installments_editable()
+
+    def _followup_fields_message(self):
+        return self.env._(
+            "What was paid on an installment follows the payments of the plan's invoices: "
+            "register the payment on the invoice."
+        )
 
     def _get_state_label(self):
         self.ensure_one()

@@ -24,6 +24,12 @@ class DunningPaymentPlanWizard(models.TransientModel):
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
         "('payment_state', 'in', ('not_paid', 'partial')), ('company_id', '=', company_id)]",
     )
+    plan_id = fields.Many2one(
+        "dunning.payment.plan",
+        string="Renegotiated Plan",
+        readonly=True,
+        help="Set when renegotiating: the new schedule replaces the plan's remaining installments.",
+    )
     company_id = fields.Many2one("res.company", compute="_compute_from_moves")
     partner_id = fields.Many2one("res.partner", string="Customer", compute="_compute_from_moves")
     currency_id = fields.Many2one("res.currency", compute="_compute_from_moves")
@@ -139,6 +145,21 @@ class DunningPaymentPlanWizard(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         schedule = self._get_schedule()
+        if self.plan_id:
+            if self.move_ids - self.plan_id.move_ids:
+                raise UserError(self.env._("A renegotiation covers the invoices of the plan."))
+            self.plan_id._dunning_renegotiate(
+                schedule,
+                send=self.send_agreement,
+                terms={
+                    "interval": self.interval,
+                    "tolerance_days": self.tolerance_days,
+                    "reminder_days_before": self.reminder_days_before,
+                    "settlement_discount": self.settlement_discount,
+                    "contact_id": self.contact_id.id,
+                },
+            )
+            return self.plan_id._dunning_open_action()
         plan = self.env["dunning.payment.plan"].create(self._get_plan_values(schedule))
         plan._dunning_activate(send=self.send_agreement)
         return plan._dunning_open_action()
@@ -162,7 +183,7 @@ class DunningPaymentPlanWizard(models.TransientModel):
     def _get_schedule(self):
         """The installments as computed by tools.payment_schedule; UserError if impossible."""
         self.ensure_one()
-        self.env["dunning.payment.plan"]._dunning_check_moves(self.move_ids)
+        self.env["dunning.payment.plan"]._dunning_check_moves(self.move_ids, self.plan_id or None)
         today = fields.Date.context_today(self)
         if not self.first_date or self.first_date < today:
             raise UserError(self.env._("The first due date cannot be in the past."))

@@ -102,6 +102,8 @@ class DunningWriteoffWizard(models.TransientModel):
                 lambda e, inv=invoices: e.dunning_writeoff_invoice_id in inv
             ).dunning_writeoff_event_id = event
         entries.dunning_writeoff_case_id._update_state()
+        # A plan covering written-off invoices ends (cancelled, not completed).
+        self.env["dunning.payment.plan"]._dunning_end_for_moves(self.move_ids, self.date)
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_journal_line")
         action.update(domain=[("id", "in", entries.ids)], context={"create": False})
         if len(entries) == 1:
