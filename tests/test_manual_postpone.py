@@ -16,6 +16,9 @@ class TestManualPostpone(DunningRunCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The scheduled run sends on its own only for automatic policies (review mode
+        # would hold every customer, manual or not).
+        cls.policy.execution_mode = "automatic"
         cls.invoice = cls._dunning_invoice(1000.0, "2026-03-01")
 
     def _cron_run(self):

@@ -17,8 +17,8 @@ registry.category("web_tour.tours").add("account_dunning_run_tour", {
             "Open Collections > Preview Today's Run"
         ),
         {
-            content: "The preview plans the +7 reminder by email for the customer",
-            trigger: `${runLine}:contains("May have slipped"):contains("billing@tour-run.example.com")`,
+            content: "The preview plans the +7 reminder for the customer",
+            trigger: `${runLine}:contains("May have slipped")`,
         },
         {
             content: "Nothing is sent by the preview",
