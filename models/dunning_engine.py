@@ -8,6 +8,9 @@ from odoo.fields import Command
 
 _logger = logging.getLogger(__name__)
 
+# Events that sent the customer a message.
+CUSTOMER_CHANNELS = ("email", "sms", "letter", "plan", "thank_you")
+
 
 class DunningEngine(models.AbstractModel):
     """The few primitives every collections flow acts through.
@@ -138,6 +141,27 @@ class DunningEngine(models.AbstractModel):
                 for name, content in reports
             ]
         )
+
+    @api.model
+    def _messaged_on(self, partners, day):
+        """The customers (commercial partner ids) who got a message from us on ``day``:
+        one message per customer and day, whatever the flow."""
+        if not partners:
+            return set()
+        events = (
+            self.env["dunning.event"]
+            .sudo()
+            .search(
+                [
+                    ("date", "=", day),
+                    ("state", "=", "done"),
+                    ("channel", "in", CUSTOMER_CHANNELS),
+                    ("partner_id", "in", partners.commercial_partner_id.ids),
+                ]
+            )
+        )
+        # sudo: reading who was messaged, nothing of the events themselves.
+        return set(events.partner_id.ids)
 
     # --------------------------------------------------------------- assignment
 

@@ -305,7 +305,12 @@ class DunningPaymentPlan(models.Model):
         """One message per plan: a late notice, else a reminder of what falls due soon."""
         Installment = self.env["dunning.payment.plan.installment"]
         late, soon, kinds = Installment, Installment, {}
+        # One message per customer and day: a customer the ladder wrote to today hears
+        # of its plan tomorrow (the reminder stays due).
+        messaged = self.env["dunning.engine"]._messaged_on(self.partner_id, run_date)
         for plan in self:
+            if plan.partner_id.commercial_partner_id.id in messaged:
+                continue
             found = plan.installment_ids._dunning_reminders_due(run_date)
             if found["late"] or found["before"]:
                 kinds[plan] = "late" if found["late"] else "before"

@@ -265,6 +265,7 @@ class DunningRun(models.Model):
         credits = run._open_credits(partners)
         good_payers = run._good_payers(partners)
         last_emails = run._dunning_last_reminder_emails(partners)
+        messaged_today = self.env["dunning.engine"]._messaged_on(partners, self.date)
         policies = {partner.id: partner._dunning_get_policy() for partner in partners}
         ladders = {policy: run._ladder(policy) for policy in set(policies.values()) if policy}
         planner = plan_reminder if self.force else plan_customer
@@ -295,6 +296,7 @@ class DunningRun(models.Model):
                 manual=not self.force and partner.dunning_reminder_mode == "manual",
                 postponed_until=None if self.force else partner.dunning_postpone_until or None,
                 credits=tuple(credits.get(partner.id, ())),
+                messaged_today=not self.force and partner.id in messaged_today,
             )
             decision = planner(facts, ladders[policy][0], self.date)
             if decision is not None:

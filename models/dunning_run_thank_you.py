@@ -93,6 +93,15 @@ class DunningRun(models.Model):
         template = self.env.ref(
             "account_dunning.mail_template_dunning_thank_you", raise_if_not_found=False
         )
+        # One message per customer and day: a customer who already heard from us today
+        # (a reminder, a plan or hand-off notice, another thank-you) is thanked on a
+        # later day; its invoices stay "not thanked" until then.
+        messaged = self.env["dunning.engine"]._messaged_on(
+            self.env["res.partner"].browse([p.id for p, _m, _pr in items]), day
+        )
+        items = [item for item in items if item[0].commercial_partner_id.id not in messaged]
+        if not items:
+            return self.env["dunning.event"]
         vals_list, sending = [], []
         customers = self.env["res.partner"].browse([partner.id for partner, _m, _p in items])
         contacts = customers._dunning_get_contacts()

@@ -89,6 +89,9 @@ class CustomerFacts:
     # The ladder does not act for the customer before this day.
     postponed_until: date | None = None
     credits: tuple = ()  # CreditFacts: open credit notes and unapplied payments
+    # The customer already got a message from us today (e.g. a thank-you for a kept
+    # promise): one message per customer and day, the step waits for tomorrow.
+    messaged_today: bool = False
 
 
 @dataclass
@@ -204,7 +207,7 @@ def _guard(customer, ladder, run_date, decision):
         not resumed
         and last_dates
         and max(last_dates) + timedelta(ladder.min_days_between_steps) > run_date
-    ):
+    ) or (customer.messaged_today and ladder.min_days_between_steps):
         return SKIP_TOO_SOON
     if (
         ladder.skip_predue_for_good_payers
