@@ -143,9 +143,10 @@ class DunningEngine(models.AbstractModel):
         )
 
     @api.model
-    def _messaged_on(self, partners, day):
-        """The customers (commercial partner ids) who got a message from us on ``day``:
-        one message per customer and day, whatever the flow."""
+    def _messaged_on(self, partners, day, company=None):
+        """The customers (commercial partner ids) who got a message from ``company``
+        (default: the current one) on ``day``: one message per customer and day,
+        whatever the flow."""
         if not partners:
             return set()
         events = (
@@ -154,6 +155,7 @@ class DunningEngine(models.AbstractModel):
             .search(
                 [
                     ("date", "=", day),
+                    ("company_id", "=", (company or self.env.company).id),
                     ("state", "=", "done"),
                     ("channel", "in", CUSTOMER_CHANNELS),
                     ("partner_id", "in", partners.commercial_partner_id.ids),

@@ -265,7 +265,9 @@ class DunningRun(models.Model):
         credits = run._open_credits(partners)
         good_payers = run._good_payers(partners)
         last_emails = run._dunning_last_reminder_emails(partners)
-        messaged_today = self.env["dunning.engine"]._messaged_on(partners, self.date)
+        messaged_today = self.env["dunning.engine"]._messaged_on(
+            partners, self.date, self.company_id
+        )
         policies = {partner.id: partner._dunning_get_policy() for partner in partners}
         ladders = {policy: run._ladder(policy) for policy in set(policies.values()) if policy}
         planner = plan_reminder if self.force else plan_customer
