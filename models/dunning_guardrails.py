@@ -313,6 +313,18 @@ class DunningTemplateCheck(models.AbstractModel):
 
     _dunning_checked_fields = ()
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        templates = super().create(vals_list)
+        templates._dunning_log_threats()
+        return templates
+
+    def write(self, vals):
+        res = super().write(vals)
+        if set(self._dunning_checked_fields) & set(vals):
+            self._dunning_log_threats()
+        return res
+
     @api.model
     def _dunning_threatening_phrases(self):
         # sudo: a configuration parameter everyone editing a template may know.
@@ -370,18 +382,6 @@ class MailTemplate(models.Model):
             return {"warning": warning}
         return None
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        templates = super().create(vals_list)
-        templates._dunning_log_threats()
-        return templates
-
-    def write(self, vals):
-        res = super().write(vals)
-        if {"subject", "body_html"} & set(vals):
-            self._dunning_log_threats()
-        return res
-
 
 class SmsTemplate(models.Model):
     _name = "sms.template"
@@ -395,15 +395,3 @@ class SmsTemplate(models.Model):
         if warning:
             return {"warning": warning}
         return None
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        templates = super().create(vals_list)
-        templates._dunning_log_threats()
-        return templates
-
-    def write(self, vals):
-        res = super().write(vals)
-        if "body" in vals:
-            self._dunning_log_threats()
-        return res
