@@ -17,11 +17,11 @@ from lxml import etree
 I18N = Path(__file__).resolve().parent.parent / "i18n"
 TEMPLATE = I18N / "account_dunning.pot"
 # Every term of the template is translated in these languages (fuzzy counts as missing).
-COMPLETE_LANGUAGES = ("fr", "de")
+COMPLETE_LANGUAGES = ("fr", "de", "es")
 # Still being translated: they follow the template and their translations keep the
 # placeholders, but may have untranslated terms. Move a language to COMPLETE_LANGUAGES
 # once `msgfmt --statistics` shows no untranslated or fuzzy message.
-LANGUAGES_TO_COMPLETE = ("es", "pt_BR")
+LANGUAGES_TO_COMPLETE = ("pt_BR",)
 LANGUAGES = COMPLETE_LANGUAGES + LANGUAGES_TO_COMPLETE
 
 # What a translation must keep exactly: Python format fields (%(x)s, %s, %%), inline
