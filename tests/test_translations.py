@@ -227,3 +227,21 @@ class TestDunningTranslations(DunningRunCommon):
         body = _text(self._mails(later).mail_message_id.body)
         self.assertIn("Statut", body)
         self.assertNotIn("Jours de retard", body)
+
+    def test_every_shipped_template_is_translated(self):
+        """Every email and SMS template of the module, as loaded from i18n/, reads in
+        each language: no template falls back to its English subject or body."""
+        data = self.env["ir.model.data"].search(
+            [("module", "=", "account_dunning"), ("model", "in", ("mail.template", "sms.template"))]
+        )
+        self.assertEqual(len(data), 21)  # 15 email and 6 SMS templates
+        fields = {"mail.template": ("subject", "body_html"), "sms.template": ("body",)}
+        for record in data:
+            template = self.env[record.model].browse(record.res_id)
+            english = template.with_context(lang="en_US")
+            for code in EXPECTED_POLITE:
+                translated = template.with_context(lang=code)
+                for field in fields[record.model]:
+                    with self.subTest(template=record.name, lang=code, field=field):
+                        self.assertTrue(translated[field])
+                        self.assertNotEqual(translated[field], english[field])
