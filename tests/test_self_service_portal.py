@@ -169,7 +169,7 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
         # The collector is told; the history has the promise's event and the portal's.
         activity = self._activities(promise)
         self.assertEqual(activity.user_id, self.collector)
-        self.assertEqual(promise.event_ids.mapped("channel"), ["promise"])
+        self.assertEqual(sorted(promise.event_ids.mapped("channel")), ["portal", "promise"])
         event = self._events()
         self.assertEqual(len(event), 1)
         self.assertEqual(event.contact_id, self.ap_contact)
