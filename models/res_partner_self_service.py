@@ -127,6 +127,7 @@ class ResPartner(models.Model):
         policy = self._dunning_self_service_policy()
         limit = policy.portal_max_actions_per_hour if policy else 10
         since = fields.Datetime.now() - timedelta(hours=1)
+        # sudo: counting the customer's own history rows, nothing is read of them.
         count = (
             self.env["dunning.event"]
             .sudo()
@@ -139,7 +140,6 @@ class ResPartner(models.Model):
                 ]
             )
         )
-        # sudo: counting the customer's own history rows, nothing is read of them.
         if count >= limit:
             raise DunningSelfServiceRateLimited(
                 self.env._(
