@@ -55,6 +55,8 @@
         "views/account_move_collector_views.xml",
         "views/mail_activity_views.xml",
         "views/dunning_collector_menus.xml",
+        "views/dunning_policy_portal_views.xml",
+        "views/portal_self_service_templates.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",

@@ -1,2 +1,3 @@
 from . import portal
 from . import dunning_opt_out
+from . import portal_self_service

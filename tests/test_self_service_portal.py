@@ -1,0 +1,350 @@
+import re
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+
+from .common_payment_plan import PaymentPlanCommon
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@tagged("post_install", "-at_install")
+class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
+    """The customer's self-service page over HTTP: each action with the customer's own
+    link, with another customer's, without CSRF token, past the hourly limit."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_invoice = cls._dunning_invoice(400.0, "2026-02-01", partner=cls.partner_a)
+        cls.other_contact = cls.partner_a
+        cls.reason = cls.env["dunning.dispute.reason"].search([], limit=1)
+        cls.today = fields.Date.today()
+
+    def url_open(self, *args, **kwargs):
+        # The server reads the database: what the test wrote in the cache goes there first.
+        self.env.flush_all()
+        return super().url_open(*args, **kwargs)
+
+    def _path(self, contact=None, company=None):
+        contact = contact or self.ap_contact
+        url = contact._dunning_self_service_url(company or self.company)
+        return url[len(contact.get_base_url()) :]
+
+    def _csrf(self, path=None):
+        page = self.url_open(path or self._path())
+        self.assertEqual(page.status_code, 200)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+    def _post(self, action, data, path=None, files=None, csrf=True):
+        path = path or self._path()
+        data = dict(data)
+        if csrf:
+            data["csrf_token"] = self._csrf(self._path())
+        return self.url_open(f"{path}/{action}", data=data, files=files)
+
+    def _events(self, customer=None):
+        return self.env["dunning.event"].search(
+            [("partner_id", "=", (customer or self.customer).id), ("channel", "=", "portal")]
+        )
+
+    def _activities(self, record):
+        return self.env["mail.activity"].search(
+            [("res_model", "=", record._name), ("res_id", "=", record.id)]
+        )
+
+    # ------------------------------------------------------------------ page
+
+    def test_page_shows_only_the_customers_account(self):
+        page = self.url_open(self._path())
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(self.inv_old.name, page.text)
+        self.assertIn(self.inv_new.name, page.text)
+        self.assertNotIn(self.other_invoice.name, page.text)
+        self.assertEqual(page.text.count("o_dunning_pay_now"), 2)
+        self.assertIn(self.inv_old.get_portal_url().replace("&", "&amp;"), page.text)
+        # The net balance of the currency, 1000 + 500.
+        self.assertIn("1,500.00", page.text)
+        statement = self.url_open(f"{self._path()}/statement")
+        self.assertEqual(statement.status_code, 200)
+        self.assertIn(self.customer.name.encode(), statement.content)
+        self.assertNotIn(self.partner_a.name.encode(), statement.content)
+
+    def test_link_in_the_reminder(self):
+        event = self.env["dunning.engine"]._log(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.customer.id,
+                "contact_id": self.ap_contact.id,
+                "channel": "note",
+            }
+        )
+        url = event._get_self_service_url()
+        self.assertEqual(url, self.ap_contact._dunning_self_service_url(self.company))
+        template = self.levels[2].mail_template_id
+        body = template._generate_template(event.ids, ("body_html",))[event.id]["body_html"]
+        self.assertIn(url, body)
+        self.policy.portal_self_service = False
+        self.assertEqual(event._get_self_service_url(), "")
+        self.assertEqual(self.url_open(self._path()).status_code, 404)
+
+    def test_foreign_or_forged_token_opens_nothing(self):
+        good = self._path()
+        foreign = self._path(self.other_contact)
+        token = good.rsplit("/", 1)[1]
+        foreign_token = foreign.rsplit("/", 1)[1]
+        other_company = self.setup_other_company(name="Company B")["company"]
+        for path in (
+            f"/dunning/account/{self.other_contact.id}/{self.company.id}/{token}",
+            f"/dunning/account/{self.ap_contact.id}/{self.company.id}/{foreign_token}",
+            f"/dunning/account/{self.ap_contact.id}/{self.company.id}/{'0' * 64}",
+            f"/dunning/account/{self.ap_contact.id}/{other_company.id}/{token}",
+        ):
+            with self.subTest(path=path):
+                page = self.url_open(path)
+                self.assertEqual(page.status_code, 404)
+                self.assertNotIn(self.inv_old.name, page.text)
+                self.assertNotIn(self.other_invoice.name, page.text)
+                self.assertEqual(self.url_open(f"{path}/statement").status_code, 404)
+        # Actions with another customer's token on our customer: refused, nothing made.
+        forged = f"/dunning/account/{self.ap_contact.id}/{self.company.id}/{foreign_token}"
+        date = fields.Date.to_string(self.today + timedelta(days=10))
+        actions = {
+            "promise": {"move_ids": self.inv_old.id, "amount": "1000", "date": date},
+            "plan": {"installment_count": "3", "first_date": date},
+            "dispute": {"move_id": self.inv_old.id, "reason_id": self.reason.id, "message": "x"},
+            "contact": {"name": "Eve", "email": "eve@example.com"},
+            "opt_out": {},
+        }
+        for action, data in actions.items():
+            with self.subTest(action=action):
+                self.assertEqual(self._post(action, data, path=forged).status_code, 404)
+        # The other customer's own invoice through our link: not found among ours.
+        response = self._post(
+            "promise", {"move_ids": self.other_invoice.id, "amount": "400", "date": date}
+        )
+        self.assertEqual(response.status_code, 400)
+        self.env.invalidate_all()
+        self.assertFalse(self.env["dunning.promise"].search([]))
+        self.assertFalse(self.env["dunning.dispute"].search([]))
+        self.assertFalse(self.env["dunning.payment.plan"].search([]))
+        self.assertFalse(self._events() | self._events(self.partner_a))
+        stages = (self.invoices | self.other_invoice).mapped("dunning_stage")
+        self.assertEqual(stages, ["normal"] * 3)
+
+    def test_missing_csrf_token_is_refused(self):
+        date = fields.Date.to_string(self.today + timedelta(days=10))
+        with self.assertLogs("odoo.http", "WARNING"):
+            response = self._post(
+                "promise",
+                {"move_ids": self.inv_old.id, "amount": "1000", "date": date},
+                csrf=False,
+            )
+        self.assertEqual(response.status_code, 400)
+        self.env.invalidate_all()
+        self.assertFalse(self.env["dunning.promise"].search([]))
+        self.assertFalse(self._events())
+
+    # --------------------------------------------------------------- promise
+
+    def test_promise_within_limits(self):
+        date = self.today + timedelta(days=20)
+        response = self._post(
+            "promise",
+            {"move_ids": self.inv_old.id, "amount": "600", "date": fields.Date.to_string(date)},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("o_dunning_self_service_done", response.text)
+        self.env.invalidate_all()
+        promise = self.env["dunning.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(promise), 1)
+        self.assertEqual(promise.move_ids, self.inv_old)
+        self.assertEqual(promise.amount, 600.0)
+        self.assertEqual(promise.date_promised, date)
+        self.assertEqual(promise.state, "open")
+        self.assertEqual(promise.user_id, self.collector)
+        self.assertEqual(self.inv_old.dunning_stage, "promised")
+        self.assertEqual(self.inv_new.dunning_stage, "normal")
+        # The collector is told; the history has the promise's event and the portal's.
+        activity = self._activities(promise)
+        self.assertEqual(activity.user_id, self.collector)
+        self.assertEqual(sorted(promise.event_ids.mapped("channel")), ["portal", "promise"])
+        event = self._events()
+        self.assertEqual(len(event), 1)
+        self.assertEqual(event.contact_id, self.ap_contact)
+        self.assertEqual(event.promise_id, promise)
+
+    def test_promise_outside_limits_is_refused(self):
+        too_late = self.today + timedelta(days=self.policy.portal_promise_max_days + 1)
+        in_time = self.today + timedelta(days=5)
+        cases = [
+            ({"amount": "1000", "date": fields.Date.to_string(too_late)}, "Choose a payment date"),
+            ({"amount": "400", "date": fields.Date.to_string(in_time)}, "Promise an amount from"),
+            ({"amount": "1000.01", "date": fields.Date.to_string(in_time)}, "Promise an amount"),
+            ({"amount": "1000", "date": "2020-01-01"}, "Choose a payment date"),
+        ]
+        for data, message in cases:
+            with self.subTest(data=data):
+                response = self._post("promise", {"move_ids": self.inv_old.id, **data})
+                self.assertEqual(response.status_code, 400)
+                self.assertIn("o_dunning_self_service_error", response.text)
+                self.assertIn(message, response.text)
+        self.env.invalidate_all()
+        self.assertFalse(self.env["dunning.promise"].search([]))
+        self.assertFalse(self._events())
+        self.assertEqual(self.inv_old.dunning_stage, "normal")
+
+    # ------------------------------------------------------------------ plan
+
+    def test_plan_within_limits_is_agreed_and_the_agreement_queued(self):
+        first = self.today + timedelta(days=10)
+        response = self._post(
+            "plan", {"installment_count": "3", "first_date": fields.Date.to_string(first)}
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        plan = self.env["dunning.payment.plan"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(plan), 1)
+        self.assertEqual(plan.state, "active")
+        self.assertEqual(plan.move_ids, self.invoices)
+        self.assertEqual(plan.installment_ids.mapped("amount"), [500.0, 500.0, 500.0])
+        self.assertEqual(min(plan.installment_ids.mapped("date_due")), first)
+        self.assertEqual(set(self.invoices.mapped("dunning_stage")), {"plan"})
+        agreement = self.env["mail.mail"].search(
+            [("model", "=", "dunning.payment.plan"), ("res_id", "=", plan.id)]
+        )
+        self.assertEqual(len(agreement), 1)
+        self.assertIn(plan.name, agreement.subject)
+        self.assertIn(self.ap_contact, agreement.recipient_ids)
+        self.assertEqual(self._events().payment_plan_id, plan)
+        self.assertFalse(self._activities(self.customer))
+
+    def test_plan_outside_limits_asks_the_collector(self):
+        first = self.today + timedelta(days=10)
+        cases = [
+            {"installment_count": "12"},  # beyond 6 months
+            {"installment_count": "3", "_min": 600.0},  # installments of 500 < 600
+            {"installment_count": "3", "_max": 1000.0},  # balance 1500 > 1000
+        ]
+        for case in cases:
+            with self.subTest(case=case):
+                self.policy.write(
+                    {
+                        "portal_plan_min_installment": case.get("_min", 50.0),
+                        "portal_plan_max_balance": case.get("_max", 10000.0),
+                    }
+                )
+                before = self._activities(self.customer)
+                response = self._post(
+                    "plan",
+                    {
+                        "installment_count": case["installment_count"],
+                        "first_date": fields.Date.to_string(first),
+                    },
+                )
+                self.assertEqual(response.status_code, 200)
+                self.env.invalidate_all()
+                new = self._activities(self.customer) - before
+                self.assertEqual(len(new), 1)
+                self.assertEqual(new.user_id, self.collector)
+                self.assertIn("approve", new.summary)
+        self.assertFalse(self.env["dunning.payment.plan"].search([]))
+        self.assertEqual(set(self.invoices.mapped("dunning_stage")), {"normal"})
+        self.assertEqual(len(self._events()), 3)
+
+    # --------------------------------------------------------------- dispute
+
+    def test_dispute_with_a_file(self):
+        response = self._post(
+            "dispute",
+            {"move_id": self.inv_new.id, "reason_id": self.reason.id, "message": "Not delivered"},
+            files={"attachment": ("proof.pdf", PDF, "application/pdf")},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        dispute = self.env["dunning.dispute"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(dispute), 1)
+        self.assertEqual(dispute.move_ids, self.inv_new)
+        self.assertEqual(dispute.reason_id, self.reason)
+        self.assertIn("Not delivered", dispute.note)
+        self.assertEqual(dispute.user_id, self.collector)
+        self.assertEqual(self.inv_new.dunning_stage, "dispute")
+        self.assertEqual(self.inv_old.dunning_stage, "normal")
+        attachment = self.env["ir.attachment"].search(
+            [("res_model", "=", "dunning.dispute"), ("res_id", "=", dispute.id)]
+        )
+        self.assertEqual(attachment.name, "proof.pdf")
+        self.assertEqual(attachment.raw, PDF)
+        self.assertEqual(attachment.mimetype, "application/pdf")
+        self.assertEqual(self._events().dispute_id, dispute)
+        self.assertEqual(self._activities(dispute).user_id, self.collector)
+
+    def test_dispute_with_a_wrong_file_is_refused(self):
+        response = self._post(
+            "dispute",
+            {"move_id": self.inv_new.id, "reason_id": self.reason.id, "message": "Not delivered"},
+            files={"attachment": ("proof.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("Attach a PDF, PNG or JPEG file.", response.text)
+        self.env.invalidate_all()
+        self.assertFalse(self.env["dunning.dispute"].search([]))
+        self.assertEqual(self.inv_new.dunning_stage, "normal")
+        self.assertFalse(self._events())
+
+    # ------------------------------------------------- opt-out and contact
+
+    def test_consumer_opts_out(self):
+        consumer = self.env["res.partner"].create(
+            {"name": "Carl Consumer", "email": "carl@example.com"}
+        )
+        self.assertTrue(consumer.dunning_is_consumer)
+        self._dunning_invoice(80.0, "2026-02-01", partner=consumer)
+        path = self._path(consumer)
+        self.assertIn("o_dunning_opt_out", self.url_open(path).text)
+        self.assertEqual(self._post("opt_out", {}, path=path).status_code, 200)
+        self.env.invalidate_all()
+        self.assertTrue(consumer.dunning_email_opt_out)
+        self.assertEqual(len(self._events(consumer)), 1)
+        # A business's contact cannot: its reminders go to its payables contact.
+        self.assertEqual(self._post("opt_out", {}).status_code, 400)
+        self.env.invalidate_all()
+        self.assertFalse(self.ap_contact.dunning_email_opt_out)
+
+    def test_business_proposes_a_payables_contact(self):
+        response = self._post(
+            "contact", {"name": "Nina New", "email": "nina@acme.example.com", "phone": "+32 2"}
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        activity = self._activities(self.customer)
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.collector)
+        self.assertIn("nina@acme.example.com", activity.note)
+        # Pending the collector's review: nothing changed on the customer.
+        self.assertFalse(self.customer.dunning_contact_id)
+        self.assertFalse(self.customer.child_ids.filtered(lambda c: c.name == "Nina New"))
+        self.assertIn("nina@acme.example.com", self._events().reason)
+        response = self._post("contact", {"name": "<b>X</b>", "email": "not an email"})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("valid email address", response.text)
+
+    # ------------------------------------------------------------ rate limit
+
+    def test_rate_limit(self):
+        self.policy.portal_max_actions_per_hour = 2
+        for name in ("One", "Two"):
+            response = self._post("contact", {"name": name, "email": "one@acme.example.com"})
+            self.assertEqual(response.status_code, 200)
+        date = fields.Date.to_string(self.today + timedelta(days=10))
+        response = self._post(
+            "promise", {"move_ids": self.inv_old.id, "amount": "1000", "date": date}
+        )
+        self.assertEqual(response.status_code, 429)
+        self.assertIn("in the last hour", response.text)
+        self.env.invalidate_all()
+        self.assertFalse(self.env["dunning.promise"].search([]))
+        self.assertEqual(self.inv_old.dunning_stage, "normal")
+        self.assertEqual(len(self._events()), 2)
+        self.assertEqual(len(self._activities(self.customer)), 2)
