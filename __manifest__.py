@@ -56,6 +56,7 @@
         "views/mail_activity_views.xml",
         "views/dunning_collector_menus.xml",
         "views/account_move_prediction_views.xml",
+        "views/res_partner_payer_profile_views.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",
