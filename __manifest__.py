@@ -57,6 +57,8 @@
         "views/dunning_collector_menus.xml",
         "views/account_move_prediction_views.xml",
         "views/res_partner_payer_profile_views.xml",
+        "security/dunning_kpi_report_rules.xml",
+        "views/dunning_kpi_report_views.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",

@@ -34,3 +34,4 @@ from . import test_manual_postpone
 from . import test_dunning_money
 from . import test_prediction
 from . import test_payer_profile
+from . import test_kpi_report

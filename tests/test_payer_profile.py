@@ -65,7 +65,7 @@ class TestPayerProfile(DunningCommon):
         self.assertEqual(partner.dunning_payer_band, "A")
         self.assertEqual(partner.dunning_payer_paid_count, 4)
         # (0 - 2 + 0 - 1) / 4 = -0.75, shown to one decimal
-        self.assertAlmostEqual(partner.dunning_payer_days_late, -0.75, delta=0.05)
+        self.assertAlmostEqual(partner.dunning_payer_days_late, -0.75, delta=0.06)
         self.assertAlmostEqual(partner.dunning_payer_on_time, 100.0)
         self.assertEqual(partner.dunning_payer_band_reasons, "Pays on time (100% of invoices).")
 
