@@ -211,14 +211,18 @@ class DunningKpiReport(models.Model):
           LEFT JOIN res_partner rp ON rp.id = aml.partner_id
          WHERE aml.parent_state = 'posted' AND acc.account_type = 'asset_receivable'
     ), months AS (
-        -- Every month from the company's first receivable to this one, seen at its
-        -- end (this month: today).
+        -- Every month from the company's first receivable to this one (or to the
+        -- last one dated ahead), seen at its end; this month: today.
         SELECT fst.company_id, month::date AS month,
-               LEAST((month + INTERVAL '1 month' - INTERVAL '1 day')::date,
-                     CURRENT_DATE) AS as_of
-          FROM (SELECT company_id, MIN(date) AS first_date FROM lines GROUP BY company_id) fst,
+               CASE WHEN month = date_trunc('month', CURRENT_DATE) THEN CURRENT_DATE
+                    ELSE (month + INTERVAL '1 month' - INTERVAL '1 day')::date
+               END AS as_of
+          FROM (SELECT company_id, MIN(date) AS first_date, MAX(date) AS last_date
+                  FROM lines GROUP BY company_id) fst,
                generate_series(date_trunc('month', fst.first_date),
-                               date_trunc('month', CURRENT_DATE), INTERVAL '1 month') month
+                               GREATEST(date_trunc('month', CURRENT_DATE),
+                                        date_trunc('month', fst.last_date)),
+                               INTERVAL '1 month') month
     ), open_at AS (
         -- What each line still had open at the end of each month: its balance less
         -- the reconciliations dated up to then.
@@ -289,7 +293,7 @@ class DunningKpiReport(models.Model):
     ), grid AS (
         -- Every month for every (company, collector) that has figures: the months
         -- before are at hand for the countback and the opening balance.
-        SELECT DISTINCT mo.company_id, mo.month, pair.user_id
+        SELECT mo.company_id, mo.month, mo.as_of, pair.user_id
           FROM months mo
           JOIN (SELECT DISTINCT company_id, user_id FROM by_collector) pair
             ON pair.company_id = mo.company_id
@@ -309,8 +313,7 @@ class DunningKpiReport(models.Model):
            COALESCE(f.amount_written_off, 0) AS amount_written_off,
            COALESCE(f.promises_kept, 0) AS promises_kept,
            COALESCE(f.promises_broken, 0) AS promises_broken,
-           (LEAST((g.month + INTERVAL '1 month' - INTERVAL '1 day')::date, CURRENT_DATE)
-            - g.month + 1)::float AS countback_days_0,
+           (g.as_of - g.month + 1)::float AS countback_days_0,
            %(lags)s
       FROM grid g
       LEFT JOIN by_collector f ON f.company_id = g.company_id AND f.month = g.month
