@@ -153,6 +153,6 @@ class ResPartner(models.Model):
             REASON_TREND: lambda: _(
                 "Paying later lately: %(days)s days later than before on average.", **params
             ),
-            REASON_FEW: lambda: _("Based on only %(count)s paid invoices.", **params),
+            REASON_FEW: lambda: _("Few invoices to go by (%(count)s paid).", **params),
         }
         return texts[code]()
