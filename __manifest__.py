@@ -57,6 +57,10 @@
         "views/dunning_collector_menus.xml",
         "views/dunning_policy_portal_views.xml",
         "views/portal_self_service_templates.xml",
+        "views/account_move_prediction_views.xml",
+        "views/res_partner_payer_profile_views.xml",
+        "security/dunning_kpi_report_rules.xml",
+        "views/dunning_kpi_report_views.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",

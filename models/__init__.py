@@ -35,3 +35,6 @@ from . import dunning_run_thank_you
 from . import mail_activity
 from . import dunning_policy_portal
 from . import res_partner_self_service
+from . import account_move_prediction
+from . import res_partner_payer_profile
+from . import dunning_kpi_report

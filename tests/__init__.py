@@ -33,3 +33,6 @@ from . import test_call_wizard
 from . import test_manual_postpone
 from . import test_dunning_money
 from . import test_self_service_portal
+from . import test_prediction
+from . import test_payer_profile
+from . import test_kpi_report
