@@ -8,7 +8,8 @@ source "$(dirname "$0")/common.sh"
 
 # System packages, each only when missing (apt-get update once, and only if needed):
 # wkhtmltopdf renders the PDFs; chromium runs the browser tours (tests/test_tours.py)
-# and the screenshot script. Odoo looks chromium up on PATH (odoo.tests.common
+# and the screenshot script; poppler-utils (pdfinfo, pdftotext) reads the PDFs the
+# tests render (tests/test_payment_plan_integrity.py). Odoo looks chromium up on PATH (odoo.tests.common
 # _find_executable) and starts it headless with --no-sandbox, so it runs as root.
 apt_updated=""
 apt_install() {  # apt_install COMMAND PACKAGE WHY
@@ -26,6 +27,7 @@ apt_install() {  # apt_install COMMAND PACKAGE WHY
 }
 apt_install wkhtmltopdf wkhtmltopdf "PDFs will not render outside tests"
 apt_install chromium chromium "the browser tours and screenshots cannot run"
+apt_install pdfinfo poppler-utils "the tests that read rendered PDFs fail"
 
 if command -v pg_isready >/dev/null && ! pg_isready -q; then
     if command -v pg_ctlcluster >/dev/null; then
