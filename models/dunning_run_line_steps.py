@@ -47,10 +47,7 @@ class DunningRunLine(models.Model):
             )
             self.env["dunning.engine"]._record_outcome(event, {"attachment_id": letter.id})
             batch.add(line, event)
-            if (
-                "email" in line.level_id._dunning_step_kinds()
-                and not line._dunning_email_block_reason()
-            ):
+            if "email" in line._dunning_kinds() and not line._dunning_email_block_reason():
                 batch.attach(line, letter)
             else:
                 line.partner_id.commercial_partner_id.message_post(
