@@ -34,3 +34,4 @@ from . import res_partner_manual
 from . import dunning_run_thank_you
 from . import mail_activity
 from . import dunning_step_statement
+from . import res_partner_send_print
