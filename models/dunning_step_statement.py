@@ -124,11 +124,11 @@ class DunningRunLine(models.Model):
                 ):
                     batch.attach(line, statement)
                 else:
-                    customer.message_post(
-                        body=self.env._(
+                    self.env["dunning.engine"]._post_note(
+                        customer,
+                        self.env._(
                             "Statement of account to print and send: %(level)s",
                             level=line.level_id.name,
                         ),
-                        attachment_ids=statement.ids,
-                        subtype_xmlid="mail.mt_note",
+                        statement,
                     )

@@ -55,7 +55,7 @@ class TestSendPrint(DunningRunCommon):
 
     def _events(self, partner=None):
         return self.env["dunning.event"].search(
-            [("partner_id", "=", (partner or self.customer).id), ("channel", "!=", "note")]
+            [("partner_id", "=", (partner or self.customer).id), ("run_id", "!=", False)]
         )
 
     def test_defaults_overdue_normal_invoices_and_todays_level(self):
