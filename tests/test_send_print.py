@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import DunningRunCommon
 
@@ -76,6 +76,24 @@ class TestSendPrint(DunningRunCommon):
         self.levels[4].sms_template_id = False
         wizard.invalidate_recordset(["sms_available"])
         self.assertFalse(wizard.sms_available)
+
+    def test_the_form_proposes_and_sends(self):
+        arch = self.env.ref("account_dunning.view_partner_form_dunning").arch
+        self.assertIn('name="action_dunning_send_print"', arch)
+        action = self.customer.with_user(self.collector).action_dunning_send_print()
+        form = Form(
+            self.env["dunning.send.wizard"]
+            .with_user(self.collector)
+            .with_context(**action["context"])
+        )
+        self.assertEqual(form.level_id, self.levels[2])
+        self.assertEqual(len(form.move_ids), 2)
+        form.attach_statement = True
+        wizard = form.save()
+        wizard.action_send()
+        mail = self._mails()
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.attachment_ids, self._events().attachment_id)
 
     def test_default_level_is_the_current_highest(self):
         self.overdue._dunning_set_level(self.levels[4], date(2026, 1, 18))

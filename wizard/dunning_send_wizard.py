@@ -21,6 +21,7 @@ class DunningSendWizard(models.TransientModel):
 
     _name = "dunning.send.wizard"
     _description = "Collections: Send & Print"
+    _check_company_auto = True
 
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, domain="[('parent_id', '=', False)]"
@@ -33,6 +34,7 @@ class DunningSendWizard(models.TransientModel):
     move_ids = fields.Many2many(
         "account.move", "dunning_send_wizard_move_rel", "wizard_id", "move_id",
         string="Invoices", compute="_compute_move_ids", store=True, readonly=False,
+        check_company=True,
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
         "('payment_state', 'in', ('not_paid', 'partial')), "
         "('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id)]",
@@ -54,6 +56,7 @@ class DunningSendWizard(models.TransientModel):
     level_id = fields.Many2one(
         "dunning.level",
         compute="_compute_level_id",
+        check_company=True,
         store=True,
         readonly=False,
         domain="[('policy_id', '=', policy_id)]",
@@ -279,19 +282,11 @@ class DunningSendWizard(models.TransientModel):
             )
         refused = self.move_ids.filtered(lambda move: not move._dunning_is_chasable())
         if refused:
-            stages = dict(
-                self.env["account.move"]._fields["dunning_stage"]._description_selection(self.env)
-            )
             raise UserError(
                 self.env._(
                     "These invoices cannot be reminded (paid, excluded, or in a collections "
                     "flow: promise, dispute, plan, agency): %(invoices)s.",
-                    invoices=", ".join(
-                        f"{move.name} ({stages.get(move.dunning_stage, '')}, {move.payment_state})"
-                        if not move.dunning_excluded
-                        else f"{move.name} ({self.env._('excluded')})"
-                        for move in refused
-                    ),
+                    invoices=", ".join(self._dunning_refusal(move) for move in refused),
                 )
             )
         if not self.level_id or self.level_id.policy_id != self.policy_id:
@@ -330,6 +325,18 @@ class DunningSendWizard(models.TransientModel):
             )
         return kinds
 
+    def _dunning_refusal(self, move):
+        """'INV/2026/0001 (Paid)': an invoice that cannot be reminded, and why."""
+        if move.state != "posted" or move.payment_state not in ("not_paid", "partial"):
+            states = dict(move._fields["payment_state"]._description_selection(self.env))
+            why = states.get(move.payment_state) if move.state == "posted" else move.state
+        elif move.dunning_excluded:
+            why = self.env._("excluded from collections")
+        else:
+            stages = dict(move._fields["dunning_stage"]._description_selection(self.env))
+            why = stages.get(move.dunning_stage, move.dunning_stage)
+        return f"{move.display_name} ({why})"
+
     def _dunning_no_email_address(self):
         """Email chosen, no address: nothing is sent (the invoices stay where they are);
         the collector gets the 'Fix contact' task and the person a clear message."""
@@ -363,7 +370,8 @@ class DunningSendWizard(models.TransientModel):
             if move.dunning_last_date == self.date:
                 continue
             current = move.dunning_level_id
-            if not current or index_of_delay(delays, current.delay_days) < target:
+            current_index = index_of_delay(delays, current.delay_days) if current else None
+            if current_index is None or current_index < target:
                 steps[str(move.id)] = level.id
         engine = self.env["dunning.engine"]
         collector = engine._get_collector(
