@@ -1,8 +1,11 @@
+import io
+import re
 from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo.tests import tagged
+from odoo.tools.pdf import PdfFileReader
 
 from .common import DunningRunCommon
 
@@ -59,10 +62,17 @@ class TestStepStatement(DunningRunCommon):
         self.assertEqual(len(mail), 1)
         self.assertEqual(mail.attachment_ids, statement)
         self.assertEqual(mail.recipient_ids, self.ap_contact)
-        # What the PDF shows: the customer's statement with its open invoice.
+        # What the PDF says: the customer's statement with its open invoice.
+        reader = PdfFileReader(io.BytesIO(statement.raw))
+        text = " ".join(
+            re.sub(r"\s+", " ", reader.getPage(index).extractText())
+            for index in range(reader.getNumPages())
+        )
+        self.assertIn(self.invoice.name, text)
+        self.assertIn("Statement of account", text)
+        self.assertIn("1,250.00", text)
         html = self.env["ir.actions.report"]._render_qweb_html(self.report, self.customer.ids)[0]
         self.assertIn(self.invoice.name, html.decode())
-        self.assertIn("Statement of account", html.decode())
         self.assertEqual(self.invoice.dunning_level_id, self.level)
         self.assertEqual(run.line_ids.state, "done")
         self.assertIn("Statement of account", run.line_ids.channels)
