@@ -89,10 +89,16 @@ class TestSendPrint(DunningRunCommon):
         self.assertEqual(form.level_id, self.levels[2])
         self.assertEqual(len(form.move_ids), 2)
         form.attach_statement = True
+        form.move_ids.remove(id=self.foreign.id)
+        self.assertTrue(form.attach_statement, "changing the invoices keeps the channels")
+        self.assertNotIn("400.00", form.amount_by_currency)
+        self.assertIn("1,000.00", form.amount_by_currency)
         wizard = form.save()
         wizard.action_send()
         mail = self._mails()
         self.assertEqual(len(mail), 1)
+        self.assertIn(self.overdue.name, mail.body_html)
+        self.assertNotIn(self.foreign.name, mail.body_html)
         self.assertEqual(mail.attachment_ids, self._events().attachment_id)
 
     def test_default_level_is_the_current_highest(self):

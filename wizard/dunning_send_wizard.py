@@ -125,7 +125,8 @@ class DunningSendWizard(models.TransientModel):
                 if total["amount"] > 0 or total["credit_balance"] > 0
             )
 
-    @api.depends("policy_id", "move_ids")
+    # Proposed once for the customer: changing the invoices keeps the person's choices.
+    @api.depends("partner_id", "company_id", "policy_id")
     def _compute_level_id(self):
         for wizard in self:
             wizard.level_id = wizard._dunning_default_level()
