@@ -61,6 +61,7 @@
         "views/res_partner_payer_profile_views.xml",
         "security/dunning_kpi_report_rules.xml",
         "views/dunning_kpi_report_views.xml",
+        "wizard/dunning_send_wizard_views.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",

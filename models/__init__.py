@@ -38,3 +38,5 @@ from . import res_partner_self_service
 from . import account_move_prediction
 from . import res_partner_payer_profile
 from . import dunning_kpi_report
+from . import dunning_step_statement
+from . import res_partner_send_print

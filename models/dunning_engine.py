@@ -239,19 +239,45 @@ class DunningEngine(models.AbstractModel):
         activity_type = activity_type or self.env.ref(
             "account_dunning.mail_activity_type_dunning_todo"
         )
-        return self.env["mail.activity"].create(
-            [
-                {
-                    "res_model_id": self.env["ir.model"]._get_id(record._name),
-                    "res_id": record.id,
-                    "activity_type_id": activity_type.id,
-                    "summary": summary,
-                    "note": note,
-                    "user_id": user.id,
-                    "date_deadline": date_deadline,
-                }
-                for record in records
-            ]
+        records.check_access("read")
+        # sudo: a collections user follows customers they may read without the right
+        # to edit them (no "Contact Creation"), and an activity needs that right; the
+        # type, user, text and date come from the collections flow calling this.
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "res_model_id": self.env["ir.model"]._get_id(record._name),
+                        "res_id": record.id,
+                        "activity_type_id": activity_type.id,
+                        "summary": summary,
+                        "note": note,
+                        "user_id": user.id,
+                        "date_deadline": date_deadline,
+                    }
+                    for record in records
+                ]
+            )
+            .with_env(self.env)
+        )
+
+    @api.model
+    def _post_note(self, record, body, attachments=None):
+        """An internal note in a record's chatter (e.g. a letter or a statement to print),
+        by the person acting."""
+        record.check_access("read")
+        # sudo: posting needs the right to edit the record, which a collections user
+        # may not have on a customer; the note and its documents come from the flow.
+        return (
+            record.sudo()
+            .message_post(
+                body=body,
+                attachment_ids=(attachments or self.env["ir.attachment"]).ids,
+                subtype_xmlid="mail.mt_note",
+            )
+            .with_env(self.env)
         )
 
     @api.model

@@ -134,12 +134,16 @@ class DunningRunLine(models.Model):
     skip_reason = fields.Selection(SKIP_REASONS)
     note = fields.Text(help="Why the step failed, or what needs attention.")
     event_ids = fields.One2many("dunning.event", "run_line_id", string="Events")
+    step_kinds = fields.Json(
+        help="The kinds of steps a person chose for this customer (Send & Print); "
+        "empty: the level's steps."
+    )
 
-    @api.depends("level_id.step_ids.kind")
+    @api.depends("level_id.step_ids.kind", "step_kinds")
     def _compute_channels(self):
         labels = self.env["dunning.level.step"]._dunning_kind_labels()
         for line in self:
-            line.channels = ", ".join(labels[kind] for kind in line.level_id._dunning_step_kinds())
+            line.channels = ", ".join(labels[kind] for kind in line._dunning_kinds())
 
     @api.depends("move_ids", "credit_line_ids", "date")
     def _compute_amount_by_currency(self):
@@ -277,9 +281,9 @@ class DunningRunLine(models.Model):
         A kind ``k`` is carried out by ``_dunning_step_k(batch)`` on the lines that take
         it; the method logs its events with ``batch.add``.
         """
-        kinds_of = {level: set(level._dunning_step_kinds()) for level in self.level_id}
+        kinds_of = {line.id: set(line._dunning_kinds()) for line in self}
         for kind in self.env["dunning.level.step"]._dunning_kinds():
-            lines = self.filtered(lambda line, k=kind: k in kinds_of[line.level_id])
+            lines = self.filtered(lambda line, k=kind: k in kinds_of[line.id])
             if not lines:
                 continue
             method = getattr(lines, f"_dunning_step_{kind}", None)
@@ -318,7 +322,9 @@ class DunningRunLine(models.Model):
         for the whole batch. Returns {line id: (event, rendered values)}."""
         lines = self.filtered(
             lambda line: (
-                line.send_email and line.email_to and not line._dunning_email_block_reason()
+                "email" in line._dunning_kinds()
+                and line.email_to
+                and not line._dunning_email_block_reason()
             )
         )
         if not lines:
@@ -434,10 +440,19 @@ class DunningRunLine(models.Model):
     def _primary_channel(self):
         """The channel that stands for the level in the history: its email if it sends
         one, else its first step."""
-        kinds = self.level_id._dunning_step_kinds()
+        kinds = self._dunning_kinds()
         if "email" in kinds:
             return "email"
         return kinds[0] if kinds else "note"
+
+    def _dunning_kinds(self):
+        """The kinds of steps this line takes, in the run's order: the level's, or the
+        ones a person chose (Send & Print)."""
+        self.ensure_one()
+        if not self.step_kinds:
+            return self.level_id._dunning_step_kinds()
+        chosen = set(self.step_kinds)
+        return [kind for kind in self.env["dunning.level.step"]._dunning_kinds() if kind in chosen]
 
     def _event_values(self, channel, state="done", reason=False):
         return {

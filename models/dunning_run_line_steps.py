@@ -47,18 +47,15 @@ class DunningRunLine(models.Model):
             )
             self.env["dunning.engine"]._record_outcome(event, {"attachment_id": letter.id})
             batch.add(line, event)
-            if (
-                "email" in line.level_id._dunning_step_kinds()
-                and not line._dunning_email_block_reason()
-            ):
+            if "email" in line._dunning_kinds() and not line._dunning_email_block_reason():
                 batch.attach(line, letter)
             else:
-                line.partner_id.commercial_partner_id.message_post(
-                    body=self.env._(
+                self.env["dunning.engine"]._post_note(
+                    line.partner_id.commercial_partner_id,
+                    self.env._(
                         "Dunning letter to print and send: %(level)s", level=line.level_id.name
                     ),
-                    attachment_ids=letter.ids,
-                    subtype_xmlid="mail.mt_note",
+                    letter,
                 )
 
     def _dunning_step_email(self, batch):
@@ -82,13 +79,13 @@ class DunningRunLine(models.Model):
                 batch.add(line, event)
                 batch.mark_unreachable(line)
                 if batch.attachments_of(line):
-                    line.partner_id.commercial_partner_id.message_post(
-                        body=self.env._(
+                    self.env["dunning.engine"]._post_note(
+                        line.partner_id.commercial_partner_id,
+                        self.env._(
                             "Dunning letter to print and send (no email address): %(level)s",
                             level=line.level_id.name,
                         ),
-                        attachment_ids=batch.attachments_of(line).ids,
-                        subtype_xmlid="mail.mt_note",
+                        batch.attachments_of(line),
                     )
                 continue
             event, rendered = batch.prepared.get(line.id) or (line._log_event("email"), None)

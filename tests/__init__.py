@@ -36,3 +36,5 @@ from . import test_self_service_portal
 from . import test_prediction
 from . import test_payer_profile
 from . import test_kpi_report
+from . import test_step_statement
+from . import test_send_print

@@ -4,3 +4,4 @@ from . import dunning_payment_plan_wizard
 from . import dunning_stage_wizard
 from . import dunning_late_charge_wizard
 from . import dunning_call_wizard
+from . import dunning_send_wizard

@@ -1,0 +1,244 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError
+from odoo.fields import Command
+from odoo.tests import Form, tagged
+
+from .common import DunningRunCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time("2026-01-20 10:00:00")
+class TestSendPrint(DunningRunCommon):
+    """Send & Print from a customer: chosen invoices, level and channels, sent now
+    through the run's engine."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy.attach_invoice_pdf = False
+        cls.eur = cls.setup_other_currency("EUR", rates=[("2025-01-01", 2.0)])
+        with freeze_time("2026-01-01"):
+            # 19 days overdue, never reminded: today's run would send "May have slipped".
+            cls.overdue = cls._dunning_invoice(1000.0, "2026-01-01")
+            cls.foreign = cls._dunning_invoice(400.0, "2026-01-01", currency=cls.eur)
+            cls.not_due = cls._dunning_invoice(300.0, "2026-02-15")
+            cls.disputed = cls._dunning_invoice(200.0, "2026-01-01")
+            cls.excluded = cls._dunning_invoice(150.0, "2026-01-01")
+            cls.paid = cls._dunning_invoice(90.0, "2026-01-01")
+        cls._dunning_pay(cls.paid, 90.0, pay_date=date(2026, 1, 5))
+        cls.excluded.dunning_excluded = True
+        cls.env["dunning.dispute"].create(
+            {
+                "partner_id": cls.customer.id,
+                "move_ids": [Command.set(cls.disputed.ids)],
+                "reason_id": cls.env.ref("account_dunning.dispute_reason_price").id,
+                "date_expected": date(2026, 2, 20),
+            }
+        )
+
+    def _wizard(self, user=None, partner=None, **values):
+        partner = (partner or self.customer).with_user(user or self.collector)
+        action = partner.action_dunning_send_print()
+        self.assertEqual(action["res_model"], "dunning.send.wizard")
+        wizard = (
+            self.env["dunning.send.wizard"]
+            .with_user(user or self.collector)
+            .with_context(**action["context"])
+            .create({})
+        )
+        if values:
+            wizard.write(values)
+        return wizard
+
+    def _events(self, partner=None):
+        return self.env["dunning.event"].search(
+            [("partner_id", "=", (partner or self.customer).id), ("run_id", "!=", False)]
+        )
+
+    def test_defaults_overdue_normal_invoices_and_todays_level(self):
+        wizard = self._wizard()
+        self.assertEqual(wizard.partner_id, self.customer)
+        self.assertEqual(wizard.move_ids, self.overdue | self.foreign)
+        self.assertEqual(wizard.level_id, self.levels[2])  # +7: what today's run sends
+        self.assertEqual(wizard.contact_id, self.ap_contact)
+        self.assertIn("1,000.00", wizard.amount_by_currency)
+        self.assertIn("400.00", wizard.amount_by_currency)  # in EUR, not converted
+        self.assertTrue(wizard.send_email)
+        self.assertFalse(wizard.send_letter or wizard.attach_statement)
+        self.assertFalse(wizard.warning)
+        # A level with a letter proposes it; SMS only when the level has its template.
+        wizard.level_id = self.levels[4]  # formal demand: email, call, letter
+        self.assertTrue(wizard.send_letter)
+        self.assertTrue(wizard.sms_available)
+        self.levels[4].sms_template_id = False
+        wizard.invalidate_recordset(["sms_available"])
+        self.assertFalse(wizard.sms_available)
+
+    def test_the_form_proposes_and_sends(self):
+        arch = self.env.ref("account_dunning.view_partner_form_dunning").arch
+        self.assertIn('name="action_dunning_send_print"', arch)
+        action = self.customer.with_user(self.collector).action_dunning_send_print()
+        form = Form(
+            self.env["dunning.send.wizard"]
+            .with_user(self.collector)
+            .with_context(**action["context"])
+        )
+        self.assertEqual(form.level_id, self.levels[2])
+        self.assertEqual(len(form.move_ids), 2)
+        form.attach_statement = True
+        form.move_ids.remove(id=self.foreign.id)
+        self.assertTrue(form.attach_statement, "changing the invoices keeps the channels")
+        self.assertNotIn("400.00", form.amount_by_currency)
+        self.assertIn("1,000.00", form.amount_by_currency)
+        wizard = form.save()
+        wizard.action_send()
+        mail = self._mails()
+        self.assertEqual(len(mail), 1)
+        self.assertIn(self.overdue.name, mail.body_html)
+        self.assertNotIn(self.foreign.name, mail.body_html)
+        self.assertEqual(mail.attachment_ids, self._events().attachment_id)
+
+    def test_default_level_is_the_current_highest(self):
+        self.overdue._dunning_set_level(self.levels[4], date(2026, 1, 18))
+        self.assertEqual(self._wizard().level_id, self.levels[4])
+
+    def test_send_queues_one_mail_with_the_chosen_attachments(self):
+        wizard = self._wizard(send_letter=True, attach_statement=True)
+        wizard.action_send()
+        mail = self._mails()
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.recipient_ids, self.ap_contact)
+        events = self._events()
+        self.assertEqual(sorted(events.mapped("channel")), ["email", "letter", "statement"])
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertEqual(set(events.mapped("user_id")), {self.collector})
+        self.assertEqual(events.level_id, self.levels[2])
+        self.assertEqual(events.run_id.partner_ids, self.customer)
+        for event in events:
+            self.assertEqual(event.move_ids, self.overdue | self.foreign)
+        documents = events.filtered(lambda e: e.channel in ("letter", "statement")).attachment_id
+        self.assertEqual(len(documents), 2)
+        self.assertEqual(mail.attachment_ids, documents)
+        self.assertIn(self.overdue.name, mail.body_html)
+        self.assertNotIn(self.disputed.name, mail.body_html)
+        # The run's bookkeeping: invoice levels and notes, no call (not chosen).
+        self.assertEqual(self.overdue.dunning_level_id, self.levels[2])
+        self.assertEqual(self.overdue.dunning_last_date, date(2026, 1, 20))
+        self.assertFalse(self.disputed.dunning_level_id)
+        self.assertIn("Letter", self.overdue.message_ids[0].body)
+        self.assertFalse(self._calls())
+
+    def test_chosen_channels_only(self):
+        wizard = self._wizard(level_id=self.levels[4].id)  # email, call and letter
+        wizard.write({"send_letter": False, "attach_statement": True})
+        result = wizard.action_send()
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertEqual(sorted(self._events().mapped("channel")), ["email", "statement"])
+        self.assertFalse(self._calls(), "the level's call was not chosen")
+        self.assertEqual(self.overdue.dunning_level_id, self.levels[4])
+
+    def test_print_only_downloads_the_letter_and_sends_no_email(self):
+        wizard = self._wizard(send_email=False, send_letter=True)
+        result = wizard.action_send()
+        self.assertFalse(self._mails())
+        letter = self._events().filtered(lambda e: e.channel == "letter")
+        self.assertEqual(letter.state, "done")
+        self.assertEqual(
+            result["params"]["next"]["url"], f"/web/content/{letter.attachment_id.id}?download=true"
+        )
+        self.assertTrue(
+            self.customer.message_ids.filtered(lambda m: letter.attachment_id in m.attachment_ids)
+        )
+
+    def test_refuses_paid_excluded_and_disputed_invoices(self):
+        for invoice in (self.paid, self.excluded, self.disputed):
+            wizard = self._wizard(move_ids=[Command.set((self.overdue | invoice).ids)])
+            with self.assertRaises(UserError) as refused:
+                wizard.action_send()
+            self.assertIn(invoice.name, str(refused.exception))
+        self.assertFalse(self._mails())
+        self.assertFalse(self._events())
+        self.assertFalse(self.overdue.dunning_level_id)
+
+    def test_refuses_other_customers_invoices(self):
+        other = self.env["res.partner"].create({"name": "Other", "email": "o@example.com"})
+        with freeze_time("2026-01-01"):
+            theirs = self._dunning_invoice(50.0, "2026-01-01", partner=other)
+        wizard = self._wizard(move_ids=[Command.set(theirs.ids)])
+        with self.assertRaises(UserError):
+            wizard.action_send()
+        self.assertFalse(self._mails(other))
+
+    def test_user_without_collections_rights_cannot_use_it(self):
+        clerk = self.env["res.users"].create(
+            {
+                "name": "Clara Clerk",
+                "login": "clara",
+                "group_ids": [Command.set(self.env.ref("base.group_user").ids)],
+                "company_id": self.company.id,
+                "company_ids": [Command.set(self.company.ids)],
+            }
+        )
+        with self.assertRaises(AccessError):
+            self.customer.with_user(clerk).action_dunning_send_print()
+        with self.assertRaises(AccessError):
+            self.env["dunning.send.wizard"].with_user(clerk).create(
+                {"partner_id": self.customer.id, "move_ids": [Command.set(self.overdue.ids)]}
+            )
+        wizard = self._wizard()
+        with self.assertRaises(AccessError):
+            wizard.with_user(clerk).action_send()
+        self.assertFalse(self._mails())
+
+    def test_customer_without_email_gets_nothing_and_a_fix_contact_task(self):
+        nomail = self.env["res.partner"].create({"name": "No Mail Ltd", "is_company": True})
+        with freeze_time("2026-01-01"):
+            invoice = self._dunning_invoice(700.0, "2026-01-01", partner=nomail)
+        wizard = self._wizard(partner=nomail, attach_statement=True)
+        self.assertIn("No email address", wizard.warning)
+        result = wizard.action_send()
+        self.assertEqual(result["params"]["type"], "warning")
+        self.assertIn("nothing was sent", result["params"]["message"])
+        self.assertFalse(self._mails(nomail))
+        self.assertFalse(self._events(nomail))
+        self.assertFalse(invoice.dunning_level_id, "nothing lost: the invoice did not climb")
+        tasks = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", nomail.id)]
+        )
+        self.assertEqual(len(tasks), 1)
+        self.assertIn("Fix contact", tasks.summary)
+        # Unticking the email prints instead.
+        wizard.send_email = False
+        wizard.action_send()
+        self.assertEqual(self._events(nomail).mapped("channel"), ["statement"])
+        self.assertEqual(invoice.dunning_level_id, self.levels[2])
+
+    def test_opted_out_contact_is_refused_by_email(self):
+        self.ap_contact.dunning_email_opt_out = True
+        wizard = self._wizard()
+        self.assertIn("opted out", wizard.warning)
+        with self.assertRaises(UserError):
+            wizard.action_send()
+        self.assertFalse(self._mails())
+
+    def test_a_person_overrides_the_one_message_a_day_rule(self):
+        run = self._run()
+        self.assertEqual(len(self._mails()), 1)
+        self.assertEqual(self.overdue.dunning_level_id, self.levels[2])
+        wizard = self._wizard(level_id=self.levels[3].id)
+        self.assertIn("already got a message", wizard.warning)
+        wizard.action_send()
+        self.assertEqual(len(self._mails()), 2)
+        # Stepped today by the run: listed again, but no second climb today.
+        self.assertEqual(self.overdue.dunning_level_id, self.levels[2])
+        self.assertEqual(len(run.line_ids), 1)
+
+    def test_contact_hours_hold_the_mail(self):
+        self.policy.write({"contact_hour_start": 8.0, "contact_hour_end": 9.0})
+        self._wizard().action_send()
+        mail = self._mails()
+        self.assertEqual(len(mail), 1)
+        self.assertTrue(mail.scheduled_date, "sent outside the contact hours: held")

@@ -1,0 +1,445 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.fields import Command
+from odoo.tools import format_amount
+
+from ..tools.calendar import next_business_day
+from ..tools.ladder import index_of_delay, next_level_index
+
+# The wizard's channel fields and the kinds of steps they stand for.
+CHANNEL_KINDS = {
+    "send_email": "email",
+    "send_letter": "letter",
+    "send_sms": "sms",
+    "attach_statement": "statement",
+}
+
+
+class DunningSendWizard(models.TransientModel):
+    """Send & Print: a person sends a customer its reminder now, with the channels they
+    choose, through the daily run's engine (a one-customer run of today)."""
+
+    _name = "dunning.send.wizard"
+    _description = "Collections: Send & Print"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, domain="[('parent_id', '=', False)]"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    date = fields.Date(default=fields.Date.context_today, readonly=True)
+    policy_id = fields.Many2one("dunning.policy", compute="_compute_policy_id")
+    move_ids = fields.Many2many(
+        "account.move", "dunning_send_wizard_move_rel", "wizard_id", "move_id",
+        string="Invoices", compute="_compute_move_ids", store=True, readonly=False,
+        check_company=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('payment_state', 'in', ('not_paid', 'partial')), "
+        "('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id)]",
+        help="The invoices the message lists. Proposed: the overdue invoices in stage "
+        "Normal; disputed, promised, planned or excluded invoices cannot be sent.",
+    )  # fmt: skip
+    credit_line_ids = fields.Many2many(
+        "account.move.line",
+        string="Credits",
+        compute="_compute_credit_line_ids",
+        help="Open credit notes and unapplied payments, shown beside the invoices and "
+        "deducted from the amount asked for.",
+    )
+    amount_by_currency = fields.Char(
+        string="Asked For",
+        compute="_compute_amount_by_currency",
+        help="The invoices net of the credits in the same currency.",
+    )
+    level_id = fields.Many2one(
+        "dunning.level",
+        compute="_compute_level_id",
+        check_company=True,
+        store=True,
+        readonly=False,
+        domain="[('policy_id', '=', policy_id)]",
+        help="Sets the tone and the template. Proposed: the level the customer would get "
+        "today, else its current highest level. Invoices below it are recorded at it.",
+    )
+    contact_id = fields.Many2one("res.partner", string="Recipient", compute="_compute_contact_id")
+    email_to = fields.Char(related="contact_id.email", string="Email Address")
+    send_email = fields.Boolean(
+        string="Email", compute="_compute_channels", store=True, readonly=False
+    )
+    send_letter = fields.Boolean(
+        string="Letter (PDF)", compute="_compute_channels", store=True, readonly=False
+    )
+    send_sms = fields.Boolean(string="SMS", compute="_compute_channels", store=True, readonly=False)
+    attach_statement = fields.Boolean(
+        string="Statement of Account", compute="_compute_channels", store=True, readonly=False
+    )
+    sms_available = fields.Boolean(compute="_compute_channels_available")
+    warning = fields.Text(compute="_compute_warning")
+
+    @api.depends("partner_id", "company_id")
+    def _compute_policy_id(self):
+        for wizard in self:
+            customer = wizard.partner_id.commercial_partner_id.with_company(wizard.company_id)
+            wizard.policy_id = customer._dunning_get_policy() if customer else False
+
+    @api.depends("partner_id", "company_id")
+    def _compute_move_ids(self):
+        for wizard in self:
+            if not wizard.partner_id:
+                wizard.move_ids = False
+                continue
+            moves = wizard._dunning_open_moves()
+            wizard.move_ids = moves.filtered(
+                lambda move, day=wizard.date: (
+                    move._dunning_is_chasable() and move.invoice_date_due <= day
+                )
+            )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_credit_line_ids(self):
+        for wizard in self:
+            customer = wizard.partner_id.commercial_partner_id
+            if not customer:
+                wizard.credit_line_ids = False
+                continue
+            run = self.env["dunning.run"].new({"company_id": wizard.company_id.id})
+            credits = run._open_credits(customer).get(customer.id, [])
+            wizard.credit_line_ids = [Command.set([credit.line_id for credit in credits])]
+
+    @api.depends("move_ids", "credit_line_ids", "date")
+    def _compute_amount_by_currency(self):
+        for wizard in self:
+            wizard.amount_by_currency = "; ".join(
+                format_amount(self.env, total["amount"], total["currency"])
+                if total["amount"] > 0
+                else self.env._(
+                    "%(currency)s: credit of %(amount)s",
+                    currency=total["currency"].name,
+                    amount=format_amount(self.env, total["credit_balance"], total["currency"]),
+                )
+                for total in wizard.move_ids._origin._dunning_net_totals(
+                    wizard.credit_line_ids._origin, wizard.date
+                )
+                if total["amount"] > 0 or total["credit_balance"] > 0
+            )
+
+    # Proposed once for the customer: changing the invoices keeps the person's choices.
+    @api.depends("partner_id", "company_id", "policy_id")
+    def _compute_level_id(self):
+        for wizard in self:
+            wizard.level_id = wizard._dunning_default_level()
+
+    @api.depends("partner_id")
+    def _compute_contact_id(self):
+        for wizard in self:
+            customer = wizard.partner_id.commercial_partner_id
+            wizard.contact_id = customer._dunning_get_contact() if customer else False
+
+    @api.depends("level_id")
+    def _compute_channels(self):
+        for wizard in self:
+            level = wizard.level_id
+            kinds = set(level._dunning_step_kinds()) if level else set()
+            wizard.send_email = "email" in kinds or (
+                not kinds & {"letter", "sms"} and bool(level.mail_template_id)
+            )
+            wizard.send_letter = "letter" in kinds
+            wizard.send_sms = "sms" in kinds and bool(level.sms_template_id)
+            wizard.attach_statement = "statement" in kinds
+
+    @api.depends("level_id")
+    def _compute_channels_available(self):
+        for wizard in self:
+            wizard.sms_available = bool(wizard.level_id.sms_template_id)
+
+    @api.depends("partner_id", "contact_id", "send_email", "move_ids", "company_id")
+    def _compute_warning(self):
+        for wizard in self:
+            wizard.warning = "\n".join(wizard._dunning_warnings()) or False
+
+    # ------------------------------------------------------------------ actions
+
+    def action_send(self):
+        """Send now through the run's engine: a one-customer run of today whose single
+        line takes the chosen steps; the history, chatter, invoice notes and invoice
+        levels are the run's."""
+        self.ensure_one()
+        self._dunning_check_rights()
+        wizard = self.with_company(self.company_id)
+        kinds = wizard._dunning_check()
+        if "email" in kinds and not wizard.contact_id.email:
+            return wizard._dunning_no_email_address()
+        run = self.env["dunning.run"].with_company(self.company_id)
+        run = run._dunning_create_reminder_run(self.partner_id)
+        self.env["dunning.run.line"].create(wizard._dunning_line_values(run, kinds))
+        run.state = "planned"
+        run.action_execute()
+        return wizard._dunning_result(run)
+
+    # --------------------------------------------------------------- business
+
+    def _dunning_check_rights(self):
+        if not self.env.user.has_group("account_dunning.group_dunning_user"):
+            raise AccessError(self.env._("Only collections users can send reminders."))
+        self.partner_id.check_access("read")
+
+    def _dunning_open_moves(self):
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        return self.env["account.move"].search(
+            customer._dunning_open_invoices_domain(), order="invoice_date_due, id"
+        )
+
+    def _dunning_default_level(self):
+        """The level the customer would get today (the highest an invoice climbs to, or
+        has reached), else the first overdue level of the ladder."""
+        self.ensure_one()
+        policy = self.policy_id
+        if not policy:
+            return self.env["dunning.level"]
+        levels = policy._dunning_ladder_levels()
+        delays, _min_days, start_at_matching = policy._dunning_ladder_data()
+        indexes = []
+        for move in self.move_ids._origin.filtered("invoice_date_due"):
+            level = move.dunning_level_id
+            current = index_of_delay(delays, level.delay_days) if level else None
+            days = (self.date - move.invoice_date_due).days
+            target = next_level_index(delays, current, days, start_at_matching)
+            reached = target if target is not None else current
+            if reached is not None:
+                indexes.append(reached)
+        if indexes:
+            return levels[max(indexes)]
+        overdue = levels.filtered(lambda lvl: lvl.delay_days > 0)
+        return overdue[:1] or levels[-1:]
+
+    def _dunning_kinds(self):
+        return [kind for field, kind in CHANNEL_KINDS.items() if self[field]]
+
+    def _dunning_warnings(self):
+        """What the person should know before sending (shown in the form)."""
+        self.ensure_one()
+        warnings = []
+        customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        if not customer:
+            return warnings
+        if customer.dunning_excluded:
+            warnings.append(self.env._("This customer is excluded from collections."))
+        if self.send_email and self.contact_id and not self.contact_id.email:
+            warnings.append(
+                self.env._(
+                    "No email address for %(contact)s: add one, or untick Email and print.",
+                    contact=self.contact_id.display_name,
+                )
+            )
+        blocked = self.contact_id and self.contact_id._dunning_email_block_reason(customer)
+        if self.send_email and blocked:
+            warnings.append(blocked)
+        if customer.id in self.env["dunning.engine"]._messaged_on(
+            customer, self.date, self.company_id
+        ):
+            warnings.append(
+                self.env._(
+                    "This customer already got a message from us today: sending now adds "
+                    "another one (your decision overrides the one-message-a-day rule)."
+                )
+            )
+        return warnings
+
+    def _dunning_check(self):
+        """Refuse what cannot be sent, with the reason. Returns the chosen kinds."""
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id
+        kinds = self._dunning_kinds()
+        if not kinds:
+            raise UserError(
+                self.env._("Choose at least one channel: email, letter, SMS or statement.")
+            )
+        if customer.dunning_excluded:
+            raise UserError(
+                self.env._(
+                    "%(customer)s is excluded from collections: %(reason)s",
+                    customer=customer.display_name,
+                    reason=customer.dunning_exclusion_reason or "",
+                )
+            )
+        if not self.move_ids:
+            raise UserError(self.env._("Choose the invoices to send."))
+        foreign = self.move_ids.filtered(
+            lambda move: (
+                move.commercial_partner_id != customer or move.company_id != self.company_id
+            )
+        )
+        if foreign:
+            raise UserError(
+                self.env._(
+                    "These invoices are not invoices of %(customer)s in %(company)s: %(invoices)s.",
+                    customer=customer.display_name,
+                    company=self.company_id.name,
+                    invoices=", ".join(foreign.mapped("display_name")),
+                )
+            )
+        refused = self.move_ids.filtered(lambda move: not move._dunning_is_chasable())
+        if refused:
+            raise UserError(
+                self.env._(
+                    "These invoices cannot be reminded (paid, excluded, or in a collections "
+                    "flow: promise, dispute, plan, agency): %(invoices)s.",
+                    invoices=", ".join(self._dunning_refusal(move) for move in refused),
+                )
+            )
+        if not self.level_id or self.level_id.policy_id != self.policy_id:
+            raise UserError(
+                self.env._("Choose a level of the customer's policy %(policy)s.",
+                           policy=self.policy_id.display_name or "")
+            )  # fmt: skip
+        if "email" in kinds:
+            if not self.level_id.mail_template_id:
+                raise UserError(
+                    self.env._(
+                        "Level %(level)s has no email template: choose one on the level, "
+                        "or untick Email.",
+                        level=self.level_id.name,
+                    )
+                )
+            blocked = self.contact_id._dunning_email_block_reason(customer)
+            if blocked:
+                raise UserError(blocked)
+        if "sms" in kinds and not self.level_id.sms_template_id:
+            raise UserError(
+                self.env._(
+                    "Level %(level)s has no SMS template: choose one on the level, or untick SMS.",
+                    level=self.level_id.name,
+                )
+            )
+        totals = self.move_ids._dunning_net_totals(self.credit_line_ids, self.date)
+        if (
+            self.company_id.currency_id.compare_amounts(
+                sum(total["net_company"] for total in totals), 0
+            )
+            <= 0
+        ):
+            raise UserError(
+                self.env._("Nothing is owed on these invoices net of the customer's credits.")
+            )
+        return kinds
+
+    def _dunning_refusal(self, move):
+        """'INV/2026/0001 (Paid)': an invoice that cannot be reminded, and why."""
+        if move.state != "posted" or move.payment_state not in ("not_paid", "partial"):
+            states = dict(move._fields["payment_state"]._description_selection(self.env))
+            why = states.get(move.payment_state) if move.state == "posted" else move.state
+        elif move.dunning_excluded:
+            why = self.env._("excluded from collections")
+        else:
+            stages = dict(move._fields["dunning_stage"]._description_selection(self.env))
+            why = stages.get(move.dunning_stage, move.dunning_stage)
+        return f"{move.display_name} ({why})"
+
+    def _dunning_no_email_address(self):
+        """Email chosen, no address: nothing is sent (the invoices stay where they are);
+        the collector gets the 'Fix contact' task and the person a clear message."""
+        customer = self.partner_id.commercial_partner_id
+        engine = self.env["dunning.engine"]
+        collector = engine._get_collector(
+            customer,
+            self.company_id,
+            policy=self.policy_id,
+            level=self.level_id,
+            fallback=engine._default_fallback_collector(),
+        )
+        message = self.env._(
+            "No email address for %(contact)s: nothing was sent. Add an email address (or "
+            "an accounts-payable contact) on the customer, or untick Email to print.",
+            contact=self.contact_id.display_name,
+        )
+        engine._schedule_fix_contact(customer, collector, next_business_day(self.date), message)
+        return self._dunning_notify(message, "warning")
+
+    def _dunning_line_values(self, run, kinds):
+        """The run line of this send: the chosen invoices, level and steps. Invoices
+        below the level are recorded at it; an invoice that took a step today is listed
+        but does not climb again (as 'Send reminder now')."""
+        customer = self.partner_id.commercial_partner_id
+        level = self.level_id
+        delays = self.policy_id._dunning_ladder_data()[0]
+        target = index_of_delay(delays, level.delay_days)
+        steps = {}
+        for move in self.move_ids:
+            if move.dunning_last_date == self.date:
+                continue
+            current = move.dunning_level_id
+            current_index = index_of_delay(delays, current.delay_days) if current else None
+            if current_index is None or current_index < target:
+                steps[str(move.id)] = level.id
+        engine = self.env["dunning.engine"]
+        collector = engine._get_collector(
+            customer,
+            self.company_id,
+            policy=self.policy_id,
+            level=level,
+            fallback=engine._default_fallback_collector(),
+        )
+        totals = self.move_ids._dunning_net_totals(self.credit_line_ids, self.date)
+        return {
+            "run_id": run.id,
+            "partner_id": customer.id,
+            "policy_id": self.policy_id.id,
+            "level_id": level.id,
+            "move_ids": [Command.set(self.move_ids.ids)],
+            "credit_line_ids": [Command.set(self.credit_line_ids.ids)],
+            "step_data": steps,
+            "step_kinds": kinds,
+            "amount": sum(total["net_company"] for total in totals),
+            "state": "todo",
+            "contact_id": self.contact_id.id,
+            "email_to": self.contact_id.email,
+            "collector_id": collector.id,
+        }
+
+    def _dunning_result(self, run):
+        """What was done, for the person; the documents to print are downloaded."""
+        line = run.line_ids[:1]
+        if not line:
+            return self._dunning_notify(self.env._("Nothing was sent."), "warning")
+        labels = dict(self.env["dunning.event"]._fields["channel"]._description_selection(self.env))
+        parts = []
+        for event in line.event_ids.sorted("id"):
+            state = dict(event._fields["state"]._description_selection(self.env))[event.state]
+            text = f"{labels.get(event.channel, event.channel)}: {state}"
+            if event.state != "done" and event.reason:
+                text += f" ({event.reason})"
+            parts.append(text)
+        message = "\n".join([f"{line.partner_id.display_name}: {line._describe()}", *parts])
+        done = line.state == "done"
+        events = line.event_ids.filtered(lambda event: event.state == "done")
+        # Emailed, the documents went with the email; else they are the customer's to
+        # receive by post: downloaded now (and kept in the customer's chatter).
+        to_print = self.env["ir.attachment"]
+        if "email" not in events.mapped("channel"):
+            to_print = events.filtered(
+                lambda event: event.channel in ("letter", "statement")
+            ).attachment_id
+        next_action = None
+        if to_print:
+            next_action = {
+                "type": "ir.actions.act_url",
+                "url": f"/web/content/{to_print[0].id}?download=true",
+                "target": "new",
+            }
+        return self._dunning_notify(message, "success" if done else "warning", next_action)
+
+    def _dunning_notify(self, message, kind, next_action=None):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Send & Print"),
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+                "next": next_action or {"type": "ir.actions.act_window_close"},
+            },
+        }
