@@ -151,16 +151,25 @@ class DunningRunLine(models.Model):
                 "date_deadline": next_business_day(line.date),
             }
             activity = open_calls.get(customer.id)
+            customer.check_access("read")
+            # sudo: as in dunning.engine._schedule, a collections user may follow a
+            # customer they cannot edit; the call's type, user, script and date come
+            # from the ladder.
             if activity:
-                activity.write(values)
+                activity.sudo().write(values)
             else:
-                activity = self.env["mail.activity"].create(
-                    {
-                        "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-                        "res_id": customer.id,
-                        "activity_type_id": (level.call_activity_type_id or call_type).id,
-                        **values,
-                    }
+                activity = (
+                    self.env["mail.activity"]
+                    .sudo()
+                    .create(
+                        {
+                            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                            "res_id": customer.id,
+                            "activity_type_id": (level.call_activity_type_id or call_type).id,
+                            **values,
+                        }
+                    )
+                    .with_env(self.env)
                 )
             self.env["dunning.engine"]._record_outcome(event, {"activity_id": activity.id})
             batch.add(line, event)
