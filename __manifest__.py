@@ -55,6 +55,8 @@
         "views/account_move_collector_views.xml",
         "views/mail_activity_views.xml",
         "views/dunning_collector_menus.xml",
+        "security/dunning_template_report_security.xml",
+        "views/dunning_template_report_views.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",

@@ -35,3 +35,5 @@ from . import dunning_run_thank_you
 from . import mail_activity
 from . import dunning_level_late_charges
 from . import dunning_event_late_charges
+from . import dunning_template_variant
+from . import dunning_template_report

@@ -34,3 +34,4 @@ from . import test_manual_postpone
 from . import test_dunning_money
 from . import test_late_charges_message
 from . import test_sms_opt_out
+from . import test_template_variants
