@@ -54,14 +54,13 @@ class DunningSmsOptOut(http.Controller):
         company = request.env["res.company"].sudo().browse(company_id).exists()
         if not (partner and company and partner._dunning_check_sms_opt_out_token(company, token)):
             raise NotFound()
-        lang = partner.lang or company.partner_id.lang
-        if lang and request.env["res.lang"]._get_data(code=lang):
-            request.update_context(lang=lang)
-            partner = partner.with_context(lang=lang)
         number = partner._dunning_sms_number()
         done = request.httprequest.method == "POST"
         if done:
             partner._dunning_sms_opt_out(company)
+        lang = partner.lang or company.partner_id.lang
+        if lang and request.env["res.lang"]._get_data(code=lang):
+            request.update_context(lang=lang)
         return request.render(
             "account_dunning.dunning_sms_opt_out_page",
             {"partner": partner, "company": company, "number": number, "done": done},

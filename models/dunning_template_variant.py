@@ -23,7 +23,7 @@ class DunningLevel(models.Model):
         ondelete="restrict",
         help="A second template to compare with the first (A/B test): each customer gets "
         "one of the two at random, always the same one for this level. See Collections > "
-        "Reporting > Template Effectiveness.",
+        "Reporting > Template Effectiveness. Archive it to end the test.",
     )
 
     @api.constrains("mail_template_variant_id", "mail_template_id")
@@ -73,7 +73,8 @@ class DunningRunLine(models.Model):
 
     def _event_values(self, channel, state="done", reason=False):
         values = super()._event_values(channel, state, reason)
-        if channel == "email" and self.level_id.mail_template_variant_id:
+        # Archiving template B ends the test: everyone gets the level's template.
+        if channel == "email" and self.level_id.mail_template_variant_id.active:
             values["template_variant"] = assign_variant(
                 self.partner_id.commercial_partner_id.id, self.level_id.id
             )

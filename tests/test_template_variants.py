@@ -51,6 +51,21 @@ class TestTemplateVariants(DunningRunCommon):
         with self.assertRaisesRegex(ValidationError, "cannot be rendered"):
             self.level.mail_template_variant_id = broken
 
+    def test_archived_template_b_ends_the_test(self):
+        self.template_b.active = False
+        customers = self._customers(6)
+        self.assertIn("b", {assign_variant(c.id, self.level.id) for c in customers})
+        with freeze_time("2026-01-01"):
+            for customer in customers:
+                self._dunning_invoice(100.0, "2026-01-01", partner=customer)
+        with freeze_time("2026-01-09 10:00:00"):
+            run = self._run()
+        for customer in customers:
+            self.assertFalse(self._email_event(run, customer).template_variant)
+            self.assertEqual(
+                self._mails(customer).subject, f"{self.company.name}: open invoices on your account"
+            )
+
     def test_assignment_stable_balanced_and_the_run_uses_it(self):
         customers = self._customers(40)
         with freeze_time("2026-01-01"):
