@@ -62,6 +62,8 @@
         "security/dunning_kpi_report_rules.xml",
         "views/dunning_kpi_report_views.xml",
         "wizard/dunning_send_wizard_views.xml",
+        "security/dunning_template_report_security.xml",
+        "views/dunning_template_report_views.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",

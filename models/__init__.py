@@ -40,3 +40,7 @@ from . import res_partner_payer_profile
 from . import dunning_kpi_report
 from . import dunning_step_statement
 from . import res_partner_send_print
+from . import dunning_level_late_charges
+from . import dunning_event_late_charges
+from . import dunning_template_variant
+from . import dunning_template_report

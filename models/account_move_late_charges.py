@@ -1,3 +1,4 @@
+import logging
 from collections import defaultdict
 from datetime import timedelta
 
@@ -6,6 +7,8 @@ from odoo.exceptions import UserError
 
 from ..tools.late_charges import SPECS, LateChargeError, late_charges
 from .dunning_reference_rate import RATE_SERIES
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -46,7 +49,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         return not self.commercial_partner_id.dunning_is_consumer
 
-    def _dunning_late_charges(self, date, date_from=None, compensation=True):
+    def _dunning_late_charges(self, date, date_from=None, compensation=True, memo=None):
         """{"interest", "compensation"} of this invoice at ``date``, in its currency.
 
         Interest runs from the day after the due date (or from ``date_from``) to
@@ -54,8 +57,11 @@ class AccountMove(models.Model):
         GBP by law: the UK thresholds compare the invoice's total converted at the
         invoice date, and the amount is converted to the invoice's currency at the
         company's rate of ``date``. ``compensation=False`` when it was already charged.
+        ``memo``: a dict shared by the calls for a batch of invoices, so that the rate
+        series and currencies are read once for all (see _dunning_late_charges_batch).
         """
         self.ensure_one()
+        memo = {} if memo is None else memo
         zero = {"interest": 0.0, "compensation": 0.0}
         if self.move_type != "out_invoice" or self.state != "posted" or not self.invoice_date_due:
             return zero
@@ -64,15 +70,21 @@ class AccountMove(models.Model):
         if rule == "none":
             return zero
         spec = SPECS[rule]
-        rates = self.env["dunning.reference.rate"]._get_series(spec.series) if spec.series else []
+        if spec.series and ("series", spec.series) not in memo:
+            memo["series", spec.series] = self.env["dunning.reference.rate"]._get_series(
+                spec.series
+            )
+        rates = memo.get(("series", spec.series), [])
         fixed_currency = None
         amount = self.amount_total
         if spec.compensation_currency:
-            fixed_currency = (
-                self.env["res.currency"]
-                .with_context(active_test=False)
-                .search([("name", "=", spec.compensation_currency)], limit=1)
-            )
+            if ("currency", spec.compensation_currency) not in memo:
+                memo["currency", spec.compensation_currency] = (
+                    self.env["res.currency"]
+                    .with_context(active_test=False)
+                    .search([("name", "=", spec.compensation_currency)], limit=1)
+                )
+            fixed_currency = memo["currency", spec.compensation_currency]
             if not fixed_currency:
                 raise UserError(
                     self.env._(
@@ -104,6 +116,29 @@ class AccountMove(models.Model):
                 result.compensation, self.currency_id, self.company_id, date
             )
         return {"interest": result.interest, "compensation": fixed}
+
+    def _dunning_late_charges_batch(self, date):
+        """{invoice id: {"interest", "compensation"}} not yet charged at ``date``, for
+        these invoices at once: what the "Charge late fees" wizard would charge today
+        (interest after the last charged day, compensation if not charged yet).
+        Invoices whose charges cannot be computed (a missing reference rate) are left
+        out and logged: a reminder does not fail for its information block."""
+        charged = self.env["dunning.late.charge"]._charged_until(self)
+        memo = {}
+        result = {}
+        for move in self:
+            last, compensated = charged[move]
+            try:
+                # After the last charged day (none left when charged up to ``date``).
+                result[move.id] = move._dunning_late_charges(
+                    date,
+                    date_from=last and last + timedelta(days=1),
+                    compensation=not compensated,
+                    memo=memo,
+                )
+            except UserError as error:
+                _logger.warning("Late charges of %s not shown: %s", move.display_name, error)
+        return result
 
     def _dunning_late_charge_error(self, error):
         if error.code == "missing_rate":

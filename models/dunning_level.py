@@ -205,15 +205,16 @@ class DunningLevel(models.Model):
         kinds = set(self.step_ids.mapped("kind"))
         return [kind for kind in self.env["dunning.level.step"]._dunning_kinds() if kind in kinds]
 
-    def _check_template_renders(self):
-        """Render the template on a throw-away event, so that a broken template is
-        refused when the level is saved rather than failing in the night's run.
+    def _check_template_renders(self, template=None):
+        """Render the template (default: the level's) on a throw-away event, so that a
+        broken template is refused when the level is saved rather than failing in the
+        night's run.
 
         Not for the default ladder made with a company: its templates are the module's
         own, and rolling back a savepoint inside company creation would reset caches
         that Odoo's own flows (and tests) rely on.
         """
-        template = self.mail_template_id
+        template = template or self.mail_template_id
         try:
             with self.env.cr.savepoint():
                 # sudo: the history is written by the engine only; this sample event

@@ -332,7 +332,7 @@ class DunningRunLine(models.Model):
         events = self.env["dunning.engine"]._log([line._event_values("email") for line in lines])
         rendered = {}
         for template, template_events in events.grouped(
-            lambda event: event.level_id.mail_template_id
+            lambda event: event._dunning_mail_template()
         ).items():
             try:
                 with self.env.cr.savepoint():

@@ -106,7 +106,7 @@ class DunningRunLine(models.Model):
                     )
             messages.append(
                 {
-                    "template": line.level_id.mail_template_id,
+                    "template": event._dunning_mail_template(),
                     "record": event,
                     "rendered": rendered,
                     "thread": line.partner_id.commercial_partner_id,

@@ -38,3 +38,6 @@ from . import test_payer_profile
 from . import test_kpi_report
 from . import test_step_statement
 from . import test_send_print
+from . import test_late_charges_message
+from . import test_sms_opt_out
+from . import test_template_variants

@@ -6,7 +6,12 @@ from odoo.exceptions import ValidationError
 from odoo.fields import Command
 from odoo.tests import HttpCase, tagged
 
-from ..tools.template_check import DEFAULT_PHRASES, find_threatening_phrases, parse_phrases
+from ..tools.template_check import (
+    DEFAULT_PHRASES,
+    DEFAULT_PHRASES_BY_LANG,
+    find_threatening_phrases,
+    parse_phrases,
+)
 from .common import DunningRunCommon
 
 LANGS = ["en_US", "fr_FR", "de_DE", "es_ES", "pt_BR"]
@@ -290,7 +295,10 @@ class TestGuardrailTemplates(GuardrailsCommon):
 
     def test_guardrail_find_threatening_phrases(self):
         phrases = parse_phrases(DEFAULT_PHRASES)
-        self.assertEqual(len(phrases), 8)
+        self.assertEqual(
+            len(phrases), len(parse_phrases(", ".join(DEFAULT_PHRASES_BY_LANG.values())))
+        )
+        self.assertIn("sue you", phrases)
         self.assertEqual(
             find_threatening_phrases(
                 ["<p>We will <b>SUE you</b>; you may be arrested.</p>"], phrases
@@ -322,6 +330,54 @@ class TestGuardrailTemplates(GuardrailsCommon):
             }
         )
         self.assertFalse(other._onchange_dunning_threats())
+
+    def test_guardrail_threatening_phrases_every_language(self):
+        """The shipped list warns about threats in each language of the module."""
+        self.assertEqual(
+            self.env["ir.config_parameter"].sudo().get_param("account_dunning.threatening_phrases"),
+            DEFAULT_PHRASES,
+            "the shipped parameter is the default list",
+        )
+        samples = {
+            "fr_FR": ("<p>Sans paiement, notre <b>huissier</b> passera.</p>", "huissier"),
+            "de_DE": ("<p>Andernfalls droht die Pfändung Ihres Kontos.</p>", "pfändung"),
+            "es_ES": ("<p>Si no paga, procederemos a embargar su cuenta.</p>", "embargar"),
+            "pt_BR": ("<p>Caso contrário, seu nome sujo ficará na praça.</p>", "nome sujo"),
+        }
+        for lang, (body, phrase) in samples.items():
+            with self.subTest(lang=lang):
+                with self.assertLogs(
+                    "odoo.addons.account_dunning.models.dunning_guardrails", "WARNING"
+                ):
+                    template = self.env["mail.template"].create(
+                        {
+                            "name": f"Threat {lang}",
+                            "model_id": self.env["ir.model"]._get_id("dunning.event"),
+                            "lang": lang,
+                            "subject": "Rappel",
+                            "body_html": body,
+                        }
+                    )
+                warning = template._onchange_dunning_threats()["warning"]
+                self.assertIn(f'"{phrase}"', warning["message"])
+                sms = self.env["sms.template"].create(
+                    {
+                        "name": f"Threat SMS {lang}",
+                        "model_id": self.env["ir.model"]._get_id("dunning.event"),
+                        "body": body,
+                    }
+                )
+                self.assertIn(f'"{phrase}"', sms._onchange_dunning_threats()["warning"]["message"])
+        # Our own neutral wording in those languages does not warn.
+        neutral = self.env["mail.template"].create(
+            {
+                "name": "Neutral",
+                "model_id": self.env["ir.model"]._get_id("dunning.event"),
+                "body_html": "<p>Sin embargo, nous transmettrons le dossier à notre service de "
+                "recouvrement, einem Inkassounternehmen, uma empresa de cobrança.</p>",
+            }
+        )
+        self.assertFalse(neutral._onchange_dunning_threats())
 
     @freeze_time("2026-03-11 10:00:00")
     def test_guardrail_default_templates_legal_identity_every_language(self):

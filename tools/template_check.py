@@ -10,9 +10,25 @@ import re
 
 from markupsafe import Markup
 
-DEFAULT_PHRASES = (
-    "sue you, arrest, jail, police, seize, garnish, ruin your credit, last warning before court"
-)
+# Threats a debt collector may not make (or only when really intended), per language of
+# the module. Not the neutral words of our own templates ("recouvrement", "Inkasso",
+# "cobrança", "demande"): words that are threats in any collections message (prison,
+# bailiff, seizure, "we will sue you", a blackened credit name), matched at the start of
+# a word. Ambiguous words are given in a phrase ("embargo" alone is the "sin embargo"
+# of every Spanish letter; "cadeia" is also a chain; "saisie" also data entry).
+DEFAULT_PHRASES_BY_LANG = {
+    "en": "sue you, arrest, jail, police, seize, garnish, ruin your credit, "
+    "last warning before court",
+    "fr": "huissier, vous poursuivre en justice, saisir vos biens, saisie sur salaire, "
+    "prison, fichage bancaire, dernier avertissement avant poursuites",
+    "de": "gerichtsvollzieher, pfändung, pfänden, gefängnis, verklagen, schufa-eintrag, "
+    "letzte warnung vor gericht",
+    "es": "cárcel, prisión, demandarle, le demandaremos, lista de morosos, embargar, "
+    "embargo de sus bienes, embargo de su sueldo",
+    "pt_BR": "prisão, penhora, penhorar, processá-lo, nome sujo, sujar seu nome, "
+    "oficial de justiça",
+}
+DEFAULT_PHRASES = ", ".join(DEFAULT_PHRASES_BY_LANG.values())
 
 
 def parse_phrases(value):
