@@ -100,6 +100,24 @@ class DunningEngine(models.AbstractModel):
         # sudo: mail.mail is reserved to administrators; every value comes from the
         # module's templates rendered with the user's rights on records they can read.
         mails = self.env["mail.mail"].sudo().create(vals_list)
+        # Delivery status in the chatter (sent, bounced), as Odoo's notifications do:
+        # one mail.notification per recipient, updated by the mail queue.
+        # sudo: creating notifications is the purpose of sending, as in mail.thread.
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "author_id": vals["author_id"],
+                    "mail_message_id": mail.mail_message_id.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": partner_id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,  # no Inbox notification
+                }
+                for mail, vals, message in zip(mails, vals_list, messages, strict=True)
+                for partner_id in message["recipients"].ids
+            ]
+        )
         self._dunning_wake_queue("mail.ir_cron_mail_scheduler_action", scheduled)
         return [mail.mail_message_id.with_env(self.env) for mail in mails]
 
@@ -119,7 +137,9 @@ class DunningEngine(models.AbstractModel):
             if template.report_template_ids:
                 render_fields.append("report_template_ids")
             res_ids = [messages[index]["record"].id for index in indexes]
-            values = template._generate_template(res_ids, render_fields)
+            values = template.with_context(dunning_batch_render=True)._generate_template(
+                res_ids, render_fields
+            )
             for index in indexes:
                 results[index] = values[messages[index]["record"].id]
         return results
