@@ -35,3 +35,4 @@ from . import dunning_run_thank_you
 from . import mail_activity
 from . import mail_template
 from . import ir_qweb
+from . import account_move_pdf_warmup
