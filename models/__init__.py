@@ -44,3 +44,6 @@ from . import dunning_level_late_charges
 from . import dunning_event_late_charges
 from . import dunning_template_variant
 from . import dunning_template_report
+from . import mail_template
+from . import ir_qweb
+from . import account_move_pdf_warmup

@@ -376,12 +376,13 @@ class AccountMove(models.Model):
         )
         return lines.sorted(lambda line: (line.date_maturity, line.id))
 
-    def _dunning_net_totals(self, credit_lines, on_date):
+    def _dunning_net_totals(self, credit_lines, on_date, rows=None):
         """What a message on these invoices and credits asks for, per currency (sorted
         by name): ``invoices`` (the part due, see _dunning_invoice_rows), ``credits``
         (positive), ``net``, ``amount`` (the net when positive, else 0: a currency whose
         credits exceed its invoices is not asked for), ``credit_balance`` (the rest of
-        the credit) and ``net_company`` (the net in company currency)."""
+        the credit) and ``net_company`` (the net in company currency). ``rows``: the
+        invoice rows of these invoices on ``on_date``, when the caller has them."""
         totals = {}
 
         def total(currency):
@@ -390,7 +391,7 @@ class AccountMove(models.Model):
                 {"currency": currency, "invoices": 0.0, "credits": 0.0, "net_company": 0.0},
             )
 
-        for row in self._dunning_invoice_rows(on_date):
+        for row in self._dunning_invoice_rows(on_date) if rows is None else rows:
             total(row["currency"])["invoices"] += row["amount_due"]
             total(row["currency"])["net_company"] += row["amount_due_company"]
         for row in credit_lines._dunning_credit_rows():

@@ -1,15 +1,23 @@
 import logging
+import textwrap
+import uuid
 from collections import defaultdict
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from odoo import api, models
 from odoo.fields import Command
+from odoo.tools.mail import html_to_inner_content
 
 _logger = logging.getLogger(__name__)
 
 # Events that sent the customer a message.
 CUSTOMER_CHANNELS = ("email", "sms", "letter", "plan", "thank_you")
+
+# Odoo's layout of its own notification emails (company logo, name, contact details).
+LAYOUT = "mail.mail_notification_light"
+# Where the record's name goes in a layout rendered once for many messages.
+RECORD_NAME = "DunningRecordName7f3c9a"
 
 
 class DunningEngine(models.AbstractModel):
@@ -57,8 +65,11 @@ class DunningEngine(models.AbstractModel):
         (ir.attachment), ``email_to`` (an address that is no contact, e.g. an agency's
         case inbox), ``policy`` (sender, reply-to, copies, contact hours), ``company``,
         optional ``contact`` (whose time zone sets the contact hours; default: the first
-        recipient). A message created outside the contact hours waits in the queue
+        recipient), ``layout`` (default: Odoo's light layout; False: the bare body),
+        ``layout_description`` (what the layout's header calls the document). A
+        message created outside the contact hours waits in the queue
         (``scheduled_date``) for the window to open in the contact's time zone.
+        The outgoing email is the body in the layout; the chatter keeps the body.
         Like mail.template.send_mail(), one mail.mail carries both the outgoing email
         and the chatter message; all are created in one call. Returns the mail.message
         of each, in order.
@@ -68,8 +79,11 @@ class DunningEngine(models.AbstractModel):
         rendered = self._render_messages(messages)
         # Contact hours: held in the queue until the window opens for the contact.
         scheduled = self._dunning_scheduled_dates(messages)
+        email_bodies = self._dunning_layout_bodies(messages, rendered)
         vals_list = []
-        for message, values, scheduled_date in zip(messages, rendered, scheduled, strict=True):
+        for message, values, scheduled_date, email_body in zip(
+            messages, rendered, scheduled, email_bodies, strict=True
+        ):
             company = message["company"]
             policy = message.get("policy")
             sender = (policy and policy._get_sender()) or company.email_formatted
@@ -79,7 +93,7 @@ class DunningEngine(models.AbstractModel):
             vals_list.append(
                 {
                     "subject": values["subject"],
-                    "body_html": values["body_html"],
+                    "body_html": email_body,
                     "body": values["body_html"],
                     "email_from": sender,
                     "reply_to": (policy and policy.reply_to) or sender,
@@ -100,6 +114,24 @@ class DunningEngine(models.AbstractModel):
         # sudo: mail.mail is reserved to administrators; every value comes from the
         # module's templates rendered with the user's rights on records they can read.
         mails = self.env["mail.mail"].sudo().create(vals_list)
+        # Delivery status in the chatter (sent, bounced), as Odoo's notifications do:
+        # one mail.notification per recipient, updated by the mail queue.
+        # sudo: creating notifications is the purpose of sending, as in mail.thread.
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "author_id": vals["author_id"],
+                    "mail_message_id": mail.mail_message_id.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": partner_id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,  # no Inbox notification
+                }
+                for mail, vals, message in zip(mails, vals_list, messages, strict=True)
+                for partner_id in message["recipients"].ids
+            ]
+        )
         self._dunning_wake_queue("mail.ir_cron_mail_scheduler_action", scheduled)
         return [mail.mail_message_id.with_env(self.env) for mail in mails]
 
@@ -119,10 +151,84 @@ class DunningEngine(models.AbstractModel):
             if template.report_template_ids:
                 render_fields.append("report_template_ids")
             res_ids = [messages[index]["record"].id for index in indexes]
-            values = template._generate_template(res_ids, render_fields)
+            values = template.with_context(dunning_batch_render=True)._generate_template(
+                res_ids, render_fields
+            )
             for index in indexes:
                 results[index] = values[messages[index]["record"].id]
         return results
+
+    @api.model
+    def _dunning_layout_bodies(self, messages, rendered):
+        """The body of each outgoing email in Odoo's light layout (company logo, name
+        and contact details, as Odoo's own notification emails), or the bare body for
+        a message with ``layout`` False. The layout is rendered once per company,
+        language and kind of thread for the whole batch, with markers where the body,
+        its preview and the record name go; the chatter keeps the bare body."""
+        frames = {}
+        bodies = []
+        for message, values in zip(messages, rendered, strict=True):
+            layout = message.get("layout", LAYOUT)
+            if not layout:
+                bodies.append(values["body_html"])
+                continue
+            body = values["body_html"]
+            if "template" not in message:  # a template's rendering made them already
+                # Absolute links, as Odoo's layout makes them around a body.
+                body = self.env["mail.render.mixin"]._replace_local_links(body)
+            thread = message["thread"]
+            lang = values.get("lang") or message["recipients"][:1].lang or self.env.lang
+            description = message.get("layout_description") or False
+            key = (layout, message["company"].id, lang, thread._name, description)
+            if key not in frames:
+                frames[key] = self._dunning_layout_frame(
+                    layout, message["company"], lang, thread._name, description
+                )
+            frame = frames[key]
+            name = escape((thread.display_name or "").replace("/", "-"))
+            if frame is None:  # a layout without the expected slots: one render each
+                bodies.append(
+                    self.env["mail.render.mixin"]
+                    .with_context(lang=lang)
+                    ._render_encapsulate(
+                        layout,
+                        body,
+                        add_context={"company": message["company"]},
+                        context_record=thread.with_context(lang=lang),
+                    )
+                )
+                continue
+            # Odoo's preview (mail.message), from the start of the text only.
+            preview = escape(textwrap.shorten(html_to_inner_content(body)[:2000], 190))
+            before, middle, after = (part.replace(RECORD_NAME, name) for part in frame)
+            bodies.append(Markup("").join((before, preview, middle, Markup(body), after)))
+        return bodies
+
+    @api.model
+    def _dunning_layout_frame(self, layout, company, lang, model, description):
+        """The layout around a body: (before preview, between preview and body, after
+        body), or None when the layout does not show the body and its preview once."""
+        marker = f"DunningBody{uuid.uuid4().hex}"
+        message = self.env["mail.message"].sudo().new({"body": Markup(marker), "model": model})
+        html = (
+            self.env["mail.render.mixin"]
+            .with_context(lang=lang)
+            ._render_encapsulate(
+                layout,
+                Markup(marker),
+                add_context={
+                    "company": company,
+                    "message": message,
+                    "model_description": description
+                    or self.env["ir.model"]._get(model).with_context(lang=lang).display_name,
+                    "record_name": RECORD_NAME,
+                },
+            )
+        )
+        parts = str(html).split(marker)
+        if len(parts) != 3:
+            return None
+        return tuple(Markup(part) for part in parts)
 
     @api.model
     def _attachments_from_report(self, values, thread):

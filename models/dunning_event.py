@@ -187,18 +187,20 @@ class DunningEvent(models.Model):
         self.ensure_one()
         return self.credit_line_ids._dunning_credit_rows()
 
-    def _get_totals(self):
+    def _get_totals(self, rows=None):
         """Per currency: the invoices (part due), the credits, the net, and what the
         message asks for (``amount``: the net when positive, else 0 and
-        ``credit_balance``: what remains to the customer's credit)."""
+        ``credit_balance``: what remains to the customer's credit). ``rows``: the
+        invoice rows when the caller has them already."""
         self.ensure_one()
-        return self.move_ids._dunning_net_totals(self.credit_line_ids, self.date)
+        return self.move_ids._dunning_net_totals(self.credit_line_ids, self.date, rows=rows)
 
-    def _get_due_state(self):
+    def _get_due_state(self, rows=None):
         """'overdue' when a listed invoice is past its due date, 'today' when the
         latest is due today, 'upcoming' when none is due yet: the wording follows it."""
         self.ensure_one()
-        latest = max((row["days_overdue"] for row in self._get_invoice_rows()), default=-1)
+        rows = self._get_invoice_rows() if rows is None else rows
+        latest = max((row["days_overdue"] for row in rows), default=-1)
         if latest > 0:
             return "overdue"
         return "today" if latest == 0 else "upcoming"

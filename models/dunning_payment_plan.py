@@ -509,9 +509,10 @@ class DunningPaymentPlan(models.Model):
         """The shared invoice table of the messages: a plan lists no credits."""
         return []
 
-    def _get_due_state(self):
+    def _get_due_state(self, rows=None):
         self.ensure_one()
-        late = any(row["days_overdue"] > 0 for row in self._get_invoice_rows())
+        rows = self._get_invoice_rows() if rows is None else rows
+        late = any(row["days_overdue"] > 0 for row in rows)
         return "overdue" if late else "upcoming"
 
     def _get_installments_due_now(self):
@@ -565,7 +566,7 @@ class DunningPaymentPlan(models.Model):
             rows.append({"installment": installment, "number": number})
         return rows
 
-    def _get_totals(self):
+    def _get_totals(self, rows=None):
         self.ensure_one()
         amount = sum(self.move_ids.mapped("amount_residual"))
         return [

@@ -1,5 +1,6 @@
 import json
 import logging
+from collections import defaultdict
 
 from markupsafe import Markup
 from psycopg2.errors import TransactionRollbackError
@@ -299,7 +300,9 @@ class DunningRunLine(models.Model):
         self._dunning_finish(batch)
 
     def _dunning_finish(self, batch):
-        """Level bookkeeping and line state, whatever the steps were."""
+        """Level bookkeeping and line state, whatever the steps were: the invoices of
+        the whole batch move up in one UPDATE per level, not one per customer."""
+        levels = defaultdict(list)
         for line in self:
             events = batch.events_of(line)
             taken = events.filtered(
@@ -308,7 +311,7 @@ class DunningRunLine(models.Model):
                     or (e.state in ("skipped", "failed") and line.id in batch.unreachable)
                 )
             )
-            line._move_invoices_up(taken, batch.notes)
+            line._move_invoices_up(taken, batch.notes, levels)
             failed = events.filtered(lambda event: event.state == "failed")
             line.write(
                 {
@@ -316,6 +319,8 @@ class DunningRunLine(models.Model):
                     "note": "\n".join(filter(None, failed.mapped("reason"))) or line.note,
                 }
             )
+        for (level_id, day), move_ids in levels.items():
+            self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, day)
 
     def _prepare_emails(self):
         """Log the email events of the batch and render them, one render per template
@@ -337,7 +342,7 @@ class DunningRunLine(models.Model):
             try:
                 with self.env.cr.savepoint():
                     rendered.update(
-                        template._generate_template(
+                        template.with_context(dunning_batch_render=True)._generate_template(
                             template_events.ids, ("subject", "body_html", "lang")
                         )
                     )
@@ -502,14 +507,16 @@ class DunningRunLine(models.Model):
             ),
         )
 
-    def _move_invoices_up(self, done_events, notes):
+    def _move_invoices_up(self, done_events, notes, levels=None):
         """Record the step on the invoices: level, date, and a note in their chatter
-        (when something reached the customer)."""
-        moves_by_level = {}
+        (when something reached the customer). ``levels``: {(level id, date): invoice
+        ids} that the caller moves up for a whole batch; without it, now."""
+        moves_by_level = defaultdict(list) if levels is None else levels
         for move_id, level_id in (self.step_data or {}).items():
-            moves_by_level.setdefault(level_id, []).append(int(move_id))
-        for level_id, move_ids in moves_by_level.items():
-            self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, self.date)
+            moves_by_level[level_id, self.date].append(int(move_id))
+        if levels is None:
+            for (level_id, day), move_ids in moves_by_level.items():
+                self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, day)
         sent = done_events.filtered(lambda event: event.state == "done")
         channels = ", ".join(
             dict(done_events._fields["channel"]._description_selection(self.env))[channel]

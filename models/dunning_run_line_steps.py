@@ -5,6 +5,10 @@ from odoo.tools import format_amount
 
 from ..tools.calendar import next_business_day
 
+# Missing invoice PDFs a batch of the run may render (about a second each); beyond,
+# reminders attach the stored ones and the statement of account.
+SYNC_PDF_LIMIT = 5
+
 
 class DunningRunLine(models.Model):
     """The built-in steps of the ladder: letter, email, call and hand-off proposal.
@@ -62,6 +66,7 @@ class DunningRunLine(models.Model):
         """One message per customer to its contact, through the engine's mail queue."""
         engine = self.env["dunning.engine"]
         messages, sent = [], []
+        budget = SYNC_PDF_LIMIT
         for line in self:
             blocked = line._dunning_email_block_reason()
             if blocked:  # opted out, or a consumer's work address: no email, no task
@@ -91,19 +96,10 @@ class DunningRunLine(models.Model):
             event, rendered = batch.prepared.get(line.id) or (line._log_event("email"), None)
             attachments = batch.attachments_of(line)
             if line.policy_id.attach_invoice_pdf:
-                pdfs, errors = line.move_ids._dunning_invoice_pdfs()
+                pdfs, reason, budget = line._dunning_email_pdfs(budget)
                 attachments |= pdfs
-                if errors:
-                    engine._record_outcome(
-                        event,
-                        {
-                            "reason": self.env._(
-                                "Sent without the PDF of %(invoices)s: %(error)s",
-                                invoices=", ".join(move.name for move in errors),
-                                error=next(iter(errors.values())),
-                            )
-                        },
-                    )
+                if reason:
+                    engine._record_outcome(event, {"reason": reason})
             messages.append(
                 {
                     "template": event._dunning_mail_template(),
@@ -121,6 +117,66 @@ class DunningRunLine(models.Model):
         for (line, event), message in zip(sent, engine._send(messages), strict=True):
             engine._record_outcome(event, {"message_id": message.id})
             batch.add(line, event)
+
+    def _dunning_email_pdfs(self, budget):
+        """The PDFs a reminder attaches: the stored invoice PDFs (rendered ahead by the
+        warm-up, see account_move_pdf_warmup.py). Missing ones are rendered now while
+        the batch's ``budget`` of renders lasts (a customer's first invoice, a small
+        run: a few seconds of wkhtmltopdf); beyond it, the reminder attaches what is
+        stored plus the statement of account, which lists every open invoice, instead
+        of holding the run. Returns (attachments, reason for the history, budget
+        left)."""
+        self.ensure_one()
+        moves = self.move_ids
+        missing = moves.filtered(lambda move: not move.invoice_pdf_report_id)
+        if len(missing) <= budget:
+            pdfs, errors = moves._dunning_invoice_pdfs()
+            reason = errors and self.env._(
+                "Sent without the PDF of %(invoices)s: %(error)s",
+                invoices=", ".join(move.name for move in errors),
+                error=next(iter(errors.values())),
+            )
+            return pdfs, reason, budget - len(missing)
+        statement = self._dunning_statement_pdf()
+        return (
+            (moves - missing).invoice_pdf_report_id | statement,
+            self.env._(
+                "The PDF of %(invoices)s was not ready: the statement of account is "
+                "attached instead.",
+                invoices=", ".join(missing.mapped("name")),
+            ),
+            budget,
+        )
+
+    def _dunning_statement_pdf(self):
+        """The customer's statement of account as a PDF attachment on the customer."""
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id
+        content, _report_type = (
+            self.env["ir.actions.report"]
+            .with_company(self.company_id)
+            ._render_qweb_pdf("account_dunning.action_report_dunning_statement", customer.ids)
+        )
+        # sudo: an attachment on the customer needs the right to write it; the PDF is
+        # the customer's own statement, rendered with the run's rights.
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": self.env._(
+                        "Statement %(customer)s %(date)s.pdf",
+                        customer=customer.name,
+                        date=self.date,
+                    ),
+                    "raw": content,
+                    "mimetype": "application/pdf",
+                    "res_model": customer._name,
+                    "res_id": customer.id,
+                }
+            )
+            .with_env(self.env)
+        )
 
     def _dunning_step_call(self, batch):
         """A call on the collector's agenda with the script; an open collections call of

@@ -29,7 +29,9 @@ def parse_args():
     parser.add_argument("--profile", action="store_true",
                         help="print the top functions of each phase (cProfile)")  # fmt: skip
     parser.add_argument("--attach-pdf", action="store_true",
-                        help="attach invoice PDFs (stored ones are reused)")  # fmt: skip
+                        help="attach invoice PDFs: a cold run (none stored), then the "
+                             "warm-up of their PDFs and a warm run (use --execute-limit: "
+                             "about a second per PDF)")  # fmt: skip
     return parser.parse_args()
 
 
@@ -216,9 +218,23 @@ def main():
             return
         if args.execute_limit:
             todo = todo[: args.execute_limit]
-        measure(env, "execute (mail queued)", todo._execute, len(todo), profile=args.profile)
+        label = "execute cold (no PDF stored)" if args.attach_pdf else "execute (mail queued)"
+        measure(env, label, todo._execute, len(todo), profile=args.profile)
         mails = env["mail.mail"].search_count([("model", "=", "res.partner")])
         print(f"   queued mail.mail: {mails}; events: {len(run.event_ids)}")
+        if args.attach_pdf:  # warm: the PDFs rendered ahead (the scheduled warm-up's step)
+            cr.rollback()  # the cold run undone, its plan kept
+            env.invalidate_all()
+            moves = todo.move_ids
+            started = time.perf_counter()
+            moves._dunning_render_pdfs()
+            elapsed = time.perf_counter() - started
+            print(f"   warm-up: {len(moves)} PDFs in {elapsed:.1f} s, "
+                  f"{elapsed / max(len(moves), 1):.2f} s per PDF")  # fmt: skip
+            measure(env, "execute warm (PDFs stored)", todo._execute, len(todo))
+            cr.rollback()
+            moves.invoice_pdf_report_id.unlink()  # the database stays cold
+            cr.commit()
         cr.rollback()  # the database stays as built, ready for another measure
 
 

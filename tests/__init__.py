@@ -41,3 +41,5 @@ from . import test_send_print
 from . import test_late_charges_message
 from . import test_sms_opt_out
 from . import test_template_variants
+from . import test_pdf_warmup
+from . import test_engine_mail
