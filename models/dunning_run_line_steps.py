@@ -149,34 +149,12 @@ class DunningRunLine(models.Model):
         )
 
     def _dunning_statement_pdf(self):
-        """The customer's statement of account as a PDF attachment on the customer."""
+        """The customer's statement of account, stored on the customer (empty when it
+        cannot be rendered: the reminder then goes with what is stored)."""
         self.ensure_one()
-        customer = self.partner_id.commercial_partner_id
-        content, _report_type = (
-            self.env["ir.actions.report"]
-            .with_company(self.company_id)
-            ._render_qweb_pdf("account_dunning.action_report_dunning_statement", customer.ids)
-        )
-        # sudo: an attachment on the customer needs the right to write it; the PDF is
-        # the customer's own statement, rendered with the run's rights.
-        return (
-            self.env["ir.attachment"]
-            .sudo()
-            .create(
-                {
-                    "name": self.env._(
-                        "Statement %(customer)s %(date)s.pdf",
-                        customer=customer.name,
-                        date=self.date,
-                    ),
-                    "raw": content,
-                    "mimetype": "application/pdf",
-                    "res_model": customer._name,
-                    "res_id": customer.id,
-                }
-            )
-            .with_env(self.env)
-        )
+        customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        statements = customer._dunning_statement_attachments(self.company_id)
+        return statements.get(customer.id, self.env["ir.attachment"])
 
     def _dunning_step_call(self, batch):
         """A call on the collector's agenda with the script; an open collections call of
