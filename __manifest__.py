@@ -55,6 +55,7 @@
         "views/account_move_collector_views.xml",
         "views/mail_activity_views.xml",
         "views/dunning_collector_menus.xml",
+        "views/res_partner_worklist_views.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",
