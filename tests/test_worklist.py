@@ -54,12 +54,12 @@ class TestWorklist(DunningRunCommon):
         action = env["ir.actions.act_window"]._for_xml_id("account_dunning.action_dunning_worklist")
         context = safe_eval(action["context"], {"uid": user.id})
         self.assertTrue(context.get("search_default_my_collections"))
-        search_view = env.ref("account_dunning.view_partner_search_dunning_worklist")
+        search_view = self.env.ref("account_dunning.view_partner_search_dunning_worklist").sudo()
         my_filter = etree.fromstring(search_view.arch).xpath("//filter[@name='my_collections']")
         domain = safe_eval(action["domain"]) + safe_eval(
             my_filter[0].get("domain"), {"uid": user.id}
         )
-        list_view = env.ref("account_dunning.view_partner_list_dunning_worklist")
+        list_view = self.env.ref("account_dunning.view_partner_list_dunning_worklist").sudo()
         order = etree.fromstring(list_view.arch).get("default_order")
         self.assertEqual(order, "dunning_priority desc, id")
         return env["res.partner"].search(domain, order=order)
