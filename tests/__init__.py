@@ -33,3 +33,4 @@ from . import test_call_wizard
 from . import test_manual_postpone
 from . import test_dunning_money
 from . import test_worklist
+from . import test_tours_workspace
