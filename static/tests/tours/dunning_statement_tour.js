@@ -56,10 +56,16 @@ registry.category("web_tour.tours").add("account_dunning_statement_tour", {
             run: "click",
         },
         {
-            content: "The statement report ran for this customer, without an error",
-            trigger: "body:not(:has(.o_error_dialog)):not(:has(.o_blockUI))",
-            run() {
-                const actions = window.dunningReportSpy.filter((a) => a.report_name === reportName);
+            content: "The statement report ran for this customer",
+            trigger: "body",
+            async run() {
+                // The button's action arrives after a round trip to the server.
+                const statements = () =>
+                    window.dunningReportSpy.filter((a) => a.report_name === reportName);
+                for (let wait = 0; wait < 100 && !statements().length; wait++) {
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                const actions = statements();
                 if (actions.length !== 1) {
                     throw new Error(`expected one statement report action, got ${actions.length}`);
                 }
@@ -108,6 +114,10 @@ registry.category("web_tour.tours").add("account_dunning_statement_tour", {
                 });
                 window.dunningReportSpy = null;
             },
+        },
+        {
+            content: "Printing showed no error",
+            trigger: "body:not(:has(.o_error_dialog)):not(:has(.o_blockUI))",
         },
     ],
 });
