@@ -180,7 +180,7 @@ class ResPartner(models.Model):
             """,
                 today=today,
                 invoice_types=("out_invoice", "out_receipt"),
-                overdue=self.with_company(company)._dunning_receivable_query(overdue=True),
+                overdue=self._dunning_receivable_query(overdue=True),
                 company=company.id,
                 key=str(company.id),
             )

@@ -28,6 +28,20 @@ registry.category("web_tour.tours").add("account_dunning_call_promise_tour", {
                 trigger: `${row} td[name=dunning_overdue_amount]:contains("1,000.00")`,
             },
             {
+                content: "Switch to the kanban view",
+                trigger: "button.o_switch_view.o_kanban",
+                run: "click",
+            },
+            {
+                content: "The customer's card shows its overdue amount and the buttons",
+                trigger: `.o_kanban_record:contains("${customer}"):contains("1,000.00") button[name=action_dunning_new_payment_plan]`,
+            },
+            {
+                content: "Back to the list",
+                trigger: "button.o_switch_view.o_list",
+                run: "click",
+            },
+            {
                 content: "Log a call from the customer's row",
                 trigger: `${row} button[name=action_dunning_log_call]`,
                 run: "click",
