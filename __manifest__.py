@@ -64,6 +64,7 @@
         "wizard/dunning_send_wizard_views.xml",
         "security/dunning_template_report_security.xml",
         "views/dunning_template_report_views.xml",
+        "views/res_partner_worklist_views.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",

@@ -47,3 +47,4 @@ from . import dunning_template_report
 from . import mail_template
 from . import ir_qweb
 from . import account_move_pdf_warmup
+from . import res_partner_worklist

@@ -292,6 +292,9 @@ class AccountMove(models.Model):
         if not self:
             return
         level_id = level_id.id if isinstance(level_id, models.BaseModel) else level_id
+        # No day (a broken promise on an invoice never reminded keeps its empty last
+        # step date): NULL, not the ORM's False, which SQL cannot compare with a date.
+        day = day or None
         self.flush_recordset(["dunning_level_id", "dunning_last_date"])
         self.env.cr.execute(
             SQL(

@@ -574,12 +574,15 @@ class DunningRun(models.Model):
 
     def _follow_after_ladder(self):
         """What the run does after the ladder: payment plans, disputes past their
-        expected date, thank-you for invoices paid after a reminder."""
+        expected date, thank-you for invoices paid after a reminder, the collectors'
+        priorities."""
         self._follow_payment_plans()
         if not self.partner_ids:
             company = self.with_company(self.company_id)
             company.env["dunning.dispute"]._dunning_process_disputes(self.date)
             company._send_thank_yous()
+            # Whom to call first: the order of the worklist (res_partner_worklist.py).
+            company.env["res.partner"]._dunning_update_priorities()
 
     def _follow_payment_plans(self):
         """The day's follow-up of the company's payment plans: installment reminders,

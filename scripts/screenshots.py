@@ -8,6 +8,7 @@ to static/description/:
     overdue_invoices.png   Collections > Overdue Invoices
     run_preview.png        Preview Today's Run (planned, nothing sent)
     history.png            Collections History after executing that run
+    worklist.png           My Collections (everyone's), ordered by the run's priorities
     reminder_email.png     the email queued by the run (mail.mail body as sent, with
                            its From/To/Subject/Attachments), rendered as a page
     dunning_letter.png     the letter of the run (the report's HTML rendering)
@@ -284,6 +285,7 @@ def take(odoo, browser, out, workdir):
         path="/",
     )
     take_run(odoo, browser, out)
+    take_worklist(odoo, browser, out)
     take_email(odoo, browser, out, workdir)
     take_letter(odoo, browser, out)
     take_customer_and_plan(odoo, browser, out)
@@ -316,6 +318,18 @@ def take_run(odoo, browser, out):
         ".o_list_view .o_data_row",
     )
     browser.screenshot(out / "history.png")
+
+
+def take_worklist(odoo, browser, out):
+    print("== the worklist, after the run ranked the customers")
+    browser.open(
+        f"{odoo.url}/odoo/action-account_dunning.action_dunning_worklist",
+        ".o_searchview_facet",
+    )
+    # The demo customers have no collector: everyone's worklist, not the admin's.
+    browser.click(".o_searchview_facet .o_facet_remove")
+    browser.wait(".o_list_view .o_data_row")
+    browser.screenshot(out / "worklist.png")
 
 
 def take_email(odoo, browser, out, workdir):

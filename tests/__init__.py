@@ -43,3 +43,5 @@ from . import test_sms_opt_out
 from . import test_template_variants
 from . import test_pdf_warmup
 from . import test_engine_mail
+from . import test_worklist
+from . import test_tours_workspace
