@@ -3,6 +3,10 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 FLOW_ONLY_FIELDS = frozenset({"dunning_promise_ids", "dunning_dispute_ids", "dunning_thanked"})
+# The ladder's bookkeeping (shown read-only, written by the run in SQL): a collector who
+# set them could silence the reminders ("last step in 2099") or skip rungs; a
+# collections manager may correct them.
+LADDER_FIELDS = frozenset({"dunning_level_id", "dunning_last_date"})
 
 
 class AccountMove(models.Model):
@@ -46,6 +50,14 @@ class AccountMove(models.Model):
         # (with its stage), and the thank-you is remembered by the run (never twice).
         if not self.env.su and FLOW_ONLY_FIELDS & set(vals):
             raise AccessError(self._dunning_flow_only_message())
+        if (
+            LADDER_FIELDS & set(vals)
+            and not self.env.su
+            and not self.env.user.has_group("account_dunning.group_dunning_manager")
+        ):
+            raise AccessError(
+                self.env._("Only a collections manager can correct the ladder of an invoice.")
+            )
         return super().write(vals)
 
     def _dunning_flow_only_message(self):

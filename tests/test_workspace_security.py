@@ -244,6 +244,17 @@ class TestWorkspaceSecurity(DunningRunCommon):
         self.assertEqual(self.promise.move_ids, self.inv_promised)
         self.assertEqual(self.dispute.move_ids, self.inv_disputed)
 
+    def test_invoice_ladder_is_the_runs_and_a_managers_correction(self):
+        last_level = self.policy.level_ids.sorted("delay_days")[-1]
+        invoice = self._as(self.user, self.inv_free)
+        for vals in (
+            {"dunning_level_id": last_level.id},  # would skip rungs
+            {"dunning_last_date": date(2099, 1, 1)},  # would silence the reminders
+        ):
+            self._assert_refused(invoice, vals)
+        self._as(self.manager, self.inv_free).write({"dunning_level_id": last_level.id})
+        self.assertEqual(self.inv_free.dunning_level_id, last_level)
+
     def test_stage_correction_is_a_managers_wizard(self):
         with self.assertRaises(AccessError):
             self.env["dunning.stage.wizard"].with_user(self.user).create(
