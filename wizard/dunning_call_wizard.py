@@ -142,10 +142,10 @@ class DunningCallWizard(models.TransientModel):
         activity = self.activity_id
         if not activity:
             return
-        record = self.env[activity.res_model].browse(activity.res_id)
-        if activity.res_model not in ("res.partner", "account.move") or (
-            record.commercial_partner_id != customer
-        ):
+        about = activity.res_model in ("res.partner", "account.move") and self.env[
+            activity.res_model
+        ].browse(activity.res_id)
+        if not about or about.commercial_partner_id != customer:
             raise UserError(self.env._("This activity is not a call to this customer."))
         # An activity has no company: it is that of the events that scheduled it, else
         # of its assignee. sudo: only their companies are read, to refuse the call of
@@ -154,7 +154,7 @@ class DunningCallWizard(models.TransientModel):
             self.env["dunning.event"].sudo().search([("activity_id", "=", activity.id)]).company_id
         )
         if activity.res_model == "account.move":
-            companies |= record.company_id
+            companies |= about.company_id
         if not companies:
             companies = activity.user_id.sudo().company_ids
         if companies and self.company_id not in companies:
