@@ -1,6 +1,12 @@
-from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+
+FLOW_ONLY_FIELDS = frozenset({"dunning_promise_ids", "dunning_dispute_ids", "dunning_thanked"})
+# The ladder's bookkeeping (shown read-only, written by the run in SQL): a collector who
+# set them could silence the reminders ("last step in 2099") or skip rungs; a
+# collections manager may correct them.
+LADDER_FIELDS = frozenset({"dunning_level_id", "dunning_last_date"})
 
 
 class AccountMove(models.Model):
@@ -32,6 +38,32 @@ class AccountMove(models.Model):
         copy=False,
         readonly=True,
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(FLOW_ONLY_FIELDS & set(vals) for vals in vals_list):
+            raise AccessError(self._dunning_flow_only_message())
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # Shown read-only: an invoice joins or leaves a promise or a dispute through it
+        # (with its stage), and the thank-you is remembered by the run (never twice).
+        if not self.env.su and FLOW_ONLY_FIELDS & set(vals):
+            raise AccessError(self._dunning_flow_only_message())
+        if (
+            LADDER_FIELDS & set(vals)
+            and not self.env.su
+            and not self.env.user.has_group("account_dunning.group_dunning_manager")
+        ):
+            raise AccessError(
+                self.env._("Only a collections manager can correct the ladder of an invoice.")
+            )
+        return super().write(vals)
+
+    def _dunning_flow_only_message(self):
+        return self.env._(
+            "The promises, disputes and thank-you of an invoice are recorded by their flows."
+        )
 
     def _dunning_mark_thanked(self):
         """Remember the thank-you in one query (no journal resynchronisation)."""

@@ -1,11 +1,26 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tools import format_date
 
 from ..tools.stages import DISPUTABLE_STAGES
 
 DISPUTE_STATES = [("open", "Open"), ("accepted", "Accepted"), ("rejected", "Rejected")]
+# Security in the model, not the form (the form shows these read-only): the flows write
+# them (create, accept, reject, the daily follow-up), never a person, be it a manager,
+# through JSON-RPC. A state written by hand would leave the invoices in stage dispute.
+DISPUTE_FLOW_FIELDS = frozenset(
+    {
+        "state",
+        "date_start",
+        "date_end",
+        "overdue_notified_date",
+        "call_event_id",
+        "company_id",
+        "partner_id",
+        "move_ids",
+    }
+)
 
 
 class DunningDispute(models.Model):
@@ -78,11 +93,40 @@ class DunningDispute(models.Model):
                 filter(None, (dispute.partner_id.display_name, dispute.reason_id.name))
             )
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_open(self):
+        # Deleted open, its invoices would stay in stage dispute, out of the ladder.
+        if any(dispute.state == "open" for dispute in self):
+            raise UserError(self.env._("Settle an open dispute before deleting it."))
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            today = fields.Date.context_today(self)
+            for vals in vals_list:
+                start = vals.get("date_start")
+                if (
+                    vals.get("state", "open") != "open"
+                    or vals.get("date_end")
+                    or vals.get("overdue_notified_date")
+                    or (start and fields.Date.to_date(start) != today)
+                ):
+                    raise AccessError(
+                        self.env._("A dispute is recorded open, on the day it is raised.")
+                    )
         disputes = super().create(vals_list)
         disputes.filtered(lambda d: d.state == "open")._dunning_open()
         return disputes
+
+    def write(self, vals):
+        if not self.env.su and DISPUTE_FLOW_FIELDS & set(vals):
+            raise AccessError(
+                self.env._(
+                    "The customer, invoices, dates and status of a dispute follow its flow: "
+                    "accept or reject it, and record a new one if needed."
+                )
+            )
+        return super().write(vals)
 
     def _dunning_open(self):
         for dispute in self:
@@ -114,7 +158,10 @@ class DunningDispute(models.Model):
         for dispute in self:
             if dispute.state != "open":
                 raise UserError(self.env._("Only an open dispute can be settled."))
-        self.write({"state": state, "date_end": today})
+        # sudo: the status is refused to people (see write); accepting or rejecting is
+        # the way, for those who may write these disputes.
+        self.check_access("write")
+        self.sudo().write({"state": state, "date_end": today})
         # Back to the ladder at the level they had: the stage only changes.
         self.move_ids.filtered(lambda m: m.dunning_stage == "dispute")._dunning_set_stage("normal")
         for dispute in self:
@@ -188,7 +235,8 @@ class DunningDispute(models.Model):
                 owner,
                 run_date,
             )
-            dispute.overdue_notified_date = dispute.date_expected
+            # sudo: a flow field (see write); the reminder of this follow-up sets it.
+            dispute.sudo().overdue_notified_date = dispute.date_expected
             dispute._dunning_log(
                 self.env._(
                     "Dispute still open past %(date)s: %(owner)s reminded.",

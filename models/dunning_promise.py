@@ -2,7 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tools import SQL, format_amount, format_date
 
@@ -14,6 +14,15 @@ PROMISE_STATES = [
     ("broken", "Broken"),
     ("cancelled", "Cancelled"),
 ]
+# Security in the model, not the form (the form shows these read-only): the flows write
+# them (create, cancel, the daily follow-up), never a person, be it a manager, through
+# JSON-RPC. Changing the state by hand would skip the stage change of the invoices;
+# backdating the start would count older payments toward the promise.
+PROMISE_FLOW_FIELDS = frozenset(
+    {"state", "date_start", "date_end", "call_event_id", "company_id", "partner_id", "move_ids"}
+)
+# What was promised can be corrected while the promise is open, not once it is history.
+PROMISE_OPEN_FIELDS = frozenset({"amount", "date_promised"})
 
 
 class DunningPromise(models.Model):
@@ -128,11 +137,44 @@ class DunningPromise(models.Model):
 
     # ------------------------------------------------------------------ create
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_open(self):
+        # Deleted open, its invoices would stay in stage promised, out of the ladder.
+        if any(promise.state == "open" for promise in self):
+            raise UserError(self.env._("Cancel an open promise to pay before deleting it."))
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            today = fields.Date.context_today(self)
+            for vals in vals_list:
+                start = vals.get("date_start")
+                if (
+                    vals.get("state", "open") != "open"
+                    or vals.get("date_end")
+                    or (start and fields.Date.to_date(start) != today)
+                ):
+                    raise AccessError(
+                        self.env._("A promise to pay is recorded open, on the day it is made.")
+                    )
         promises = super().create(vals_list)
         promises.filtered(lambda p: p.state == "open")._dunning_open()
         return promises
+
+    def write(self, vals):
+        if not self.env.su:
+            if PROMISE_FLOW_FIELDS & set(vals):
+                raise AccessError(
+                    self.env._(
+                        "The customer, invoices, dates and status of a promise to pay follow "
+                        "its flow: cancel it and record a new one."
+                    )
+                )
+            if PROMISE_OPEN_FIELDS & set(vals) and any(p.state != "open" for p in self):
+                raise UserError(
+                    self.env._("A kept, broken or cancelled promise to pay cannot be changed.")
+                )
+        return super().write(vals)
 
     def _dunning_open(self):
         """The ladder pauses: the invoices go to stage promised; an older open promise on
@@ -182,7 +224,10 @@ class DunningPromise(models.Model):
         """End the promises; their invoices still promised go back to Normal."""
         if not self:
             return
-        self.write({"state": state, "date_end": day})
+        # sudo: the status is refused to people (see write); this flow is the way, for
+        # those who may write these promises.
+        self.check_access("write")
+        self.sudo().write({"state": state, "date_end": day})
         self.move_ids.filtered(lambda m: m.dunning_stage == "promised")._dunning_set_stage("normal")
         if state == "cancelled":
             for promise in self:
@@ -283,7 +328,9 @@ class DunningPromise(models.Model):
                 highest = promise_level.get(promise)
                 if level and (not highest or level.delay_days > highest.delay_days):
                     promise_level[promise] = level
-        self.write({"state": "broken", "date_end": run_date})
+        # sudo: the status follows the flow only (see write), for those who may write.
+        self.check_access("write")
+        self.sudo().write({"state": "broken", "date_end": run_date})
         for (level, last_date), move_ids in by_level.items():
             self.env["account.move"].browse(move_ids)._dunning_set_level(level, last_date)
         self.move_ids.filtered(lambda m: m.dunning_stage == "promised")._dunning_set_stage("normal")

@@ -19,6 +19,26 @@ DUNNING_MANAGER_FIELDS = frozenset(
     }
 )
 
+# Collections settings of a customer or contact, on the Collections tab and the email
+# flags that only collections users see: set by collections users, not by every
+# employee who edits contacts (see _has_field_access).
+DUNNING_USER_FIELDS = frozenset(
+    {
+        "dunning_policy_id",
+        "dunning_collector_id",
+        "dunning_contact_id",
+        "dunning_reminder_mode",
+        "dunning_postpone_until",
+        "dunning_postpone_reason",
+        "dunning_email_opt_out",
+        "dunning_email_is_workplace",
+        "dunning_is_consumer",
+        "dunning_statement_monthly",
+    }
+)
+# Written by the scheduled actions only (shown read-only).
+DUNNING_SYSTEM_FIELDS = frozenset({"dunning_statement_last_date"})
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -123,13 +143,17 @@ class ResPartner(models.Model):
         # Write access to the collections decisions is a manager's; reading them stays
         # open (the credit-hold banner, the Collections tab). Checked by the ORM on every
         # write() and create(), and shown read-only in the forms of other users.
-        if (
-            operation == "write"
-            and field.name in DUNNING_MANAGER_FIELDS
-            and not self.env.su
-            and not self.env.user.has_group("account_dunning.group_dunning_manager")
-        ):
-            return False
+        if operation == "write" and not self.env.su:
+            if field.name in DUNNING_SYSTEM_FIELDS:
+                return False
+            if field.name in DUNNING_MANAGER_FIELDS and not self.env.user.has_group(
+                "account_dunning.group_dunning_manager"
+            ):
+                return False
+            if field.name in DUNNING_USER_FIELDS and not self.env.user.has_group(
+                "account_dunning.group_dunning_user"
+            ):
+                return False
         return super()._has_field_access(field, operation)
 
     def _dunning_receivable_query(self, overdue=False):

@@ -3,10 +3,12 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Command
 from odoo.tools import SQL
 
 from ..tools.aging import BUCKETS, OpenItem, age_items
+from .res_partner import DUNNING_FIGURES_GROUPS
 
 _logger = logging.getLogger(__name__)
 
@@ -47,7 +49,15 @@ class ResPartner(models.Model):
         as_of = date or fields.Date.context_today(self)
         company = self.env.company
         customers = self.commercial_partner_id
+        # The statement reads the receivable with SQL: those who may read a customer's
+        # collections figures only (not a portal user, nor every employee), and only the
+        # customers they may read.
+        if not self.env.su and not self.env.user.has_groups(DUNNING_FIGURES_GROUPS):
+            raise AccessError(
+                self.env._("Only accounting and collections users can see a statement.")
+            )
         self.env["account.move.line"].check_access("read")
+        self.check_access("read")
         contacts = customers._dunning_get_contacts()
         statements = {
             customer.id: {
@@ -362,4 +372,5 @@ class ResPartner(models.Model):
                     "auto_delete": False,
                 },
             )
-            customer.dunning_statement_last_date = month_start
+            # sudo: a field of the scheduled action only (see res.partner _has_field_access).
+            customer.sudo().dunning_statement_last_date = month_start

@@ -2,6 +2,7 @@ from datetime import date
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.fields import Command
+from odoo.tests import new_test_user
 
 
 class DunningCommon(AccountTestInvoicingCommon):
@@ -51,6 +52,19 @@ class DunningCommon(AccountTestInvoicingCommon):
             amount=amount,
             payment_date=pay_date or invoice.invoice_date_due,
             currency_id=(currency or invoice.currency_id).id,
+        )
+
+    @classmethod
+    def _dunning_user(cls, login, groups, company=None):
+        """A plain user of ``company`` (default: the test company) only, for acting as
+        JSON-RPC would (``with_user``); ``groups``: comma-separated xml ids."""
+        company = company or cls.company
+        return new_test_user(
+            cls.env,
+            login=login,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
         )
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tools import SQL, format_date
 
@@ -97,6 +97,7 @@ class DunningCallWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        self._check_context_values()
         self._check_values()
         today = fields.Date.context_today(self)
         customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
@@ -120,6 +121,44 @@ class DunningCallWizard(models.TransientModel):
         if self.activity_id.exists():
             self.activity_id.action_feedback(feedback=reason)
         return getattr(self, f"_after_{self.outcome}")(event, customer, today)
+
+    def _check_context_values(self):
+        """The company, activity and invoices the form fills in (read-only or hidden):
+        JSON-RPC can send any, so they are checked here."""
+        if self.company_id not in self.env.companies:
+            raise AccessError(self.env._("Log calls in your own companies only."))
+        customer = self.partner_id.commercial_partner_id
+        foreign = self.move_ids.filtered(
+            lambda m: m.commercial_partner_id != customer or m.company_id != self.company_id
+        )
+        if foreign:
+            raise UserError(
+                self.env._(
+                    "These invoices are not %(customer)s's in this company: %(invoices)s",
+                    customer=customer.display_name,
+                    invoices=", ".join(foreign.mapped("display_name")),
+                )
+            )
+        activity = self.activity_id
+        if not activity:
+            return
+        about = activity.res_model in ("res.partner", "account.move") and self.env[
+            activity.res_model
+        ].browse(activity.res_id)
+        if not about or about.commercial_partner_id != customer:
+            raise UserError(self.env._("This activity is not a call to this customer."))
+        # An activity has no company: it is that of the events that scheduled it, else
+        # of its assignee. sudo: only their companies are read, to refuse the call of
+        # another company (a customer may be shared between companies).
+        companies = (
+            self.env["dunning.event"].sudo().search([("activity_id", "=", activity.id)]).company_id
+        )
+        if activity.res_model == "account.move":
+            companies |= about.company_id
+        if not companies:
+            companies = activity.user_id.sudo().company_ids
+        if companies and self.company_id not in companies:
+            raise AccessError(self.env._("This call belongs to another company."))
 
     def _check_values(self):
         if self.outcome == "promised":

@@ -103,6 +103,9 @@ class DunningLateChargeWizard(models.TransientModel):
     def action_confirm(self):
         """Create the draft charge invoice(s) and remember what they charge."""
         self.ensure_one()
+        # The lines are computed, never taken from the client: JSON-RPC can create the
+        # wizard with any line_ids (amounts, periods).
+        self._compute_line_ids()
         if self.error:
             raise UserError(self.error)
         lines = self.line_ids.filtered(lambda line: line._has_charge())
@@ -172,7 +175,9 @@ class DunningLateChargeWizard(models.TransientModel):
                 "invoice_line_ids": invoice_lines,
             }
         )
-        self.env["dunning.late.charge"].create(
+        # sudo: charges are refused to people (see dunning.late.charge.create); these
+        # lines were just computed by this wizard, for a charge invoice the user created.
+        self.env["dunning.late.charge"].sudo().create(
             [
                 {
                     "move_id": line.move_id.id,
