@@ -33,3 +33,4 @@ from . import res_partner_promise
 from . import res_partner_manual
 from . import dunning_run_thank_you
 from . import mail_activity
+from . import dunning_run_queue
