@@ -146,6 +146,9 @@ def configure(env, run_date):
             ]
         )
         template = env.ref("account_credit_control.email_template_credit_control_base")
+        # No PDF on either side (ours: attach_invoice_pdf off): OCA's summary PDF would
+        # measure wkhtmltopdf, not the run. --attach-pdf measures our PDF path.
+        template.report_template_ids = [Command.clear()]
         oca = env["credit.control.policy"].create(
             {
                 "name": "Benchmark: 3 emails",

@@ -60,6 +60,18 @@ if [ ! -d "$bench_dir/python/openupgradelib" ]; then
     "$PYTHON" -m pip install -q --no-deps --target "$bench_dir/python" openupgradelib \
         || die "pip could not install openupgradelib (needed by queue_job)"
 fi
+if [ "$mode" = workers ] && ! "$PYTHON" -c "import gevent.monkey; gevent.monkey.patch_all()" 2>/dev/null; then
+    # The servers' long-polling process patches with gevent, whose plugin check asks
+    # pkg_resources for zope.interface and zope.event by their dotted names; their
+    # dist-info folders here carry normalised names that old pkg_resources misses, so
+    # the process would die and respawn in a loop. Dotted-name metadata (benchmark only).
+    for dist in zope.interface zope.event; do
+        version="$("$PYTHON" -c "from importlib.metadata import version; print(version('$dist'))")"
+        mkdir -p "$bench_dir/python/$dist-$version.dist-info"
+        printf 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' "$dist" "$version" \
+            >"$bench_dir/python/$dist-$version.dist-info/METADATA"
+    done
+fi
 export PYTHONPATH="$bench_dir/python${PYTHONPATH:+:$PYTHONPATH}"
 addons="$addons,$bench_dir/odoo/addons"
 
