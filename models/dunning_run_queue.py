@@ -16,7 +16,7 @@ _logger = logging.getLogger(__name__)
 BATCH_PRIORITY = 10
 FINISH_PRIORITY = 20
 # Seconds between two looks of the closing job at the batches still running.
-FINISH_RETRY_SECONDS = 5
+FINISH_RETRY_SECONDS = 2
 WAITING_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 
 

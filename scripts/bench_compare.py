@@ -142,7 +142,9 @@ def compare(args):
                 result["rep"] = rep
                 results.append(result)
                 for phase, figures in result["phases"].items():
-                    print(f"   {phase:<14} {figures['wall']:7.2f} s {figures['queries']:7d} queries")
+                    print(
+                        f"   {phase:<14} {figures['wall']:7.2f} s {figures['queries']:7d} queries"
+                    )
         print(f"\n== {invoices} invoices over {invoices // 5} customers, 3-email ladder, "
               "same data (createdb -T)")  # fmt: skip
         print_table(results)
@@ -256,12 +258,13 @@ def workers(args):
         result["workers"] = count
         results.append(result)
     print(f"\n== {invoices} invoices: run executed by queue_job jobs (one per batch)")
-    print("| workers | customers messaged | plan + queue s | execute s | customers/s "
-          "(execute) | jobs | customers messaged twice |")  # fmt: skip
+    print("| workers | customers messaged | plan + queue s | batches s | customers/s "
+          "(batches) | until closed s | jobs | customers messaged twice |")  # fmt: skip
     for r in results:
         plan = r["wall"] - r["execute_wall"]
-        print(f"| {r['workers']} | {r['customers']} | {plan:.1f} | {r['execute_wall']:.1f} "
-              f"| {r['customers'] / r['execute_wall']:.1f} | {r['jobs']} "
+        print(f"| {r['workers']} | {r['customers']} | {plan:.1f} | {r['batches_wall']:.1f} "
+              f"| {r['customers'] / max(r['batches_wall'], 0.001):.1f} "
+              f"| {r['execute_wall']:.1f} | {r['jobs']} "
               f"| {r['duplicates']} (mails: {r['mail_duplicates']}) |"
               + (" load>1" if r["load"] > 1 else ""))  # fmt: skip
     load_warning(results)
