@@ -32,3 +32,4 @@ from . import test_dispute
 from . import test_call_wizard
 from . import test_manual_postpone
 from . import test_dunning_money
+from . import test_run_queue
