@@ -154,6 +154,18 @@ def compare(args):
         }
         print(f"ratio (customers/s, mean of {args.repeat}): account_dunning / OCA = "
               f"{speed['ours'] / speed['oca']:.1f}x")  # fmt: skip
+        # Under a load above 1 the wall times stretch; CPU time (Odoo + its PostgreSQL
+        # backend) per customer is the steadier comparison.
+        cpu = {
+            name: mean(
+                (r["cpu"] + (r["pg_cpu"] or 0)) / max(r["customers"], 1)
+                for r in results
+                if r["side"] == name
+            )
+            for name in ("ours", "oca")
+        }
+        print(f"CPU per customer (Odoo + PostgreSQL): account_dunning {cpu['ours'] * 1000:.1f} ms, "
+              f"OCA {cpu['oca'] * 1000:.1f} ms: ratio {cpu['oca'] / cpu['ours']:.1f}x")  # fmt: skip
         twice = sum(r["duplicates"] for r in results)
         print(f"customers with two messages on the day: {twice}")
         load_warning(results)
