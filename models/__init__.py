@@ -48,3 +48,4 @@ from . import mail_template
 from . import ir_qweb
 from . import account_move_pdf_warmup
 from . import res_partner_worklist
+from . import dunning_run_queue

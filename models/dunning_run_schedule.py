@@ -125,6 +125,9 @@ class DunningRun(models.Model):
         run stays planned and the collections managers are asked to review it.
         """
         self.ensure_one()
+        # With OCA's queue_job installed, Odoo's workers execute the batches as jobs.
+        if self._dunning_enqueue_batches(automatic_only):
+            return True
         while True:
             batch = self._dunning_todo_lines(BATCH_SIZE, automatic_only)
             if not batch:

@@ -38,7 +38,7 @@ def parse_args():
 TEMPLATES = 500  # invoices made through the ORM; the rest are SQL copies of them
 
 
-def build_data(env, count):
+def build_data(env, count, run_date=RUN_DATE):
     """Customers with 5 invoices each, due between 10 days ahead and 120 days ago.
 
     500 invoices go through the ORM (create + post); the others are row copies of
@@ -70,7 +70,7 @@ def build_data(env, count):
             "ref": "dunning-bench",
             "journal_id": journal.id,
             "partner_id": customers[index // 5].id,
-            "invoice_date": RUN_DATE - timedelta(days=60),
+            "invoice_date": run_date - timedelta(days=60),
             "invoice_payment_term_id": False,
             "invoice_line_ids": [
                 Command.create({"name": "Service", "quantity": 1,
@@ -84,7 +84,8 @@ def build_data(env, count):
     env.flush_all()
     print(f"  {templates} invoices through the ORM ({time.perf_counter() - started:.0f} s)")
     _copy_invoices(env, moves, customers, count - templates, rng)
-    # Random ages for all, templates included.
+    # Random ages for all, templates included; seeded: every build gets the same ages.
+    env.cr.execute("SELECT setseed(0.42)")
     env.cr.execute(
         """
         WITH due AS (SELECT id, %s::date - (floor(random() * 131) - 10)::int AS day
@@ -94,7 +95,7 @@ def build_data(env, count):
           FROM account_move m
          WHERE l.move_id = m.id AND m.ref = 'dunning-bench' AND l.date_maturity IS NOT NULL;
         """,
-        (RUN_DATE,),
+        (run_date,),
     )
     env.cr.commit()
     env.invalidate_all()
