@@ -2,7 +2,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 
 from ..tools.ladder import index_of_delay, next_step_date
 from ..tools.stages import CHASABLE_STAGES, STAGES
@@ -378,6 +378,21 @@ class AccountMove(models.Model):
             )
         )
         return lines.sorted(lambda line: (line.date_maturity, line.id))
+
+    def _dunning_net_totals_text(self, credit_lines, on_date):
+        """The net amount asked for per currency, as one line for a list or a form
+        (a currency whose credits exceed its invoices shows its credit)."""
+        return "; ".join(
+            format_amount(self.env, total["amount"], total["currency"])
+            if total["amount"] > 0
+            else self.env._(
+                "%(currency)s: credit of %(amount)s",
+                currency=total["currency"].name,
+                amount=format_amount(self.env, total["credit_balance"], total["currency"]),
+            )
+            for total in self._dunning_net_totals(credit_lines, on_date)
+            if total["amount"] > 0 or total["credit_balance"] > 0
+        )
 
     def _dunning_net_totals(self, credit_lines, on_date, rows=None):
         """What a message on these invoices and credits asks for, per currency (sorted

@@ -149,16 +149,8 @@ class DunningRunLine(models.Model):
     @api.depends("move_ids", "credit_line_ids", "date")
     def _compute_amount_by_currency(self):
         for line in self:
-            line.amount_by_currency = "; ".join(
-                format_amount(self.env, total["amount"], total["currency"])
-                if total["amount"] > 0
-                else self.env._(
-                    "%(currency)s: credit of %(amount)s",
-                    currency=total["currency"].name,
-                    amount=format_amount(self.env, total["credit_balance"], total["currency"]),
-                )
-                for total in line.move_ids._dunning_net_totals(line.credit_line_ids, line.date)
-                if total["amount"] > 0 or total["credit_balance"] > 0
+            line.amount_by_currency = line.move_ids._dunning_net_totals_text(
+                line.credit_line_ids, line.date
             )
 
     # ----------------------------------------------------------------- planning

@@ -110,16 +110,5 @@ class DunningRun(models.Model):
         # Lines of batches whose job failed for good: once more here, where a customer
         # that fails again is marked failed. No commit: queue_job commits the job.
         self._dunning_todo_lines(automatic_only=automatic_only)._execute()
-        try:
-            with self.env.cr.savepoint():
-                self._follow_after_ladder()
-        except Exception:
-            _logger.exception("Collections: follow-ups of %s failed", self.company_id.name)
-            self.env.invalidate_all()
-        waiting = self._dunning_todo_lines()
-        if waiting:
-            self.state = "planned"
-            self._dunning_request_review(waiting)
-        else:
-            self.state = "done"
+        self._dunning_close()
         return self.env._("Run closed: %(state)s", state=self.state)

@@ -138,6 +138,13 @@ class DunningRun(models.Model):
             )
             if self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining) <= 0:
                 return False
+        self._dunning_close()
+        self.env["ir.cron"]._commit_progress(remaining=0)
+        return True
+
+    def _dunning_close(self):
+        """After the batches (cron or queue_job): the day's follow-ups, then the run is
+        done, or planned again with a review request for the lines still waiting."""
         try:
             with self.env.cr.savepoint():
                 self._follow_after_ladder()
@@ -150,8 +157,6 @@ class DunningRun(models.Model):
             self._dunning_request_review(waiting)
         else:
             self.state = "done"
-        self.env["ir.cron"]._commit_progress(remaining=0)
-        return True
 
     def _dunning_request_review(self, waiting):
         """Review mode: nothing is sent until a collections manager executes the run."""

@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
-from odoo.tools import format_amount
 
 from ..tools.calendar import next_business_day
 from ..tools.ladder import index_of_delay, next_level_index
@@ -111,18 +110,8 @@ class DunningSendWizard(models.TransientModel):
     @api.depends("move_ids", "credit_line_ids", "date")
     def _compute_amount_by_currency(self):
         for wizard in self:
-            wizard.amount_by_currency = "; ".join(
-                format_amount(self.env, total["amount"], total["currency"])
-                if total["amount"] > 0
-                else self.env._(
-                    "%(currency)s: credit of %(amount)s",
-                    currency=total["currency"].name,
-                    amount=format_amount(self.env, total["credit_balance"], total["currency"]),
-                )
-                for total in wizard.move_ids._origin._dunning_net_totals(
-                    wizard.credit_line_ids._origin, wizard.date
-                )
-                if total["amount"] > 0 or total["credit_balance"] > 0
+            wizard.amount_by_currency = wizard.move_ids._origin._dunning_net_totals_text(
+                wizard.credit_line_ids._origin, wizard.date
             )
 
     # Proposed once for the customer: changing the invoices keeps the person's choices.
