@@ -645,7 +645,7 @@ def take_dashboard(odoo, browser, out):
     print("== Collections Dashboard")
     browser.open(
         f"{odoo.url}/odoo/action-account_dunning.action_dunning_kpi_report",
-        ".o_graph_view canvas",
+        ".o_graph_canvas_container canvas",
     )
     browser.screenshot(out / "dashboard.png")
 
