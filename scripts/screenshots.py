@@ -628,6 +628,7 @@ def take_payer_and_prediction(odoo, browser, out):
     browser.screenshot(out / "payer_profile.png", clip=browser.clip_of(selector, pad=16))
 
     print("== the predicted payment date of an invoice")
+    # Not stored (computed from the payer's history): read it, do not search on it.
     invoices = odoo.call(
         "account.move",
         "search_read",
@@ -635,12 +636,11 @@ def take_payer_and_prediction(odoo, browser, out):
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("payment_state", "in", ("not_paid", "partial")),
-            ("dunning_predicted_date", "!=", False),
         ],
-        ["id"],
-        order="invoice_date_due",
-        limit=1,
+        ["dunning_predicted_date"],
+        order="invoice_date_due, id",
     )
+    invoices = [invoice for invoice in invoices if invoice["dunning_predicted_date"]]
     if not invoices:
         raise RuntimeError("no invoice with a predicted payment date")
     browser.open(
