@@ -602,6 +602,23 @@ def take_statement(odoo, browser, out):
 
 def take_payer_and_prediction(odoo, browser, out):
     print("== the payer profile of a customer")
+    # The demo customers paid nothing yet: Birch Studio pays its oldest invoice today,
+    # a month late, so the profile has one payment to describe.
+    birch_invoice = odoo.call(
+        "account.move",
+        "search",
+        [
+            ("partner_id", "=", odoo.ref("account_dunning.demo_partner_birch")),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "=", "not_paid"),
+        ],
+        order="invoice_date_due, id",
+        limit=1,
+    )
+    context = {"active_model": "account.move", "active_ids": birch_invoice}
+    register_id = odoo.call("account.payment.register", "create", {}, context=context)
+    odoo.call("account.payment.register", "action_create_payments", [register_id], context=context)
     partners = odoo.call(
         "res.partner",
         "search_read",
