@@ -662,12 +662,12 @@ def take_payer_and_prediction(odoo, browser, out):
         raise RuntimeError("no invoice with a predicted payment date")
     browser.open(
         f"{odoo.url}/odoo/action-account.action_move_out_invoice_type/{invoices[0]['id']}",
-        ".o_form_view .o_field_widget[name=dunning_predicted_date]",
+        ".o_form_view .o_notebook",
     )
-    browser.screenshot(
-        out / "predicted_date.png",
-        clip={"x": 0, "y": 0, "width": WIDTH, "height": HEIGHT * 2 // 3},
-    )
+    browser.click(".o_notebook .nav-link", "Collections")
+    selector = ".o_form_view .o_group:has(.o_field_widget[name=dunning_predicted_date])"
+    browser.wait(selector)
+    browser.screenshot(out / "predicted_date.png", clip=browser.clip_of(selector, pad=16))
 
 
 def take_dashboard(odoo, browser, out):
