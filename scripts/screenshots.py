@@ -655,8 +655,7 @@ def take_payer_and_prediction(odoo, browser, out):
             ("payment_state", "in", ("not_paid", "partial")),
         ],
         ["dunning_predicted_date"],
-        # The latest invoice: not yet due nor disputed, its prediction is the plain one.
-        order="invoice_date_due desc, id",
+        order="invoice_date_due, id",
     )
     invoices = [invoice for invoice in invoices if invoice["dunning_predicted_date"]]
     if not invoices:
