@@ -14,6 +14,16 @@ to static/description/:
     dunning_letter.png     the letter of the run (the report's HTML rendering)
     customer_collections.png  a customer's Collections tab
     payment_plan.png       a payment plan agreed through the wizard
+    send_print.png         Send & Print on a customer (the wizard, nothing sent)
+    log_call.png           Log Call from a call activity, outcome "promised" (then
+                           confirmed: the script checks the promise exists)
+    dispute.png            a dispute opened on one invoice
+    statement.png          the statement of account (the report's HTML rendering)
+    payer_profile.png      the payer profile group of a customer's Collections tab
+    predicted_date.png     the predicted payment date on an open invoice
+    dashboard.png          Collections Dashboard (graph)
+    self_service_phone.png the customer's self-service page on a phone (390 x 844),
+    self_service_phone_promise.png  and its "promise a payment date" form opened
 
 The demo policy is switched to "Start Old Debts at Matching Level" before the run
 (a documented policy option, for a database full of old debts): the demo invoices
@@ -24,10 +34,12 @@ starting at the first overdue level.
 import argparse
 import base64
 import contextlib
+import datetime
 import html
 import json
 import os
 import pathlib
+import re
 import shutil
 import socket
 import subprocess
@@ -227,6 +239,30 @@ class Chromium:
             time.sleep(0.3)
         raise RuntimeError(f"{selector!r} did not appear within {timeout} s")
 
+    def clip_of(self, selector, pad=8):
+        """The page rectangle of the first element matching ``selector``, padded."""
+        rect = self.evaluate(
+            f"(() => {{ const el = document.querySelector({json.dumps(selector)});"
+            " el.scrollIntoView({block: 'start'});"
+            " const r = el.getBoundingClientRect();"
+            " return {x: r.x + window.scrollX, y: r.y + window.scrollY,"
+            " width: r.width, height: r.height}; })()"
+        )
+        return {
+            "x": max(rect["x"] - pad, 0),
+            "y": max(rect["y"] - pad, 0),
+            "width": rect["width"] + 2 * pad,
+            "height": rect["height"] + 2 * pad,
+        }
+
+    def do_action(self, action, ready_selector):
+        """Runs an action dict in the web client (wizards cannot be opened by URL)."""
+        self.evaluate(
+            "odoo.__WOWL_DEBUG__.root.env.services.action.doAction("
+            f"{json.dumps(action)}).then(() => true)"
+        )
+        self.wait(ready_selector)
+
     def click(self, selector, text=None):
         """Clicks the first element matching ``selector`` (and containing ``text``)."""
         found = self.evaluate(f"({CLICK_JS})({json.dumps(selector)}, {json.dumps(text)})")
@@ -289,6 +325,25 @@ def take(odoo, browser, out, workdir):
     take_email(odoo, browser, out, workdir)
     take_letter(odoo, browser, out)
     take_customer_and_plan(odoo, browser, out)
+    failed = []
+    for shot in (
+        take_send_print,
+        take_log_call,
+        take_dispute,
+        take_statement,
+        take_payer_and_prediction,
+        take_dashboard,
+        take_self_service,
+    ):
+        # One broken flow must not cost the other pictures; the run still fails.
+        try:
+            shot(odoo, browser, out)
+        except RuntimeError as error:
+            print(f"   FAILED {shot.__name__}: {error}")
+            failed.append(shot.__name__)
+            browser.resize(WIDTH, HEIGHT)
+    if failed:
+        sys.exit(f"pictures not taken: {', '.join(failed)}")
 
 
 def take_run(odoo, browser, out):
@@ -423,6 +478,235 @@ def take_customer_and_plan(odoo, browser, out):
         ".o_form_view .o_field_widget[name=installment_ids] .o_data_row",
     )
     browser.screenshot(out / "payment_plan.png")
+
+
+MODAL = ".modal .o_form_view"
+
+
+def open_backend(odoo, browser):
+    browser.open(
+        f"{odoo.url}/odoo/action-account_dunning.action_dunning_worklist", ".o_control_panel"
+    )
+
+
+def take_send_print(odoo, browser, out):
+    print("== Send & Print on a customer")
+    partner_id = odoo.ref("account_dunning.demo_partner_birch")
+    action = odoo.call("res.partner", "action_dunning_send_print", [partner_id])
+    open_backend(odoo, browser)
+    browser.do_action(action, MODAL)
+    browser.screenshot(out / "send_print.png", clip=browser.clip_of(".modal-content"))
+    browser.click(".modal .btn-close")
+
+
+def take_log_call(odoo, browser, out):
+    print("== Log call from a call activity: promised to pay")
+    partner_id = odoo.ref("account_dunning.demo_partner_elm")
+    call_type = odoo.ref("account_dunning.mail_activity_type_dunning_call")
+    [activity] = odoo.call(
+        "mail.activity",
+        "search_read",
+        [
+            ("activity_type_id", "=", call_type),
+            ("res_model", "=", "res.partner"),
+            ("res_id", "=", partner_id),
+        ],
+        ["id"],
+        limit=1,
+    ) or [None]
+    if activity:
+        activity_id = activity["id"]
+    else:
+        model_id = odoo.call("ir.model", "search_read", [("model", "=", "res.partner")], ["id"])[0][
+            "id"
+        ]
+        activity_id = odoo.call(
+            "mail.activity",
+            "create",
+            {
+                "activity_type_id": call_type,
+                "res_model_id": model_id,
+                "res_id": partner_id,
+                "summary": "Collections call",
+            },
+        )
+    action = odoo.call("mail.activity", "action_dunning_log_call", [activity_id])
+    promised = odoo.call("dunning.promise", "search_count", [])
+    action["context"].update(
+        default_outcome="promised",
+        default_note="Accounts payable confirms the transfer next week.",
+        default_promise_date=str(datetime.date.today() + datetime.timedelta(days=7)),
+    )
+    open_backend(odoo, browser)
+    browser.do_action(action, MODAL + " .o_field_widget[name=promise_amount]")
+    browser.screenshot(out / "log_call.png", clip=browser.clip_of(".modal-content"))
+    browser.click(".modal-footer button[name=action_confirm]")
+    deadline = time.monotonic() + 30
+    while odoo.call("dunning.promise", "search_count", []) == promised:
+        if time.monotonic() > deadline:
+            raise RuntimeError("Log call with outcome 'promised' created no promise")
+        time.sleep(0.5)
+    print("   the call created a promise")
+
+
+def take_dispute(odoo, browser, out):
+    print("== a dispute")
+    partner_id = odoo.ref("account_dunning.demo_partner_cedar")
+    invoices = odoo.call(
+        "account.move",
+        "search_read",
+        [
+            ("partner_id", "=", partner_id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ],
+        ["id"],
+        order="invoice_date_due",
+        limit=1,
+    )
+    if not invoices:
+        raise RuntimeError("no open invoice to dispute")
+    reason_ids = odoo.call("dunning.dispute.reason", "search", [], limit=1)
+    dispute_id = odoo.call(
+        "dunning.dispute",
+        "create",
+        {
+            "partner_id": partner_id,
+            "move_ids": [(6, 0, [invoices[0]["id"]])],
+            "reason_id": reason_ids[0],
+            "note": "Two of the twelve pallets arrived damaged.",
+        },
+    )
+    browser.open(
+        f"{odoo.url}/odoo/action-account_dunning.action_dunning_dispute/{dispute_id}",
+        ".o_form_view .o_field_widget[name=move_ids] .badge",
+    )
+    browser.screenshot(out / "dispute.png")
+
+
+def take_statement(odoo, browser, out):
+    print("== the statement of account")
+    partner_id = odoo.ref("account_dunning.demo_partner_alder")
+    browser.resize(820, 1160)
+    browser.open(
+        f"{odoo.url}/report/html/account_dunning.report_dunning_statement/{partner_id}",
+        "main, .page, .article",
+    )
+    height = browser.evaluate("document.documentElement.scrollHeight")
+    browser.screenshot(
+        out / "statement.png", clip={"x": 0, "y": 0, "width": 820, "height": min(height, 1400)}
+    )
+    browser.resize(WIDTH, HEIGHT)
+
+
+def take_payer_and_prediction(odoo, browser, out):
+    print("== the payer profile of a customer")
+    # The demo customers paid nothing yet: Birch Studio pays its oldest invoice today,
+    # a month late, so the profile has one payment to describe.
+    birch_invoice = odoo.call(
+        "account.move",
+        "search",
+        [
+            ("partner_id", "=", odoo.ref("account_dunning.demo_partner_birch")),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "=", "not_paid"),
+        ],
+        order="invoice_date_due, id",
+        limit=1,
+    )
+    context = {"active_model": "account.move", "active_ids": birch_invoice}
+    register_id = odoo.call("account.payment.register", "create", {}, context=context)
+    odoo.call("account.payment.register", "action_create_payments", [register_id], context=context)
+    partners = odoo.call(
+        "res.partner",
+        "search_read",
+        [
+            (
+                "id",
+                "in",
+                [
+                    odoo.ref(f"account_dunning.demo_partner_{n}")
+                    for n in ("alder", "birch", "cedar", "elm")
+                ],
+            )
+        ],
+        ["dunning_payer_paid_count"],
+    )
+    partner = max(partners, key=lambda p: p["dunning_payer_paid_count"])
+    browser.open(
+        f"{odoo.url}/odoo/action-account_dunning.action_dunning_partners/{partner['id']}",
+        ".o_form_view .o_notebook",
+    )
+    browser.click(".o_notebook .nav-link", "Collections")
+    selector = ".o_form_view .o_group:has(.o_field_widget[name=dunning_payer_band])"
+    browser.wait(selector)
+    browser.screenshot(out / "payer_profile.png", clip=browser.clip_of(selector, pad=16))
+
+    print("== the predicted payment date of an invoice")
+    # Not stored (computed from the payer's history): read it, do not search on it.
+    invoices = odoo.call(
+        "account.move",
+        "search_read",
+        [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ],
+        ["dunning_predicted_date"],
+        order="invoice_date_due, id",
+    )
+    invoices = [invoice for invoice in invoices if invoice["dunning_predicted_date"]]
+    if not invoices:
+        raise RuntimeError("no invoice with a predicted payment date")
+    browser.open(
+        f"{odoo.url}/odoo/action-account.action_move_out_invoice_type/{invoices[0]['id']}",
+        ".o_form_view .o_notebook",
+    )
+    browser.click(".o_notebook .nav-link", "Collections")
+    selector = ".o_form_view .o_group:has(.o_field_widget[name=dunning_predicted_date])"
+    browser.wait(selector)
+    browser.screenshot(out / "predicted_date.png", clip=browser.clip_of(selector, pad=16))
+
+
+def take_dashboard(odoo, browser, out):
+    print("== Collections Dashboard")
+    browser.open(
+        f"{odoo.url}/odoo/action-account_dunning.action_dunning_kpi_report",
+        ".o_graph_canvas_container canvas",
+    )
+    browser.screenshot(out / "dashboard.png")
+
+
+def take_self_service(odoo, browser, out):
+    print("== the customer's self-service page on a phone")
+    mails = odoo.call(
+        "mail.mail", "search_read", [("body_html", "ilike", "/dunning/account/")], ["body_html"]
+    )
+    if not mails:
+        raise RuntimeError("no queued email carries the self-service link")
+    match = re.search(r'href="([^"]*/dunning/account/[^"]+)"', mails[0]["body_html"])
+    url = html.unescape(match.group(1))
+    url = odoo.url + url[url.index("/dunning/account/") :]
+    # A visitor without a session, as the customer opening the link.
+    browser.call("Network.clearBrowserCookies")
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=390,
+        height=844,
+        deviceScaleFactor=1,
+        mobile=True,
+    )
+    browser.open(url, ".o_dunning_promise")
+    browser.screenshot(out / "self_service_phone.png")
+    browser.evaluate(
+        "(() => { const d = document.querySelector('.o_dunning_promise');"
+        " d.open = true; d.scrollIntoView({block: 'start'}); return true; })()"
+    )
+    time.sleep(0.5)
+    browser.screenshot(out / "self_service_phone_promise.png")
+    browser.resize(WIDTH, HEIGHT)
 
 
 def main():
