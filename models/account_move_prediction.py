@@ -67,8 +67,12 @@ class AccountMove(models.Model):
                 due = move.invoice_date_due
                 estimate = predict(summary, prior, days_past_due=(today - due).days)
                 move.dunning_predicted_date = due + timedelta(days=round(estimate.days))
-                move.dunning_predicted_date_low = due + timedelta(days=round(estimate.low))
-                move.dunning_predicted_date_high = due + timedelta(days=round(estimate.high))
+                if estimate.has_range:
+                    move.dunning_predicted_date_low = due + timedelta(days=round(estimate.low))
+                    move.dunning_predicted_date_high = due + timedelta(days=round(estimate.high))
+                else:
+                    move.dunning_predicted_date_low = False
+                    move.dunning_predicted_date_high = False
 
     @api.model
     def _dunning_paid_history(self, company, today, partner_ids=None):

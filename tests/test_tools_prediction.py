@@ -102,3 +102,13 @@ def test_prior_recovers_the_generating_variances():
 def test_prior_of_nothing():
     assert estimate_prior([]) == Prior()
     assert predict(Summary(0), estimate_prior([])).days == 0.0
+
+
+def test_no_range_while_the_history_tells_no_spread():
+    """One paid invoice in the whole company: a date, but no 80 % range."""
+    prior = estimate_prior([Summary.of([12])])
+    estimate = predict(Summary.of([12]), prior, days_past_due=-5)
+    assert estimate.days == 12
+    assert not estimate.has_range
+    spread = estimate_prior([Summary.of([0, 10]), Summary.of([20, 40])])
+    assert predict(Summary.of([0, 10]), spread, days_past_due=-5).has_range

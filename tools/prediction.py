@@ -91,6 +91,12 @@ class Estimate:
     sd: float
     weight: float
 
+    @property
+    def has_range(self):
+        """False while the history cannot tell a spread (e.g. a single paid invoice in
+        the company): a range of one day would claim a certainty nobody has."""
+        return self.sd > 0.0
+
 
 def estimate_prior(summaries):
     """The company's prior from its customers' summaries (method of moments)."""
