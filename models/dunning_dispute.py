@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tools import format_date
 
+from ..tools.flows import created_past_opening
 from ..tools.stages import DISPUTABLE_STAGES
 
 DISPUTE_STATES = [("open", "Open"), ("accepted", "Accepted"), ("rejected", "Rejected")]
@@ -104,13 +105,7 @@ class DunningDispute(models.Model):
         if not self.env.su:
             today = fields.Date.context_today(self)
             for vals in vals_list:
-                start = vals.get("date_start")
-                if (
-                    vals.get("state", "open") != "open"
-                    or vals.get("date_end")
-                    or vals.get("overdue_notified_date")
-                    or (start and fields.Date.to_date(start) != today)
-                ):
+                if created_past_opening(vals, today, ("date_end", "overdue_notified_date")):
                     raise AccessError(
                         self.env._("A dispute is recorded open, on the day it is raised.")
                     )

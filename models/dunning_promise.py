@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tools import SQL, format_amount, format_date
 
+from ..tools.flows import created_past_opening
 from ..tools.stages import PROMISABLE_STAGES
 
 PROMISE_STATES = [
@@ -148,12 +149,7 @@ class DunningPromise(models.Model):
         if not self.env.su:
             today = fields.Date.context_today(self)
             for vals in vals_list:
-                start = vals.get("date_start")
-                if (
-                    vals.get("state", "open") != "open"
-                    or vals.get("date_end")
-                    or (start and fields.Date.to_date(start) != today)
-                ):
+                if created_past_opening(vals, today):
                     raise AccessError(
                         self.env._("A promise to pay is recorded open, on the day it is made.")
                     )
