@@ -7,6 +7,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, models
 from odoo.fields import Command
+from odoo.tools import SQL
 from odoo.tools.mail import html_to_inner_content
 
 _logger = logging.getLogger(__name__)
@@ -385,6 +386,59 @@ class DunningEngine(models.AbstractModel):
             )
             .with_env(self.env)
         )
+
+    @api.model
+    def _log_notes(self, records, bodies):
+        """Internal notes on many records at once ({record id: body}), as
+        mail.thread._message_log_batch() writes them: same author, subtype, type and
+        message id. Returns the mail.message ids.
+
+        The first note goes through the ORM (Odoo's own _message_log_batch); the others
+        are copied from it in one INSERT with their record and body, each distinct body
+        sanitised once as the ORM would. Through the ORM, each message costs a
+        sanitising and an update of every inverse of ``res_id`` (one per mail.thread
+        model): 1.2 ms per note, four notes per reminder on average.
+        """
+        if not bodies:
+            return []
+        record_ids = list(bodies)
+        first = records.browse(record_ids[0])._message_log_batch(
+            {record_ids[0]: bodies[record_ids[0]]}
+        )
+        if len(record_ids) == 1:
+            return first.ids
+        messages = self.env["mail.message"]
+        body_field = messages._fields["body"]
+        sanitized = {}
+        for body in bodies.values():
+            if body not in sanitized:  # plain text escaped, as _message_log_batch does
+                sanitized[body] = str(body_field.convert_to_cache(escape(body), messages) or "")
+        messages.flush_model()
+        columns = [
+            name
+            for name, field in messages._fields.items()
+            if field.store and field.column_type and name not in ("id", "res_id", "body")
+        ]
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO mail_message (%(columns)s, res_id, body)
+                   SELECT %(values)s, note.res_id, note.body
+                     FROM mail_message prototype,
+                          unnest(%(res_ids)s::int[], %(bodies)s::text[]) AS note(res_id, body)
+                    WHERE prototype.id = %(prototype)s
+                RETURNING id""",
+                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
+                values=SQL(", ").join(SQL.identifier("prototype", name) for name in columns),
+                res_ids=record_ids[1:],
+                bodies=[sanitized[bodies[record_id]] for record_id in record_ids[1:]],
+                prototype=first.id,
+            )
+        )
+        note_ids = first.ids + [row[0] for row in self.env.cr.fetchall()]
+        records.browse(record_ids).invalidate_recordset(
+            ["message_ids", "message_needaction", "message_needaction_counter"]
+        )
+        return note_ids
 
     @api.model
     def _schedule_fix_contact(self, partner, user, date_deadline, reason, phone=False):

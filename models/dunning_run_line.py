@@ -259,7 +259,7 @@ class DunningRunLine(models.Model):
                     batch.forget(line)
                     line._fail(str(error))
         # One batch of internal notes on the invoices, for the whole batch of customers.
-        self.env["account.move"].browse(list(batch.notes))._message_log_batch(batch.notes)
+        self.env["dunning.engine"]._log_notes(self.env["account.move"], batch.notes)
 
     def _execute_prepared(self, batch):
         """Pay-now tokens and the batch's emails rendered at once, then the steps."""

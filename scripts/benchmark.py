@@ -6,7 +6,9 @@ wall time, SQL queries and the peak resident memory of the process.
 """
 
 import argparse
+import os
 import random
+import re
 import resource
 import sys
 import time
@@ -28,6 +30,9 @@ def parse_args():
                         help="execute only this many customers (0: all)")  # fmt: skip
     parser.add_argument("--profile", action="store_true",
                         help="print the top functions of each phase (cProfile)")  # fmt: skip
+    parser.add_argument("--profile-dir", default="",
+                        help="with --profile: also save each phase's stats there "
+                             "(read them with python3 -m pstats)")  # fmt: skip
     parser.add_argument("--attach-pdf", action="store_true",
                         help="attach invoice PDFs: a cold run (none stored), then the "
                              "warm-up of their PDFs and a warm run (use --execute-limit: "
@@ -161,7 +166,7 @@ def _insert(cr, table, columns, rows):
     )
 
 
-def measure(env, label, function, customers=None, profile=False):
+def measure(env, label, function, customers=None, *, profile=False, profile_dir=""):
     if profile:
         import cProfile  # noqa: PLC0415
         import pstats  # noqa: PLC0415
@@ -175,6 +180,9 @@ def measure(env, label, function, customers=None, profile=False):
 
         result = profiler.runcall(function_and_flush)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        if profile_dir:
+            name = re.sub(r"\W+", "_", label).strip("_")
+            profiler.dump_stats(os.path.join(profile_dir, f"{name}.prof"))
         return result
     env.invalidate_all()
     env.cr.commit()
@@ -211,7 +219,13 @@ def main():
         env.cr.commit()
         run = env["dunning.run"].create({"date": RUN_DATE})
         print(f"== run of {RUN_DATE}")
-        measure(env, "preview (select + plan)", run._plan, profile=args.profile)
+        measure(
+            env,
+            "preview (select + plan)",
+            run._plan,
+            profile=args.profile,
+            profile_dir=args.profile_dir,
+        )
         todo = run.line_ids.filtered(lambda line: line.state == "todo")
         print(f"   planned: {len(run.line_ids)} customers, {len(todo)} to act on, "
               f"{len(run.line_ids.move_ids)} invoices listed")  # fmt: skip
@@ -220,7 +234,9 @@ def main():
         if args.execute_limit:
             todo = todo[: args.execute_limit]
         label = "execute cold (no PDF stored)" if args.attach_pdf else "execute (mail queued)"
-        measure(env, label, todo._execute, len(todo), profile=args.profile)
+        measure(
+            env, label, todo._execute, len(todo), profile=args.profile, profile_dir=args.profile_dir
+        )
         mails = env["mail.mail"].search_count([("model", "=", "res.partner")])
         print(f"   queued mail.mail: {mails}; events: {len(run.event_ids)}")
         if args.attach_pdf:  # warm: the PDFs rendered ahead (the scheduled warm-up's step)

@@ -1,6 +1,7 @@
 import base64
 
 from freezegun import freeze_time
+from markupsafe import Markup
 
 from odoo.tests import tagged
 
@@ -86,3 +87,77 @@ class TestEngineMail(DunningRunCommon):
                 str(expected[event.id]["body_html"]).strip(),
             )
         self.assertNotEqual(batch[events[0].id]["body_html"], batch[events[1].id]["body_html"])
+
+
+@tagged("post_install", "-at_install")
+class TestEngineNotes(DunningRunCommon):
+    """Invoice notes of a batch: the rows Odoo's _message_log_batch would write."""
+
+    NOTE_FIELDS = (
+        "model",
+        "message_type",
+        "subtype_id",
+        "author_id",
+        "email_from",
+        "reply_to",
+        "is_internal",
+        "subject",
+        "record_company_id",
+        "email_add_signature",
+    )
+
+    @freeze_time("2026-03-11")
+    def test_notes_equal_odoo_batch_log_in_one_insert(self):
+        invoices = self.env["account.move"]
+        for amount in (100.0, 200.0, 300.0, 400.0):
+            invoices |= self._dunning_invoice(amount, "2026-03-01")
+        reference = self._dunning_invoice(50.0, "2026-03-01")
+        # Unsafe markup, escaped characters: stored as Odoo's sanitising stores them.
+        unsafe = Markup('<p onclick="alert(1)">O\'Brien &amp; Co <script>x()</script></p>')
+        plain = Markup("<p>%s</p>") % "Level 2 sent to O'Brien & Co"
+        bodies = dict.fromkeys(invoices[:2].ids, unsafe) | dict.fromkeys(invoices[2:].ids, plain)
+        expected = reference._message_log_batch({reference.id: unsafe})
+        invoices.mapped("message_ids")  # in cache before: must be invalidated
+        note_ids = self.env["dunning.engine"]._log_notes(self.env["account.move"], bodies)
+        notes = self.env["mail.message"].browse(note_ids)
+        self.assertEqual(notes.mapped("res_id"), invoices.ids)
+        for invoice, note in zip(invoices, notes, strict=True):
+            self.assertIn(note, invoice.message_ids)
+            for name in self.NOTE_FIELDS:
+                self.assertEqual(note[name], expected[name], name)
+        # One message id for the batch, as _message_log_batch gives its notes.
+        self.assertEqual(len(set(notes.mapped("message_id"))), 1)
+        self.assertIn("-openerp-message-notify@", notes[0].message_id)
+        for note in notes[:2]:
+            self.assertEqual(note.body, expected.body)
+        self.assertNotIn("script", str(notes[0].body))
+        self.assertNotIn("onclick", str(notes[0].body))
+        self.assertIn("Co", str(notes[0].body))
+        self.assertEqual(
+            str(notes[2].body),
+            str(self.env["mail.message"]._fields["body"].convert_to_cache(plain, notes)),
+        )
+        self.assertIn("O'Brien", notes[3].body.striptags())
+
+    @freeze_time("2026-03-11")
+    def test_queries_do_not_grow_with_the_notes(self):
+        invoices = self.env["account.move"]
+        for amount in range(1, 31):
+            invoices |= self._dunning_invoice(float(amount), "2026-03-01")
+        engine = self.env["dunning.engine"]
+        engine._log_notes(self.env["account.move"], dict.fromkeys(invoices[:2].ids, "<p>a</p>"))
+        self.env.flush_all()  # caches warm (subtype, author)
+        count = self.env.cr.sql_log_count
+        engine._log_notes(self.env["account.move"], dict.fromkeys(invoices[:3].ids, "<p>a</p>"))
+        self.env.flush_all()
+        few = self.env.cr.sql_log_count - count
+        count = self.env.cr.sql_log_count
+        engine._log_notes(self.env["account.move"], dict.fromkeys(invoices.ids, "<p>b</p>"))
+        self.env.flush_all()
+        self.assertEqual(self.env.cr.sql_log_count - count, few)
+        notes = self.env["mail.message"].search(
+            [("model", "=", "account.move"), ("res_id", "in", invoices.ids)]
+        )
+        # Plain text is escaped, as Odoo's _message_log_batch escapes it.
+        escaped = notes.filtered(lambda note: note.body == "<p>&lt;p&gt;b&lt;/p&gt;</p>")
+        self.assertEqual(len(escaped), 30)
