@@ -285,6 +285,13 @@ class DunningEngine(models.AbstractModel):
         """
         first_manager = None
         collectors = {}
+        allowed = {}  # {user id: may collect}: a few users for thousands of customers
+
+        def can_collect(user):
+            if user.id not in allowed:
+                allowed[user.id] = self._can_collect(user)
+            return allowed[user.id]
+
         for partner in partners.with_company(company):
             policy = policy_of(partner) if policy_of else partner._dunning_get_policy()
             level = level_of(partner) if level_of else None
@@ -294,7 +301,7 @@ class DunningEngine(models.AbstractModel):
                 policy and policy.default_collector_id,
                 fallback,
             )
-            user = next((u for u in candidates if u and self._can_collect(u)), None)
+            user = next((u for u in candidates if u and can_collect(u)), None)
             if user is None:
                 if first_manager is None:
                     first_manager = self._first_manager(company)

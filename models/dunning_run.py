@@ -22,6 +22,18 @@ _logger = logging.getLogger(__name__)
 
 GOOD_PAYER_LOOKBACK_DAYS = 365
 
+# The customers' fields a plan reads (see _plan, _dunning_get_contacts, _get_collectors).
+PLAN_PARTNER_FIELDS = [
+    "commercial_partner_id",
+    "dunning_policy_id",
+    "dunning_excluded",
+    "dunning_reminder_mode",
+    "dunning_postpone_until",
+    "dunning_contact_id",
+    "dunning_collector_id",
+    "email",
+]
+
 
 class DunningRun(models.Model):
     """A collections run of one company on one day: a plan, then its execution."""
@@ -268,6 +280,9 @@ class DunningRun(models.Model):
         messaged_today = self.env["dunning.engine"]._messaged_on(
             partners, self.date, self.company_id
         )
+        # Only what the plan reads, one query for all: reading a field of a customer
+        # not in cache fetches every prefetched column of res.partner (pricelists...).
+        partners.fetch(PLAN_PARTNER_FIELDS)
         policies = {partner.id: partner._dunning_get_policy() for partner in partners}
         ladders = {policy: run._ladder(policy) for policy in set(policies.values()) if policy}
         planner = plan_reminder if self.force else plan_customer
@@ -355,13 +370,13 @@ class DunningRun(models.Model):
         return ladder, levels
 
     def _line_values(self, partner, policy, levels, decision):
-        level = levels[decision.level_index]
-        steps = {str(move_id): levels[index].id for move_id, index in decision.steps.items()}
+        level_ids = levels.ids
+        steps = {str(move_id): level_ids[index] for move_id, index in decision.steps.items()}
         return {
             "run_id": self.id,
             "partner_id": partner.id,
             "policy_id": policy.id,
-            "level_id": level.id,
+            "level_id": level_ids[decision.level_index],
             "move_ids": list(decision.listed),
             "credit_line_ids": list(decision.credits),
             "step_data": steps,

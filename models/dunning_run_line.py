@@ -14,6 +14,9 @@ from ..tools.calendar import next_business_day
 
 _logger = logging.getLogger(__name__)
 
+# Customers per INSERT of a plan (one array per column each).
+PLAN_CHUNK = 10_000
+
 SKIP_REASONS = [
     ("excluded", "Customer excluded"),
     ("no_debt", "Nothing owed net of credits"),
@@ -157,67 +160,74 @@ class DunningRunLine(models.Model):
 
     @api.model
     def _insert_plan(self, vals_list):
-        """Store a run's plan: one INSERT per thousand customers, not one per line.
+        """Store a run's plan: one INSERT per ten thousand customers, not one per line.
 
         A plan of 20,000 customers through create() costs more than the planning
         itself; these rows are plain values computed by the run (no defaults, no
-        computed fields but the company, which is the run's).
+        computed fields but the company, which is the run's). Values travel as one
+        array per column (``unnest``): no SQL text per row to build or to parse.
         """
         if not vals_list:
             return self
         run = self.env["dunning.run"].browse(vals_list[0]["run_id"])
         columns = (
-            "run_id", "partner_id", "policy_id", "level_id", "step_data", "amount",
-            "state", "skip_reason", "contact_id", "email_to", "collector_id", "note",
+            ("run_id", "int"), ("partner_id", "int"), ("policy_id", "int"),
+            ("level_id", "int"), ("step_data", "jsonb"), ("amount", "numeric"),
+            ("state", "varchar"), ("skip_reason", "varchar"), ("contact_id", "int"),
+            ("email_to", "varchar"), ("collector_id", "int"), ("note", "text"),
         )  # fmt: skip
+        names = SQL(", ").join(SQL.identifier(name) for name, _type in columns)
         line_ids = []
-        for start in range(0, len(vals_list), 1000):
-            chunk = vals_list[start : start + 1000]
-            rows = SQL(", ").join(
+        for start in range(0, len(vals_list), PLAN_CHUNK):
+            chunk = vals_list[start : start + PLAN_CHUNK]
+            arrays = SQL(", ").join(
                 SQL(
-                    "(%s, %s, %s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC', %s)",
-                    run.company_id.id,
-                    self.env.uid,
-                    self.env.uid,
-                    SQL(", ").join(
-                        SQL(
-                            "%s",
-                            json.dumps(vals[column])
-                            if column == "step_data"
-                            else vals.get(column) or None,
-                        )
-                        for column in columns
-                    ),
+                    "%s::%s[]",
+                    [
+                        json.dumps(vals[name]) if name == "step_data" else vals.get(name) or None
+                        for vals in chunk
+                    ],
+                    SQL(sql_type),
                 )
-                for vals in chunk
+                for name, sql_type in columns
             )
-            line_ids += [
-                row[0]
-                for row in self.env.execute_query(
+            # One line per customer in a plan: ids matched to values by customer, not
+            # by an order RETURNING does not promise.
+            id_of = dict(
+                self.env.execute_query(
                     SQL(
-                        "INSERT INTO dunning_run_line (company_id, create_uid, write_uid, "
-                        "create_date, write_date, %s) VALUES %s RETURNING id",
-                        SQL(", ").join(SQL.identifier(column) for column in columns),
-                        rows,
+                        """INSERT INTO dunning_run_line (company_id, create_uid, write_uid,
+                                                          create_date, write_date, %(names)s)
+                           SELECT %(company)s, %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC',
+                                  NOW() AT TIME ZONE 'UTC', %(names)s
+                             FROM unnest(%(arrays)s) AS line(%(names)s)
+                        RETURNING partner_id, id""",
+                        names=names,
+                        company=run.company_id.id,
+                        uid=self.env.uid,
+                        arrays=arrays,
                     )
                 )
-            ]
+            )
+            line_ids += [id_of[vals["partner_id"]] for vals in chunk]
             for table, column, key in (
                 ("dunning_run_line_account_move_rel", "move_id", "move_ids"),
                 ("dunning_run_line_credit_line_rel", "move_line_id", "credit_line_ids"),
             ):
-                relations = [
+                pairs = [
                     (line_id, record_id)
                     for line_id, vals in zip(line_ids[start:], chunk, strict=True)
                     for record_id in vals.get(key, ())
                 ]
-                if relations:
+                if pairs:
                     self.env.execute_query(
                         SQL(
-                            "INSERT INTO %s (line_id, %s) VALUES %s",
+                            "INSERT INTO %s (line_id, %s) "
+                            "SELECT * FROM unnest(%s::int[], %s::int[])",
                             SQL.identifier(table),
                             SQL.identifier(column),
-                            SQL(", ").join(SQL("(%s, %s)", *pair) for pair in relations),
+                            [pair[0] for pair in pairs],
+                            [pair[1] for pair in pairs],
                         )
                     )
         self.invalidate_model()
