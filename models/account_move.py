@@ -2,12 +2,15 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, format_amount, split_every
 
 from ..tools.ladder import index_of_delay, next_step_date
 from ..tools.stages import CHASABLE_STAGES, STAGES
 
 _logger = logging.getLogger(__name__)
+
+# Invoices per chunk when next step dates are recomputed for a whole book.
+RECOMPUTE_CHUNK = 2000
 
 # Kept for the modules and data that import it from here.
 DUNNING_STAGES = list(STAGES)
@@ -276,9 +279,14 @@ class AccountMove(models.Model):
                 *domain,
             ]
         )
-        if moves:
-            self.env.add_to_compute(self._fields["dunning_next_date"], moves)
-            moves._recompute_recordset(["dunning_next_date"])
+        # In chunks whose cache is dropped once written: a policy change on 100,000
+        # open invoices otherwise holds them all, with their lines, in memory (1.5 GB).
+        field = self._fields["dunning_next_date"]
+        for chunk in split_every(RECOMPUTE_CHUNK, moves.ids, moves.browse):
+            self.env.add_to_compute(field, chunk)
+            chunk._recompute_recordset(["dunning_next_date"])
+            if len(moves) > RECOMPUTE_CHUNK:
+                self.env.invalidate_all(flush=True)
         return moves
 
     def _dunning_set_level(self, level_id, day):

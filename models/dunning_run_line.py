@@ -305,6 +305,7 @@ class DunningRunLine(models.Model):
         """Level bookkeeping and line state, whatever the steps were: the invoices of
         the whole batch move up in one UPDATE per level, not one per customer."""
         levels = defaultdict(list)
+        outcomes = defaultdict(list)  # {(state, note): line ids}: one write for many
         for line in self:
             events = batch.events_of(line)
             taken = events.filtered(
@@ -315,12 +316,11 @@ class DunningRunLine(models.Model):
             )
             line._move_invoices_up(taken, batch.notes, levels)
             failed = events.filtered(lambda event: event.state == "failed")
-            line.write(
-                {
-                    "state": "failed" if failed and failed == events else "done",
-                    "note": "\n".join(filter(None, failed.mapped("reason"))) or line.note,
-                }
-            )
+            state = "failed" if failed and failed == events else "done"
+            note = "\n".join(filter(None, failed.mapped("reason"))) or line.note
+            outcomes[state, note].append(line.id)
+        for (state, note), line_ids in outcomes.items():
+            self.browse(line_ids).write({"state": state, "note": note})
         for (level_id, day), move_ids in levels.items():
             self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, day)
 

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -8,6 +9,7 @@ from odoo.fields import Command
 from odoo.orm import model_classes
 from odoo.tests import tagged
 
+from ..models import account_move as account_move_module
 from .common import DunningRunCommon
 
 
@@ -360,6 +362,23 @@ class TestDunningEngine(DunningRunCommon):
             day += timedelta(days=1)
         self.assertEqual(acted, 5 + 7, "the overdue rungs of one, every rung of the other")
         self.assertFalse(late.dunning_next_date, "the top of the ladder has no next step")
+
+    def test_next_dates_recomputed_in_chunks_equal_one_pass(self):
+        other = self.customer.copy({"name": "Other Customer", "email": "other@example.com"})
+        invoices = self.env["account.move"]
+        with freeze_time("2026-01-01"):
+            for due in ("2025-12-20", "2026-01-01", "2026-01-03", "2026-01-20", "2026-02-01"):
+                invoices |= self._dunning_invoice(100.0, due)
+                invoices |= self._dunning_invoice(50.0, due, partner=other)
+        domain = [("id", "in", invoices.ids)]
+        with freeze_time("2026-01-05"):
+            self.env["account.move"]._dunning_recompute_next_dates(domain)
+            one_pass = {move.id: move.dunning_next_date for move in invoices}
+            self.assertTrue(all(one_pass.values()))
+            invoices.write({"dunning_next_date": False})
+            with patch.object(account_move_module, "RECOMPUTE_CHUNK", 3):
+                self.env["account.move"]._dunning_recompute_next_dates(domain)
+            self.assertEqual({move.id: move.dunning_next_date for move in invoices}, one_pass)
 
     def test_next_date_follows_the_policy_and_the_exclusion(self):
         with freeze_time("2026-01-01"):
