@@ -286,6 +286,8 @@ def measure_oca(env, args):
             env.flush_all()
             env.cr.commit()
             phases[name] = Meter.delta(before, meter.snapshot())
+            # As it happens: a run stopped by --oca-timeout still tells what it finished.
+            print("BENCH-PHASE " + json.dumps({"name": name, **phases[name]}), flush=True)
         totals = Meter.delta(start, meter.snapshot())
     env.cr.execute(
         """

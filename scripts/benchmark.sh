@@ -2,7 +2,7 @@
 # Benchmark of the daily run.
 #   bash scripts/benchmark.sh [N] [--execute-limit K] [--attach-pdf] [--profile]
 #       one process, one database with N open invoices over N/5 customers (built once);
-#   bash scripts/benchmark.sh N --compare-oca [--sizes 1000,10000] [--repeat R]
+#   bash scripts/benchmark.sh N --compare-oca [--sizes 1000,10000] [--repeat R] [--oca-timeout S]
 #       account_dunning against OCA's account_credit_control on identical copies;
 #   bash scripts/benchmark.sh --sizes 1000,10000,100000 [--repeat R]
 #       our scheduled run at each size: the cost per customer must stay flat;
@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
         --sizes) sizes="$2"; shift ;;
         --workers) mode=workers; extra+=(--workers "$2"); shift ;;
         --repeat) extra+=(--repeat "$2"); shift ;;
+        --oca-timeout) extra+=(--oca-timeout "$2"); shift ;;
         *) break ;;
     esac
     shift
