@@ -30,6 +30,15 @@ SKIP_REASONS = [
 ]
 
 
+def _plan_cell(vals, column):
+    """The value of one column of a planned line, as the INSERT of a plan sends it."""
+    if column == "step_data":
+        return json.dumps(vals["step_data"])
+    if column == "move_id_list":
+        return json.dumps(vals["move_ids"])
+    return vals.get(column) or None
+
+
 class StepBatch:
     """What the steps of one batch of customers share: the emails prepared for the
     batch, the events each line logged, the documents steps produced for the others
@@ -100,11 +109,16 @@ class DunningRunLine(models.Model):
     channels = fields.Char(compute="_compute_channels", help="What the level does.")
     move_ids = fields.Many2many(
         "account.move",
-        "dunning_run_line_account_move_rel",
-        "line_id",
-        "move_id",
         string="Invoices",
+        compute="_compute_move_ids",
+        inverse="_inverse_move_ids",
+        search="_search_move_ids",
     )
+    # The invoices as one value, not one row each in a relation table: a plan of 20,000
+    # customers lists about 100,000 invoices, and each row of a relation table costs a
+    # foreign-key check that locks the invoice (a WAL record each), which was a third of
+    # the planning time.
+    move_id_list = fields.Json(string="Invoice Ids", help="Ids of the invoices listed.")
     credit_line_ids = fields.Many2many(
         "account.move.line",
         "dunning_run_line_credit_line_rel",
@@ -149,6 +163,41 @@ class DunningRunLine(models.Model):
         for line in self:
             line.channels = ", ".join(labels[kind] for kind in line._dunning_kinds())
 
+    @api.depends("move_id_list")
+    def _compute_move_ids(self):
+        listed = {move_id for line in self for move_id in line.move_id_list or ()}
+        # An invoice deleted since (a draft that was cancelled, reset and deleted) leaves
+        # the list as it left the relation table, by its cascade.
+        existing = set(self.env["account.move"].browse(listed).exists().ids)
+        for line in self:
+            line.move_ids = self.env["account.move"].browse(
+                [move_id for move_id in line.move_id_list or () if move_id in existing]
+            )
+
+    def _inverse_move_ids(self):
+        for line in self:
+            line.move_id_list = line.move_ids.ids
+
+    def _search_move_ids(self, operator, value):
+        if operator == "any":
+            value = self.env["account.move"].with_context(active_test=False).search(value).ids
+        elif operator != "in":
+            return NotImplemented
+        move_ids = [move_id for move_id in value if isinstance(move_id, int)]
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    """SELECT line.id FROM dunning_run_line line
+                        WHERE EXISTS (SELECT FROM jsonb_array_elements_text(line.move_id_list)
+                                          AS listed(id)
+                                       WHERE listed.id::int = ANY(%s))""",
+                    move_ids,
+                ),
+            )
+        ]
+
     @api.depends("move_ids", "credit_line_ids", "date")
     def _compute_amount_by_currency(self):
         for line in self:
@@ -175,6 +224,7 @@ class DunningRunLine(models.Model):
             ("level_id", "int"), ("step_data", "jsonb"), ("amount", "numeric"),
             ("state", "varchar"), ("skip_reason", "varchar"), ("contact_id", "int"),
             ("email_to", "varchar"), ("collector_id", "int"), ("note", "text"),
+            ("move_id_list", "jsonb"),
         )  # fmt: skip
         names = SQL(", ").join(SQL.identifier(name) for name, _type in columns)
         line_ids = []
@@ -183,10 +233,7 @@ class DunningRunLine(models.Model):
             arrays = SQL(", ").join(
                 SQL(
                     "%s::%s[]",
-                    [
-                        json.dumps(vals[name]) if name == "step_data" else vals.get(name) or None
-                        for vals in chunk
-                    ],
+                    [_plan_cell(vals, name) for vals in chunk],
                     SQL(sql_type),
                 )
                 for name, sql_type in columns
@@ -210,26 +257,20 @@ class DunningRunLine(models.Model):
                 )
             )
             line_ids += [id_of[vals["partner_id"]] for vals in chunk]
-            for table, column, key in (
-                ("dunning_run_line_account_move_rel", "move_id", "move_ids"),
-                ("dunning_run_line_credit_line_rel", "move_line_id", "credit_line_ids"),
-            ):
-                pairs = [
-                    (line_id, record_id)
-                    for line_id, vals in zip(line_ids[start:], chunk, strict=True)
-                    for record_id in vals.get(key, ())
-                ]
-                if pairs:
-                    self.env.execute_query(
-                        SQL(
-                            "INSERT INTO %s (line_id, %s) "
-                            "SELECT * FROM unnest(%s::int[], %s::int[])",
-                            SQL.identifier(table),
-                            SQL.identifier(column),
-                            [pair[0] for pair in pairs],
-                            [pair[1] for pair in pairs],
-                        )
+            pairs = [
+                (line_id, credit_id)
+                for line_id, vals in zip(line_ids[start:], chunk, strict=True)
+                for credit_id in vals.get("credit_line_ids", ())
+            ]
+            if pairs:
+                self.env.execute_query(
+                    SQL(
+                        "INSERT INTO dunning_run_line_credit_line_rel (line_id, move_line_id) "
+                        "SELECT * FROM unnest(%s::int[], %s::int[])",
+                        [pair[0] for pair in pairs],
+                        [pair[1] for pair in pairs],
                     )
+                )
         self.invalidate_model()
         run.invalidate_recordset(["line_ids"])
         return self.browse(line_ids)

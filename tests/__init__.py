@@ -47,3 +47,4 @@ from . import test_worklist
 from . import test_tours_workspace
 from . import test_workspace_security
 from . import test_run_queue
+from . import test_run_line_invoices

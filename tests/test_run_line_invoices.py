@@ -1,0 +1,73 @@
+import importlib.util
+from pathlib import Path
+
+from freezegun import freeze_time
+
+from odoo.fields import Command
+from odoo.tests import tagged
+
+from .common import DunningRunCommon
+
+MIGRATION = Path(__file__).parent.parent / "migrations" / "19.0.1.1.0" / "pre-migrate.py"
+
+
+@tagged("post_install", "-at_install")
+class TestRunLineInvoices(DunningRunCommon):
+    """A run line keeps its invoices as one list (no relation table): what reads,
+    searches and writes ``move_ids`` sees the same invoices as before."""
+
+    def _planned_line(self):
+        run = self.env["dunning.run"].create({"company_id": self.company.id})
+        run.action_preview()
+        return run.line_ids.filtered(lambda line: line.partner_id == self.customer)
+
+    @freeze_time("2026-03-11")
+    def test_planned_line_lists_searches_and_rewrites_its_invoices(self):
+        first = self._dunning_invoice(100.0, "2026-03-01")
+        second = self._dunning_invoice(200.0, "2026-03-02")
+        line = self._planned_line()
+        self.assertEqual(line.move_ids, first | second)
+        self.assertCountEqual(line.move_id_list, (first | second).ids)
+        Line = self.env["dunning.run.line"]
+        self.assertEqual(Line.search([("move_ids", "in", first.ids)]), line)
+        self.assertEqual(Line.search([("move_ids", "=", second.id)]), line)
+        self.assertEqual(Line.search([("move_ids.name", "=", first.name)]), line)
+        self.assertNotIn(line, Line.search([("move_ids", "not in", first.ids)]))
+        line.write({"move_ids": [Command.set(second.ids)]})
+        self.assertEqual(line.move_id_list, second.ids)
+        line.invalidate_recordset()
+        self.assertEqual(line.move_ids, second)
+        self.assertFalse(Line.search([("move_ids", "in", first.ids)]))
+
+    @freeze_time("2026-03-11")
+    def test_a_deleted_invoice_leaves_the_list(self):
+        kept = self._dunning_invoice(100.0, "2026-03-01")
+        line = self._planned_line()
+        draft = self.env["account.move"].create(
+            {"move_type": "out_invoice", "partner_id": self.customer.id}
+        )
+        line.move_id_list = [kept.id, draft.id]
+        draft.unlink()
+        line.invalidate_recordset()
+        self.assertEqual(line.move_ids, kept)
+
+    @freeze_time("2026-03-11")
+    def test_update_carries_the_relation_table_over(self):
+        first = self._dunning_invoice(100.0, "2026-03-01")
+        second = self._dunning_invoice(200.0, "2026-03-02")
+        line = self._planned_line()
+        # A database of 19.0.1.0.0: the relation table holds the links, no list yet.
+        self.env.flush_all()
+        self.env.cr.execute(
+            """CREATE TABLE dunning_run_line_account_move_rel (line_id int, move_id int);
+               INSERT INTO dunning_run_line_account_move_rel VALUES (%s, %s), (%s, %s);
+               UPDATE dunning_run_line SET move_id_list = NULL WHERE id = %s""",
+            (line.id, second.id, line.id, first.id, line.id),
+        )
+        spec = importlib.util.spec_from_file_location("pre_migrate", MIGRATION)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        line.invalidate_recordset()
+        self.assertEqual(line.move_id_list, sorted((first | second).ids))
+        self.assertEqual(line.move_ids, first | second)
