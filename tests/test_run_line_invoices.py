@@ -71,3 +71,5 @@ class TestRunLineInvoices(DunningRunCommon):
         line.invalidate_recordset()
         self.assertEqual(line.move_id_list, sorted((first | second).ids))
         self.assertEqual(line.move_ids, first | second)
+        self.env.cr.execute("SELECT to_regclass('dunning_run_line_account_move_rel')")
+        self.assertIsNone(self.env.cr.fetchone()[0])

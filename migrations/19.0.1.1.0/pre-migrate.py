@@ -1,5 +1,6 @@
 """Run lines keep their invoices in ``move_id_list`` (jsonb) instead of the relation
-table ``dunning_run_line_account_move_rel``: carried over before the update drops it."""
+table ``dunning_run_line_account_move_rel``: carried over, then the table dropped (an
+update leaves the table of a removed field behind, stale)."""
 
 
 def migrate(cr, version):
@@ -17,3 +18,5 @@ def migrate(cr, version):
          WHERE listed.line_id = line.id
         """
     )
+    cr.execute("DROP TABLE dunning_run_line_account_move_rel")
+    cr.execute("DELETE FROM ir_model_relation WHERE name = 'dunning_run_line_account_move_rel'")
