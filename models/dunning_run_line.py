@@ -118,7 +118,11 @@ class DunningRunLine(models.Model):
     # customers lists about 100,000 invoices, and each row of a relation table costs a
     # foreign-key check that locks the invoice (a WAL record each), which was a third of
     # the planning time.
-    move_id_list = fields.Json(string="Invoice Ids", help="Ids of the invoices listed.")
+    # Storage behind move_ids, which is what people read and write (the line's access
+    # rights, the invoices' record rules): not open to them directly.
+    move_id_list = fields.Json(
+        string="Invoice Ids", help="Ids of the invoices listed.", groups="base.group_system"
+    )
     credit_line_ids = fields.Many2many(
         "account.move.line",
         "dunning_run_line_credit_line_rel",
@@ -164,19 +168,27 @@ class DunningRunLine(models.Model):
             line.channels = ", ".join(labels[kind] for kind in line._dunning_kinds())
 
     @api.depends("move_id_list")
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_move_ids(self):
-        listed = {move_id for line in self for move_id in line.move_id_list or ()}
-        # An invoice deleted since (a draft that was cancelled, reset and deleted) leaves
-        # the list as it left the relation table, by its cascade.
-        existing = set(self.env["account.move"].browse(listed).exists().ids)
+        # sudo: the list is storage; what is shown is filtered just below.
+        lists = {line.id: line.sudo().move_id_list or () for line in self}
+        # As a relation table read: the invoices the user may read (record rules of
+        # account.move), and none deleted since (a draft cancelled, reset and deleted),
+        # in one query for the batch.
+        visible = set(
+            self.env["account.move"]
+            .with_context(active_test=False)
+            ._search([("id", "in", list({i for ids in lists.values() for i in ids}))])
+        )
         for line in self:
             line.move_ids = self.env["account.move"].browse(
-                [move_id for move_id in line.move_id_list or () if move_id in existing]
+                [move_id for move_id in lists[line.id] if move_id in visible]
             )
 
     def _inverse_move_ids(self):
         for line in self:
-            line.move_id_list = line.move_ids.ids
+            # sudo: the storage of a field the user was allowed to write (move_ids).
+            line.sudo().move_id_list = line.move_ids.ids
 
     def _search_move_ids(self, operator, value):
         if operator == "any":

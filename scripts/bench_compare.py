@@ -72,9 +72,9 @@ def side(mode, database, args, invoices, *, load="", timeout=0):
                 result = json.loads(line[len("BENCH-RESULT ") :])
             elif line.startswith("BENCH-PHASE "):
                 phase = json.loads(line[len("BENCH-PHASE ") :])
-                phases[phase.pop("name")] = phase
-                print(f"   {mode} finished {next(reversed(phases))}: {phase['wall']:.1f} s",
-                      flush=True)  # fmt: skip
+                name = phase.pop("name")
+                phases[name] = phase
+                print(f"   {mode} finished {name}: {phase['wall']:.1f} s", flush=True)
             else:
                 print(line, end="", flush=True)
         code = process.wait()

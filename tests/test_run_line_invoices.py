@@ -3,6 +3,7 @@ from pathlib import Path
 
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
 from odoo.fields import Command
 from odoo.tests import tagged
 
@@ -38,6 +39,40 @@ class TestRunLineInvoices(DunningRunCommon):
         line.invalidate_recordset()
         self.assertEqual(line.move_ids, second)
         self.assertFalse(Line.search([("move_ids", "in", first.ids)]))
+
+    @freeze_time("2026-03-11")
+    def test_plain_user_reads_and_writes_the_invoices_not_their_storage(self):
+        first = self._dunning_invoice(100.0, "2026-03-01")
+        second = self._dunning_invoice(200.0, "2026-03-02")
+        line = self._planned_line()
+        user = self._dunning_user("line_user", "account.group_account_invoice")
+        # What the run's form reads for its lines, as the web client asks it.
+        spec = {"line_ids": {"fields": {"partner_id": {}, "move_ids": {"fields": {
+            "display_name": {}}}}}}  # fmt: skip
+        lines = line.run_id.with_user(user).web_read(spec)[0]["line_ids"]
+        shown = next(row for row in lines if row["partner_id"] == self.customer.id)
+        self.assertCountEqual(
+            [move["display_name"] for move in shown["move_ids"]],
+            [first.display_name, second.display_name],
+        )
+        as_user = line.with_user(user)
+        with self.assertRaises(AccessError):
+            as_user.write({"move_id_list": [first.id]})
+        with self.assertRaises(AccessError):
+            as_user.read(["move_id_list"])
+        as_user.write({"move_ids": [Command.set(first.ids)]})
+        self.assertEqual(line.move_id_list, first.ids)
+
+    @freeze_time("2026-03-11")
+    def test_invoices_another_company_keeps_stay_hidden(self):
+        company_b = self.setup_other_company(name="Company B")["company"]
+        invoice_b = self._dunning_invoice(300.0, "2026-01-01", company_id=company_b.id)
+        mine = self._dunning_invoice(100.0, "2026-03-01")
+        line = self._planned_line()
+        line.move_id_list = [mine.id, invoice_b.id]
+        self.assertEqual(line.move_ids, mine | invoice_b)
+        user = self._dunning_user("line_user_a", "account.group_account_invoice")
+        self.assertEqual(line.with_user(user).move_ids, mine)
 
     @freeze_time("2026-03-11")
     def test_a_deleted_invoice_leaves_the_list(self):
