@@ -1,8 +1,30 @@
-from odoo import models
+from odoo import api, models
+from odoo.tools import SQL
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
+
+    @api.model
+    def _dunning_open_receivables_sql(self, company_id, customer_ids):
+        """FROM and WHERE of the customers' open receivable lines (``aml`` the line,
+        ``p`` its partner, ``acc`` its account): posted, not reconciled, on a receivable
+        account, of the company; what the run nets, credits and the monthly statements
+        read. Add conditions with AND."""
+        return SQL(
+            """
+              FROM account_move_line aml
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN res_partner p ON p.id = aml.partner_id
+             WHERE aml.company_id = %(company)s
+               AND aml.parent_state = 'posted'
+               AND acc.account_type = 'asset_receivable'
+               AND aml.reconciled IS NOT TRUE
+               AND p.commercial_partner_id IN %(customers)s
+            """,
+            company=company_id,
+            customers=tuple(customer_ids),
+        )
 
     def _dunning_credit_rows(self):
         """The rows of the credits table of dunning messages and letters: open credit

@@ -321,20 +321,10 @@ class ResPartner(models.Model):
         self.env["account.move.line"].flush_model()
         rows = self.env.execute_query(
             SQL(
-                """
-            SELECT DISTINCT p.commercial_partner_id
-              FROM account_move_line aml
-              JOIN account_account acc ON acc.id = aml.account_id
-              JOIN res_partner p ON p.id = aml.partner_id
-             WHERE aml.company_id = %(company)s
-               AND aml.parent_state = 'posted'
-               AND acc.account_type = 'asset_receivable'
-               AND aml.reconciled IS NOT TRUE
-               AND aml.amount_residual_currency <> 0
-               AND p.commercial_partner_id IN %(customers)s
-                """,
-                company=self.env.company.id,
-                customers=tuple(customers.ids),
+                "SELECT DISTINCT p.commercial_partner_id %s AND aml.amount_residual_currency <> 0",
+                self.env["account.move.line"]._dunning_open_receivables_sql(
+                    self.env.company.id, customers.ids
+                ),
             )
         )
         with_items = {partner_id for (partner_id,) in rows}

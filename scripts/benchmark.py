@@ -6,6 +6,8 @@ wall time, SQL queries and the peak resident memory of the process.
 """
 
 import argparse
+import contextlib
+import gc
 import os
 import random
 import re
@@ -17,6 +19,7 @@ from datetime import date, timedelta
 import odoo
 from odoo.fields import Command
 from odoo.modules.registry import Registry
+from odoo.orm import fields_textual
 
 RUN_DATE = date(2026, 6, 1)
 
@@ -37,6 +40,10 @@ def parse_args():
                         help="attach invoice PDFs: a cold run (none stored), then the "
                              "warm-up of their PDFs and a warm run (use --execute-limit: "
                              "about a second per PDF)")  # fmt: skip
+    parser.add_argument("--without-sanitizer", action="store_true",
+                        help="then execute the same lines again with Odoo's HTML sanitizer "
+                             "switched off in this process: what the sanitizing of the "
+                             "chatter copies costs (a measure, never a way to run)")  # fmt: skip
     return parser.parse_args()
 
 
@@ -166,6 +173,27 @@ def _insert(cr, table, columns, rows):
     )
 
 
+class GcTimer:
+    """Time Python's cyclic garbage collector spends, from gc.callbacks."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self):
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self)
+
+
 def measure(env, label, function, customers=None, *, profile=False, profile_dir=""):
     if profile:
         import cProfile  # noqa: PLC0415
@@ -189,10 +217,11 @@ def measure(env, label, function, customers=None, *, profile=False, profile_dir=
     env.invalidate_all()
     env.cr.commit()
     queries = env.cr.sql_log_count
-    started = time.perf_counter()
-    function()
-    env.flush_all()
-    elapsed = time.perf_counter() - started
+    with GcTimer() as gc_timer:
+        started = time.perf_counter()
+        function()
+        env.flush_all()
+        elapsed = time.perf_counter() - started
     queries = env.cr.sql_log_count - queries
     # Peak resident memory of the process so far (tracemalloc would slow Python 2x).
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -201,8 +230,24 @@ def measure(env, label, function, customers=None, *, profile=False, profile_dir=
         line += (
             f"  {customers / elapsed:7.1f} customers/s  {queries / customers:6.1f} queries/customer"
         )
-    print(line)
+    print(f"{line}  (garbage collector: {gc_timer.seconds:.2f} s)")
     return elapsed
+
+
+@contextlib.contextmanager
+def sanitizer_off():
+    """Html fields store what they are given, in this process only: the measure of what
+    Odoo's sanitizer (mail.message.body, a parse and a clean of each reminder) costs."""
+    convert = fields_textual.Html._convert
+
+    def convert_unsanitized(field, value, record, validate):
+        return convert(field, value, record, False)
+
+    fields_textual.Html._convert = convert_unsanitized
+    try:
+        yield
+    finally:
+        fields_textual.Html._convert = convert
 
 
 def measure_pdf_path(env, policy, todo):
@@ -284,6 +329,10 @@ def main():
         print(f"   queued mail.mail: {mails}; events: {len(run.event_ids)}")
         if args.attach_pdf:
             measure_pdf_path(env, policy, todo)
+        if args.without_sanitizer:
+            cr.rollback()  # the execution undone, its plan kept
+            with sanitizer_off():
+                measure(env, "execute, no HTML sanitizer", todo._execute, len(todo))
         cr.rollback()  # the database stays as built, ready for another measure
 
 

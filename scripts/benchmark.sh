@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the daily run.
 #   bash scripts/benchmark.sh [N] [--execute-limit K] [--attach-pdf] [--profile]
+#       [--without-sanitizer]
 #       one process, one database with N open invoices over N/5 customers (built once);
 #   bash scripts/benchmark.sh N --compare-oca [--sizes 1000,10000] [--repeat R] [--oca-timeout S]
 #       account_dunning against OCA's account_credit_control on identical copies;
