@@ -7,6 +7,7 @@ from . import res_company
 from . import res_partner
 from . import res_partner_statement
 from . import account_move
+from . import account_move_message
 from . import account_move_line
 from . import dunning_run
 from . import dunning_run_planning
@@ -39,6 +40,7 @@ from . import dunning_run_thank_you
 from . import mail_activity
 from . import dunning_policy_portal
 from . import res_partner_self_service
+from . import dunning_event_self_service
 from . import account_move_prediction
 from . import res_partner_payer_profile
 from . import dunning_kpi_report

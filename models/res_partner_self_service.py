@@ -505,21 +505,3 @@ class ResPartner(models.Model):
             activity=activity,
         )
         return activity
-
-
-class DunningEvent(models.Model):
-    _inherit = "dunning.event"
-
-    @api.model
-    def _selection_channel(self):
-        return [*super()._selection_channel(), ("portal", self.env._("Self-Service"))]
-
-    def _get_self_service_url(self):
-        """The self-service link of the reminder's recipient; '' when the policy has it
-        off."""
-        self.ensure_one()
-        contact = self.contact_id or self.partner_id
-        partner = contact.with_company(self.company_id)
-        if not partner._dunning_self_service_enabled():
-            return ""
-        return contact._dunning_self_service_url(self.company_id)
