@@ -6,14 +6,15 @@ class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
     @api.model
-    def _dunning_open_receivables_sql(self, company_id, customer_ids):
+    def _dunning_open_receivables_sql(self, company_id, customer_ids, with_move=False):
         """FROM and WHERE of the customers' open receivable lines (``aml`` the line,
-        ``p`` its partner, ``acc`` its account): posted, not reconciled, on a receivable
-        account, of the company; what the run nets, credits and the monthly statements
-        read. Add conditions with AND."""
+        ``p`` its partner, ``acc`` its account, ``m`` its entry when ``with_move``):
+        posted, not reconciled, on a receivable account, of the company; what the run
+        nets, credits and the statements read. Add conditions with AND."""
         return SQL(
             """
               FROM account_move_line aml
+              %(move_join)s
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN res_partner p ON p.id = aml.partner_id
              WHERE aml.company_id = %(company)s
@@ -22,6 +23,7 @@ class AccountMoveLine(models.Model):
                AND aml.reconciled IS NOT TRUE
                AND p.commercial_partner_id IN %(customers)s
             """,
+            move_join=SQL("JOIN account_move m ON m.id = aml.move_id") if with_move else SQL(),
             company=company_id,
             customers=tuple(customer_ids),
         )

@@ -148,22 +148,15 @@ class ResPartner(models.Model):
                    COALESCE(m.invoice_date, aml.date) AS date,
                    COALESCE(aml.date_maturity, aml.date) AS date_due,
                    aml.amount_residual_currency AS residual, aml.currency_id
-              FROM account_move_line aml
-              JOIN account_move m ON m.id = aml.move_id
-              JOIN account_account acc ON acc.id = aml.account_id
-              JOIN res_partner p ON p.id = aml.partner_id
-             WHERE aml.company_id = %(company)s
-               AND aml.parent_state = 'posted'
-               AND acc.account_type = 'asset_receivable'
-               AND aml.reconciled IS NOT TRUE
+                   %(open_lines)s
                AND aml.amount_residual_currency <> 0
                AND COALESCE(m.payment_state, 'not_paid') NOT IN ('paid', 'in_payment')
-               AND p.commercial_partner_id IN %(customers)s
           ORDER BY p.commercial_partner_id, COALESCE(aml.date_maturity, aml.date),
                    aml.date, aml.id
                 """,
-                company=company.id,
-                customers=tuple(customers.ids),
+                open_lines=self.env["account.move.line"]._dunning_open_receivables_sql(
+                    company.id, customers.ids, with_move=True
+                ),
             )
         )
         for row in rows:
