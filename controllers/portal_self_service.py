@@ -5,7 +5,7 @@ from werkzeug.exceptions import NotFound
 from odoo import fields, http
 from odoo.http import request
 
-from ..models.res_partner_self_service import (
+from ..models.res_partner import (
     DISPUTE_FILE_MAX_BYTES,
     DunningSelfServiceRateLimited,
     DunningSelfServiceRefused,

@@ -1,19 +1,46 @@
 import logging
+from collections import defaultdict
+from datetime import timedelta
 
-from odoo import api, fields, models
-from odoo.exceptions import AccessError
-from odoo.tools import SQL, split_every
+from odoo import api, fields, models, modules
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, config, format_amount, split_every
 
-from ..tools.ladder import index_of_delay, next_step_date
+from ..tools.ladder import index_of_delay, next_level_index, next_step_date
+from ..tools.late_charges import SPECS, LateChargeError, late_charges
+from ..tools.prediction import Summary, estimate_prior, predict
 from ..tools.stages import CHASABLE_STAGES, STAGES
+from .dunning_reference_rate import RATE_SERIES
 
 _logger = logging.getLogger(__name__)
+
 
 # Invoices per chunk when next step dates are recomputed for a whole book.
 RECOMPUTE_CHUNK = 2000
 
 # Kept for the modules and data that import it from here.
 DUNNING_STAGES = list(STAGES)
+
+FLOW_ONLY_FIELDS = frozenset({"dunning_promise_ids", "dunning_dispute_ids", "dunning_thanked"})
+
+# The ladder's bookkeeping (shown read-only, written by the run in SQL): a collector who
+# set them could silence the reminders ("last step in 2099") or skip rungs; a
+# collections manager may correct them.
+LADDER_FIELDS = frozenset({"dunning_level_id", "dunning_last_date"})
+
+
+# Invoices whose next reminder is due within this many days get their PDF rendered.
+PDF_WARMUP_DAYS = 3
+
+# Invoices rendered (and committed) per step of the warm-up.
+PDF_WARMUP_BATCH = 20
+
+# The history read: invoices paid in the last 24 months, the last 6 of them "recent".
+HISTORY_DAYS = 730
+
+RECENT_DAYS = 182
+
+PREDICTION_GROUPS = "account_dunning.group_dunning_user"
 
 
 class AccountMove(models.Model):
@@ -119,6 +146,59 @@ class AccountMove(models.Model):
     )
     dunning_payment_plan_count = fields.Integer(compute="_compute_dunning_payment_plan_count")
 
+    # Promises, disputes and thank-you on invoices (issue #10).
+    dunning_thanked = fields.Boolean(
+        string="Thanked for Payment",
+        copy=False,
+        readonly=True,
+        help="The customer was thanked for paying this invoice: never twice.",
+    )
+    dunning_promise_ids = fields.Many2many(
+        "dunning.promise",
+        "dunning_promise_account_move_rel",
+        "move_id",
+        "promise_id",
+        string="Promises to Pay",
+        copy=False,
+        readonly=True,
+    )
+    dunning_dispute_ids = fields.Many2many(
+        "dunning.dispute",
+        "dunning_dispute_account_move_rel",
+        "move_id",
+        "dispute_id",
+        string="Disputes",
+        copy=False,
+        readonly=True,
+    )
+
+    # Statutory late charges of customer invoices (issue #11).
+    dunning_late_charge_ids = fields.One2many(
+        "dunning.late.charge", "move_id", string="Late Charges", copy=False, readonly=True
+    )
+
+    dunning_predicted_date = fields.Date(
+        string="Predicted Payment",
+        compute="_compute_dunning_predicted_date",
+        groups=PREDICTION_GROUPS,
+        help="When this invoice is expected to be paid: the customer's days late over the "
+        "last 24 months, weighed against the company's by how much history the customer "
+        "has (an empirical-Bayes estimate, see the Collections documentation). An open "
+        "invoice is never predicted before today.",
+    )
+    dunning_predicted_date_low = fields.Date(
+        string="Predicted From",
+        compute="_compute_dunning_predicted_date",
+        groups=PREDICTION_GROUPS,
+        help="8 payments out of 10 like this one come between this date and the next.",
+    )
+    dunning_predicted_date_high = fields.Date(
+        string="Predicted Until",
+        compute="_compute_dunning_predicted_date",
+        groups=PREDICTION_GROUPS,
+        help="8 payments out of 10 like this one come between the previous date and this one.",
+    )
+
     @api.depends_context("tz")
     @api.depends(
         "move_type",
@@ -176,12 +256,76 @@ class AccountMove(models.Model):
             due = move._dunning_first_open_due_date() if move.id else move.invoice_date_due
             move.dunning_days_overdue = (today - due).days if due else 0
 
+    @api.depends("commercial_partner_id", "company_id")
+    def _compute_dunning_credit_hold(self):
+        for move in self:
+            partner = move.commercial_partner_id.with_company(move.company_id)
+            move.dunning_credit_hold = bool(partner.dunning_credit_hold)
+
+    @api.depends("dunning_credit_hold")
+    def _compute_alerts(self):
+        return super()._compute_alerts()
+
+    def _compute_dunning_payment_plan_count(self):
+        for move in self:
+            move.dunning_payment_plan_count = len(move.dunning_payment_plan_ids)
+
+    @api.depends_context("company", "tz")
+    @api.depends("move_type", "state", "payment_state", "invoice_date_due", "commercial_partner_id")
+    def _compute_dunning_predicted_date(self):
+        today = fields.Date.context_today(self)
+        open_invoices = self.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state == "posted"
+                and m.payment_state in ("not_paid", "partial")
+                and m.invoice_date_due
+            )
+        )
+        (self - open_invoices).update(
+            {
+                "dunning_predicted_date": False,
+                "dunning_predicted_date_low": False,
+                "dunning_predicted_date_high": False,
+            }
+        )
+        # One history query per company (every customer of it: the prior needs them all).
+        for company, moves in open_invoices.grouped("company_id").items():
+            history = self._dunning_paid_history(company, today)
+            prior = estimate_prior(
+                Summary(r["count"], r["mean"], r["var"]) for r in history.values()
+            )
+            for move in moves:
+                row = history.get(move.commercial_partner_id.id)
+                summary = Summary(row["count"], row["mean"], row["var"]) if row else Summary(0)
+                due = move.invoice_date_due
+                estimate = predict(summary, prior, days_past_due=(today - due).days)
+                move.dunning_predicted_date = due + timedelta(days=round(estimate.days))
+                if estimate.has_range:
+                    move.dunning_predicted_date_low = due + timedelta(days=round(estimate.low))
+                    move.dunning_predicted_date_high = due + timedelta(days=round(estimate.high))
+                else:
+                    move.dunning_predicted_date_low = False
+                    move.dunning_predicted_date_high = False
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_dunning_credit_hold(self):
+        if self.move_type == "out_invoice" and self.state == "draft" and self.dunning_credit_hold:
+            return {
+                "warning": {
+                    "title": self.env._("Customer on credit hold"),
+                    "message": self._dunning_credit_hold_message(),
+                }
+            }
+        return None
+
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su and any(
-            vals.get("dunning_stage", "normal") != "normal" for vals in vals_list
-        ):
-            raise AccessError(self._dunning_stage_flow_message())
+        if not self.env.su:
+            if any(vals.get("dunning_stage", "normal") != "normal" for vals in vals_list):
+                raise AccessError(self._dunning_stage_flow_message())
+            if any(FLOW_ONLY_FIELDS & set(vals) for vals in vals_list):
+                raise AccessError(self._dunning_flow_only_message())
         return super().create(vals_list)
 
     def write(self, vals):
@@ -196,6 +340,16 @@ class AccountMove(models.Model):
                 raise AccessError(
                     self.env._("An invoice joins or leaves a payment plan through the plan.")
                 )
+            # Shown read-only: an invoice joins or leaves a promise or a dispute through
+            # it (with its stage), and the thank-you is remembered by the run.
+            if FLOW_ONLY_FIELDS & set(vals):
+                raise AccessError(self._dunning_flow_only_message())
+            if LADDER_FIELDS & set(vals) and not self.env.user.has_group(
+                "account_dunning.group_dunning_manager"
+            ):
+                raise AccessError(
+                    self.env._("Only a collections manager can correct the ladder of an invoice.")
+                )
         return super().write(vals)
 
     def action_view_dunning_events(self):
@@ -209,6 +363,47 @@ class AccountMove(models.Model):
     def action_dunning_send_now(self):
         """'Send reminder now' for the customers of these invoices."""
         return self.commercial_partner_id.action_dunning_send_now()
+
+    def action_dunning_correct_stage(self):
+        """A manager's explicit, logged correction of the stage (opens the wizard)."""
+        if not self.env.user.has_group("account_dunning.group_dunning_manager"):
+            raise AccessError(self._dunning_stage_flow_message())
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_stage_wizard"
+        )
+        action["context"] = {"default_move_ids": self.ids}
+        return action
+
+    def action_view_dunning_cases(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_case"
+        )
+        cases = self.dunning_case_ids
+        if len(cases) == 1:
+            action.update(views=[(False, "form")], res_id=cases.id)
+        else:
+            action["domain"] = [("id", "in", cases.ids)]
+        return action
+
+    def action_view_dunning_payment_plans(self):
+        self.ensure_one()
+        return self.dunning_payment_plan_ids._dunning_open_action()
+
+    def action_dunning_promise(self):
+        return self._dunning_open_form(
+            "dunning.promise", {"amount": sum(self.mapped("amount_residual"))}
+        )
+
+    def action_dunning_dispute(self):
+        return self._dunning_open_form("dunning.dispute", {})
+
+    def action_dunning_late_charges(self):
+        """ "Charge late fees" for these invoices."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_late_charge_wizard"
+        )
+        action["context"] = {"default_move_ids": self.ids}
+        return action
 
     def _dunning_invoice_pdfs(self):
         """The PDFs Odoo stored for these invoices, rendering (once) those missing.
@@ -250,16 +445,6 @@ class AccountMove(models.Model):
             "dispute, payment plan, hand-off, recovery, write-off), not by hand. A "
             "collections manager can correct it with 'Correct Collections Stage'."
         )
-
-    def action_dunning_correct_stage(self):
-        """A manager's explicit, logged correction of the stage (opens the wizard)."""
-        if not self.env.user.has_group("account_dunning.group_dunning_manager"):
-            raise AccessError(self._dunning_stage_flow_message())
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account_dunning.action_dunning_stage_wizard"
-        )
-        action["context"] = {"default_move_ids": self.ids}
-        return action
 
     def _dunning_first_open_due_date(self):
         """Due date of the first open installment, as the run sees it."""
@@ -337,27 +522,6 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self.commercial_partner_id.with_company(self.company_id)._dunning_get_policy()
 
-    @api.depends("commercial_partner_id", "company_id")
-    def _compute_dunning_credit_hold(self):
-        for move in self:
-            partner = move.commercial_partner_id.with_company(move.company_id)
-            move.dunning_credit_hold = bool(partner.dunning_credit_hold)
-
-    @api.depends("dunning_credit_hold")
-    def _compute_alerts(self):
-        return super()._compute_alerts()
-
-    @api.onchange("partner_id")
-    def _onchange_partner_id_dunning_credit_hold(self):
-        if self.move_type == "out_invoice" and self.state == "draft" and self.dunning_credit_hold:
-            return {
-                "warning": {
-                    "title": self.env._("Customer on credit hold"),
-                    "message": self._dunning_credit_hold_message(),
-                }
-            }
-        return None
-
     def _get_alerts(self):
         alerts = super()._get_alerts()
         if self.move_type == "out_invoice" and self.state == "draft" and self.dunning_credit_hold:
@@ -366,17 +530,6 @@ class AccountMove(models.Model):
                 "message": self._dunning_credit_hold_message(),
             }
         return alerts
-
-    def action_view_dunning_cases(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account_dunning.action_dunning_case"
-        )
-        cases = self.dunning_case_ids
-        if len(cases) == 1:
-            action.update(views=[(False, "form")], res_id=cases.id)
-        else:
-            action["domain"] = [("id", "in", cases.ids)]
-        return action
 
     def _dunning_credit_hold_message(self):
         return self.env._(
@@ -410,10 +563,480 @@ class AccountMove(models.Model):
             invoice._dunning_set_stage(case.handoff_type if case else "normal")
             case._update_state()
 
-    def _compute_dunning_payment_plan_count(self):
-        for move in self:
-            move.dunning_payment_plan_count = len(move.dunning_payment_plan_ids)
+    def _dunning_flow_only_message(self):
+        return self.env._(
+            "The promises, disputes and thank-you of an invoice are recorded by their flows."
+        )
 
-    def action_view_dunning_payment_plans(self):
+    def _dunning_mark_thanked(self):
+        """Remember the thank-you in one query (no journal resynchronisation)."""
+        if not self:
+            return
+        self.env.execute_query(
+            SQL("UPDATE account_move SET dunning_thanked = TRUE WHERE id IN %s", tuple(self.ids))
+        )
+        self.invalidate_recordset(["dunning_thanked"])
+
+    def _dunning_open_form(self, model, values):
+        """A new promise or dispute for these invoices of one customer."""
+        partner = self.commercial_partner_id
+        if len(partner) != 1:
+            raise UserError(self.env._("Select the invoices of one customer."))
+        context = {f"default_{key}": value for key, value in values.items()}
+        context.update(default_partner_id=partner.id, default_move_ids=self.ids)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": model,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": context,
+        }
+
+    def _dunning_residual_history(self):
+        """[(date, residual after that day)] of the invoice, in its currency.
+
+        The residual starts at the receivable total and falls by every amount matched
+        with it (payments, credit notes, write-offs), on the date of the match: the
+        later of the two entries' dates (``max_date``), i.e. the payment's date for a
+        payment registered late, the invoice's date for an advance.
+        """
         self.ensure_one()
-        return self.dunning_payment_plan_ids._dunning_open_action()
+        lines = self.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
+        total = sum(lines.mapped("amount_currency"))
+        paid = defaultdict(float)
+        for partial in lines.matched_credit_ids:
+            paid[partial.max_date] += partial.debit_amount_currency
+        dates = [d for d in (self.invoice_date, self.date, self.invoice_date_due) if d]
+        start = min([*dates, *paid]) - timedelta(days=1)
+        history = [(start, total)]
+        residual = total
+        for day in sorted(paid):
+            residual = self.currency_id.round(max(residual - paid[day], 0.0))
+            history.append((day, residual))
+        return history
+
+    def _dunning_is_business(self):
+        self.ensure_one()
+        return not self.commercial_partner_id.dunning_is_consumer
+
+    def _dunning_late_charges(self, date, date_from=None, compensation=True, memo=None):
+        """{"interest", "compensation"} of this invoice at ``date``, in its currency.
+
+        Interest runs from the day after the due date (or from ``date_from``) to
+        ``date`` inclusive under the customer's policy. Compensation is fixed in EUR or
+        GBP by law: the UK thresholds compare the invoice's total converted at the
+        invoice date, and the amount is converted to the invoice's currency at the
+        company's rate of ``date``. ``compensation=False`` when it was already charged.
+        ``memo``: a dict shared by the calls for a batch of invoices, so that the rate
+        series and currencies are read once for all (see _dunning_late_charges_batch).
+        """
+        self.ensure_one()
+        memo = {} if memo is None else memo
+        zero = {"interest": 0.0, "compensation": 0.0}
+        if self.move_type != "out_invoice" or self.state != "posted" or not self.invoice_date_due:
+            return zero
+        policy = self._dunning_get_policy()
+        rule = policy.late_charge_rule or "none"
+        if rule == "none":
+            return zero
+        spec = SPECS[rule]
+        if spec.series and ("series", spec.series) not in memo:
+            memo["series", spec.series] = self.env["dunning.reference.rate"]._get_series(
+                spec.series
+            )
+        rates = memo.get(("series", spec.series), [])
+        fixed_currency = None
+        amount = self.amount_total
+        if spec.compensation_currency:
+            if ("currency", spec.compensation_currency) not in memo:
+                memo["currency", spec.compensation_currency] = (
+                    self.env["res.currency"]
+                    .with_context(active_test=False)
+                    .search([("name", "=", spec.compensation_currency)], limit=1)
+                )
+            fixed_currency = memo["currency", spec.compensation_currency]
+            if not fixed_currency:
+                raise UserError(
+                    self.env._(
+                        "The currency %(currency)s of the late-payment compensation is missing.",
+                        currency=spec.compensation_currency,
+                    )
+                )
+            amount = self.currency_id._convert(
+                self.amount_total, fixed_currency, self.company_id, self.invoice_date or date
+            )
+        try:
+            result = late_charges(
+                rule,
+                self._dunning_residual_history(),
+                self.invoice_date_due,
+                date,
+                rates=rates,
+                fixed_rate=policy.late_charge_rate,
+                is_business=self._dunning_is_business(),
+                amount=amount,
+                rounding=self.currency_id.rounding,
+                date_from=date_from,
+            )
+        except LateChargeError as error:
+            raise UserError(self._dunning_late_charge_error(error)) from error
+        fixed = 0.0
+        if compensation and result.compensation:
+            fixed = fixed_currency._convert(
+                result.compensation, self.currency_id, self.company_id, date
+            )
+        return {"interest": result.interest, "compensation": fixed}
+
+    def _dunning_late_charges_batch(self, date):
+        """{invoice id: {"interest", "compensation"}} not yet charged at ``date``, for
+        these invoices at once: what the "Charge late fees" wizard would charge today
+        (interest after the last charged day, compensation if not charged yet).
+        Invoices whose charges cannot be computed (a missing reference rate) are left
+        out and logged: a reminder does not fail for its information block."""
+        charged = self.env["dunning.late.charge"]._charged_until(self)
+        memo = {}
+        result = {}
+        for move in self:
+            last, compensated = charged[move]
+            try:
+                # After the last charged day (none left when charged up to ``date``).
+                result[move.id] = move._dunning_late_charges(
+                    date,
+                    date_from=last and last + timedelta(days=1),
+                    compensation=not compensated,
+                    memo=memo,
+                )
+            except UserError as error:
+                _logger.warning("Late charges of %s not shown: %s", move.display_name, error)
+        return result
+
+    def _dunning_late_charge_error(self, error):
+        if error.code == "missing_rate":
+            params = error.params
+            return self.env._(
+                "No %(series)s is recorded for the half-year %(start)s to %(end)s (the "
+                "rate in force on %(day)s is needed for the late charges of %(invoice)s). "
+                "Add it in Invoicing > Configuration > Collections > Reference Rates.",
+                series=dict(RATE_SERIES)[params["series"]],
+                start=params["period_start"],
+                end=params["period_end"],
+                day=params["reference_date"],
+                invoice=self.display_name,
+            )
+        return self.env._("Late charges cannot be computed: %(error)s", error=error)
+
+    def _dunning_ensure_access_tokens(self):
+        """Give every invoice its portal token in one query (pay-now links)."""
+        missing = self.filtered(lambda move: not move.access_token)
+        if missing:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE account_move SET access_token = gen_random_uuid()::text "
+                    "WHERE id IN %s AND access_token IS NULL",
+                    tuple(missing.ids),
+                ),
+                log_exceptions=False,  # a concurrent update is expected and handled
+            )
+            missing.invalidate_recordset(["access_token"])
+
+    def _dunning_invoice_rows(self, on_date):
+        """The rows of the invoice table of dunning messages, letters and agreements:
+        oldest due first, with the residual in the invoice's currency and the pay-now
+        link of its portal page.
+
+        With a payment term of several due dates, only the part that is due is overdue:
+        ``date_due`` and ``days_overdue`` are those of the first open installment,
+        ``amount_due`` the installments due by ``on_date`` (or the first one when none
+        is due yet: a reminder before the due date), as the run asks for them, and
+        ``upcoming`` the later ones ({date, amount}); ``residual`` is the whole open
+        amount of the invoice.
+        """
+        rows = []
+        for move in self:
+            lines = move._dunning_open_installments()
+            due = min(lines.mapped("date_maturity"), default=None) or move.invoice_date_due
+            cutoff = max(on_date, due) if due else on_date
+            due_lines = lines.filtered(lambda line, c=cutoff: line.date_maturity <= c)
+            rows.append(
+                {
+                    "move": move,
+                    "name": move.name,
+                    "invoice_date": move.invoice_date,
+                    "date_due": due,
+                    "days_overdue": (on_date - due).days if due else 0,
+                    "residual": move.amount_residual,
+                    "amount_due": sum(due_lines.mapped("amount_residual_currency")),
+                    "amount_due_company": sum(due_lines.mapped("amount_residual")),
+                    "upcoming": [
+                        {"date": line.date_maturity, "amount": line.amount_residual_currency}
+                        for line in lines - due_lines
+                    ],
+                    "currency": move.currency_id,
+                    "url": move.get_base_url() + move.get_portal_url(),
+                }
+            )
+        return sorted(rows, key=lambda row: (row["date_due"] or row["move"].date, row["move"].id))
+
+    def _dunning_open_installments(self):
+        """Open receivable lines of the invoice with something to pay, by due date (as
+        the run selects them)."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(
+            lambda line: (
+                line.account_id.account_type == "asset_receivable"
+                and not line.reconciled
+                and line.amount_residual > 0
+                and line.date_maturity
+            )
+        )
+        return lines.sorted(lambda line: (line.date_maturity, line.id))
+
+    def _dunning_net_totals_text(self, credit_lines, on_date):
+        """The net amount asked for per currency, as one line for a list or a form
+        (a currency whose credits exceed its invoices shows its credit)."""
+        return "; ".join(
+            format_amount(self.env, total["amount"], total["currency"])
+            if total["amount"] > 0
+            else self.env._(
+                "%(currency)s: credit of %(amount)s",
+                currency=total["currency"].name,
+                amount=format_amount(self.env, total["credit_balance"], total["currency"]),
+            )
+            for total in self._dunning_net_totals(credit_lines, on_date)
+            if total["amount"] > 0 or total["credit_balance"] > 0
+        )
+
+    def _dunning_net_totals(self, credit_lines, on_date, rows=None):
+        """What a message on these invoices and credits asks for, per currency (sorted
+        by name): ``invoices`` (the part due, see _dunning_invoice_rows), ``credits``
+        (positive), ``net``, ``amount`` (the net when positive, else 0: a currency whose
+        credits exceed its invoices is not asked for), ``credit_balance`` (the rest of
+        the credit) and ``net_company`` (the net in company currency). ``rows``: the
+        invoice rows of these invoices on ``on_date``, when the caller has them."""
+        totals = {}
+
+        def total(currency):
+            return totals.setdefault(
+                currency,
+                {"currency": currency, "invoices": 0.0, "credits": 0.0, "net_company": 0.0},
+            )
+
+        for row in self._dunning_invoice_rows(on_date) if rows is None else rows:
+            total(row["currency"])["invoices"] += row["amount_due"]
+            total(row["currency"])["net_company"] += row["amount_due_company"]
+        for row in credit_lines._dunning_credit_rows():
+            total(row["currency"])["credits"] += row["amount"]
+            total(row["currency"])["net_company"] -= row["amount_company"]
+        result = []
+        for currency, values in sorted(totals.items(), key=lambda item: item[0].name):
+            net = currency.round(values["invoices"] - values["credits"])
+            values.update(
+                net=net,
+                amount=max(net, 0.0),
+                credit_balance=max(-net, 0.0),
+            )
+            result.append(values)
+        return result
+
+    def _dunning_attaching_soon(self, until):
+        """The invoices whose next step, due by ``until``, sends an email with the
+        invoice PDFs attached (policy 'Attach invoice PDFs')."""
+        ladders = {}
+        result = self.browse()
+        for move in self:
+            partner = move.commercial_partner_id.with_company(move.company_id)
+            policy = partner._dunning_get_policy()
+            due = move._dunning_first_open_due_date()
+            if not policy or not policy.attach_invoice_pdf or not due:
+                continue
+            if policy not in ladders:
+                levels = policy._dunning_ladder_levels()
+                ladders[policy] = (levels, *policy._dunning_ladder_data())
+            levels, delays, _min_days, start_at_matching = ladders[policy]
+            level = move.dunning_level_id
+            index = next_level_index(
+                delays,
+                index_of_delay(delays, level.delay_days) if level else None,
+                (min(move.dunning_next_date, until) - due).days,
+                start_at_matching,
+            )
+            if index is not None and "email" in levels[index]._dunning_step_kinds():
+                result |= move
+        return result
+
+    @api.model
+    def _dunning_pdfs_to_warm(self, days=PDF_WARMUP_DAYS):
+        """Open invoices without a stored PDF whose next reminder attaches it within
+        ``days`` days."""
+        until = fields.Date.context_today(self) + timedelta(days=days)
+        # sudo: the scheduler reads every company's invoices; nothing is returned
+        # to a person.
+        moves = self.sudo().search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("dunning_next_date", "!=", False),
+                ("dunning_next_date", "<=", until),
+            ],
+            order="dunning_next_date, id",
+        )
+        stored = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("res_field", "=", "invoice_pdf_report_file"),
+                    ("res_id", "in", moves.ids),
+                ]
+            )
+        )
+        missing = moves.browse(sorted(set(moves.ids) - set(stored.mapped("res_id"))))
+        return missing._dunning_attaching_soon(until).with_env(self.env)
+
+    def _dunning_render_pdfs(self):
+        """Render and store the invoice PDFs missing among these invoices, as Odoo's
+        invoice sending stores them (without marking the invoices sent). Several at
+        once where wkhtmltopdf can split them (a build with patched Qt), else one by
+        one. Returns {invoice: error} for those that could not be rendered."""
+        missing = self.filtered(lambda move: not move.invoice_pdf_report_id)
+        if not missing:
+            return {}
+        sender = self.env["account.move.send"]
+        documents = {
+            move: {"pdf_report": sender._get_default_pdf_report_id(move)} for move in missing
+        }
+        groups = (
+            [documents]
+            if self._dunning_can_render_together()
+            else [{move: data} for move, data in documents.items()]
+        )
+        errors = {}
+        for group in groups:
+            try:
+                with self.env.cr.savepoint():
+                    companies = {move.company_id for move in group}
+                    for company in companies:
+                        part = {m: d for m, d in group.items() if m.company_id == company}
+                        sender.with_company(company)._prepare_invoice_pdf_report(part)
+                    self._dunning_store_pdfs(group)
+            except Exception as error:
+                if len(group) > 1:  # wkhtmltopdf could not split them: one by one
+                    errors.update(self.browse([m.id for m in group])._dunning_render_one_by_one())
+                    continue
+                move = next(iter(group))
+                _logger.warning("Cannot render the PDF of %s", move.name, exc_info=True)
+                errors[move] = str(error)
+        return errors
+
+    def _dunning_render_one_by_one(self):
+        errors = {}
+        for move in self:
+            errors.update(move._dunning_render_pdfs())
+        return errors
+
+    @api.model
+    def _dunning_can_render_together(self):
+        """wkhtmltopdf splits several invoices of one PDF only with patched Qt; tests
+        render HTML, one by one as in production without it."""
+        from odoo.addons.base.models.ir_actions_report import _wkhtml  # noqa: PLC0415
+
+        if modules.module.current_test or config["test_enable"]:
+            return False
+        return _wkhtml().is_patched_qt
+
+    @api.model
+    def _dunning_store_pdfs(self, documents):
+        """Store rendered PDFs as the invoices' own PDF (``invoice_pdf_report_file``),
+        as account.move.send does, without marking the invoices sent: the reminder
+        that attaches one sends it."""
+        values = [data["pdf_attachment_values"] for data in documents.values()]
+        # sudo: the invoice PDF is a protected binary field, written by Odoo's invoice
+        # sending as superuser as well; the content is the invoice's own report.
+        attachments = self.env["ir.attachment"].sudo().create(values)
+        by_move = {attachment.res_id: attachment for attachment in attachments}
+        for move in documents:
+            if not move.message_main_attachment_id and move.id in by_move:
+                move.sudo().message_main_attachment_id = by_move[move.id]
+        self.browse([move.id for move in documents]).invalidate_recordset(
+            ["invoice_pdf_report_id", "invoice_pdf_report_file"]
+        )
+
+    @api.model
+    def _dunning_paid_history(self, company, today, partner_ids=None):
+        """Days late of the customer invoices of ``company`` paid in the 24 months up to
+        ``today``, per customer (commercial partner): {partner id: {count, mean, var,
+        on_time, recent_count, recent_mean, before_mean}}. One query for all customers.
+
+        An invoice instalment is paid on the date of the last payment or credit note
+        reconciled with it (the partial reconciliation's date, as the invoice's payment
+        widget shows it), and its days late are that date minus its due date. Invoices
+        cancelled by a credit note (reversed) or written off are not payments.
+        """
+        self.env["account.move"].flush_model(
+            ["company_id", "move_type", "state", "payment_state", "commercial_partner_id",
+             "dunning_stage"]
+        )  # fmt: skip
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "date_maturity", "reconciled"]
+        )
+        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
+        partners = (
+            SQL("AND m.commercial_partner_id IN %s", tuple(partner_ids)) if partner_ids else SQL()
+        )
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+            WITH paid AS (
+                SELECT m.commercial_partner_id AS partner_id,
+                       MAX(apr.max_date) - aml.date_maturity AS late,
+                       MAX(apr.max_date) AS paid_on
+                  FROM account_move m
+                  JOIN account_move_line aml ON aml.move_id = m.id
+                                             AND aml.display_type = 'payment_term'
+                                             AND aml.reconciled
+                  JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+                 WHERE m.company_id = %(company)s
+                   AND m.move_type = 'out_invoice'
+                   AND m.state = 'posted'
+                   AND m.payment_state IN ('paid', 'in_payment')
+                   AND m.dunning_stage != 'written_off'
+                   %(partners)s
+              GROUP BY m.commercial_partner_id, aml.id
+                HAVING MAX(apr.max_date) BETWEEN %(since)s AND %(today)s
+            )
+            SELECT partner_id,
+                   COUNT(*) AS count,
+                   AVG(late)::float AS mean,
+                   COALESCE(VAR_SAMP(late), 0)::float AS var,
+                   COUNT(*) FILTER (WHERE late <= 0) AS on_time,
+                   COUNT(*) FILTER (WHERE paid_on >= %(recent)s) AS recent_count,
+                   (AVG(late) FILTER (WHERE paid_on >= %(recent)s))::float AS recent_mean,
+                   (AVG(late) FILTER (WHERE paid_on < %(recent)s))::float AS before_mean
+              FROM paid
+          GROUP BY partner_id
+                """,
+                company=company.id,
+                partners=partners,
+                since=today - timedelta(days=HISTORY_DAYS),
+                recent=today - timedelta(days=RECENT_DAYS),
+                today=today,
+            )
+        )
+        return {row["partner_id"]: row for row in rows}
+
+    @api.model
+    def _cron_dunning_warm_pdfs(self, days=PDF_WARMUP_DAYS, batch_size=PDF_WARMUP_BATCH):
+        """Scheduled: render ahead, in committed batches, the invoice PDFs that the
+        reminders of the next ``days`` days will attach."""
+        moves = self._dunning_pdfs_to_warm(days)
+        self.env["ir.cron"]._commit_progress(remaining=len(moves))
+        for ids in split_every(batch_size, moves.ids):
+            batch = self.browse(ids)
+            batch._dunning_render_pdfs()
+            if self.env["ir.cron"]._commit_progress(len(batch)) <= 0:
+                return  # out of time: the cron is called again for the rest

@@ -7,6 +7,7 @@ from ..tools.flows import created_past_opening
 from ..tools.stages import DISPUTABLE_STAGES
 
 DISPUTE_STATES = [("open", "Open"), ("accepted", "Accepted"), ("rejected", "Rejected")]
+
 # Security in the model, not the form (the form shows these read-only): the flows write
 # them (create, accept, reject, the daily follow-up), never a person, be it a manager,
 # through JSON-RPC. A state written by hand would leave the invoices in stage dispute.
@@ -123,6 +124,28 @@ class DunningDispute(models.Model):
             )
         return super().write(vals)
 
+    def action_accept(self):
+        """Accept: close the dispute and open Odoo's credit note wizard for the invoices
+        (edit the draft credit note to the accepted part for a partial acceptance)."""
+        self._dunning_close("accepted", self.env._("Dispute accepted: a credit note follows."))
+        moves = self.move_ids.filtered(lambda m: m.state == "posted")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_view_account_move_reversal"
+        )
+        action["context"] = {
+            "active_model": "account.move",
+            "active_ids": moves.ids,
+            "default_reason": self.env._("Dispute: %(reason)s", reason=self.reason_id[:1].name),
+        }
+        return action
+
+    def action_reject(self):
+        """Reject: the invoices go back on the ladder at the same level."""
+        self._dunning_close(
+            "rejected", self.env._("Dispute rejected: the invoices are chased again.")
+        )
+        return True
+
     def _dunning_open(self):
         for dispute in self:
             moves = dispute.move_ids
@@ -161,28 +184,6 @@ class DunningDispute(models.Model):
         self.move_ids.filtered(lambda m: m.dunning_stage == "dispute")._dunning_set_stage("normal")
         for dispute in self:
             dispute._dunning_log(reason)
-
-    def action_accept(self):
-        """Accept: close the dispute and open Odoo's credit note wizard for the invoices
-        (edit the draft credit note to the accepted part for a partial acceptance)."""
-        self._dunning_close("accepted", self.env._("Dispute accepted: a credit note follows."))
-        moves = self.move_ids.filtered(lambda m: m.state == "posted")
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account.action_view_account_move_reversal"
-        )
-        action["context"] = {
-            "active_model": "account.move",
-            "active_ids": moves.ids,
-            "default_reason": self.env._("Dispute: %(reason)s", reason=self.reason_id[:1].name),
-        }
-        return action
-
-    def action_reject(self):
-        """Reject: the invoices go back on the ladder at the same level."""
-        self._dunning_close(
-            "rejected", self.env._("Dispute rejected: the invoices are chased again.")
-        )
-        return True
 
     def _dunning_log(self, reason, activity=None):
         self.ensure_one()

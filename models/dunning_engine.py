@@ -5,18 +5,22 @@ from collections import defaultdict
 
 from markupsafe import Markup, escape
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import html_to_inner_content
 
+from ..tools.contact_hours import next_contact_time
+
 _logger = logging.getLogger(__name__)
+
 
 # Events that sent the customer a message.
 CUSTOMER_CHANNELS = ("email", "sms", "letter", "plan", "thank_you")
 
 # Odoo's layout of its own notification emails (company logo, name, contact details).
 LAYOUT = "mail.mail_notification_light"
+
 # Where the record's name goes in a layout rendered once for many messages.
 RECORD_NAME = "DunningRecordName7f3c9a"
 
@@ -468,3 +472,48 @@ class DunningEngine(models.AbstractModel):
         if pending:
             return self.env["mail.activity"]
         return self._schedule(customer, summary, Markup("<p>%s</p>") % reason, user, date_deadline)
+
+    @api.model
+    def _dunning_contact_time(self, contact, policy, company, now=None):
+        """When a message to ``contact`` may go out: None now, else the UTC opening of
+        the policy's window in the contact's time zone (naive, as Odoo stores it)."""
+        if not contact:
+            return None
+        now = now or fields.Datetime.now()
+        start, end = (policy or company.dunning_default_policy_id)._dunning_contact_window()
+        when = next_contact_time(now, contact[:1]._dunning_contact_tz(company), start, end)
+        return when if when > now else None
+
+    @api.model
+    def _dunning_scheduled_dates(self, messages):
+        """The ``scheduled_date`` of each message for ``_send``: from its ``contact`` or
+        its first recipient; False to send now (messages to no contact, e.g. an
+        agency's case inbox, are not held)."""
+        now = fields.Datetime.now()
+        return [
+            self._dunning_contact_time(
+                message.get("contact") or message["recipients"][:1],
+                message.get("policy"),
+                message["company"],
+                now,
+            )
+            or False
+            for message in messages
+        ]
+
+    @api.model
+    def _dunning_wake_queue(self, cron_xmlid, dates):
+        """The queue's scheduled action runs again when held messages may go."""
+        dates = sorted({date for date in dates if date})
+        if dates:
+            # sudo: scheduling a run of Odoo's own queue action, nothing else.
+            self.env.ref(cron_xmlid).sudo()._trigger(dates)
+
+    @api.model
+    def _dunning_sms_state(self, contact, policy, company):
+        """Values of a queued sms.sms: outgoing now, or held until the window opens."""
+        when = self._dunning_contact_time(contact, policy, company)
+        if not when:
+            return {"state": "outgoing"}
+        self._dunning_wake_queue("sms.ir_cron_sms_scheduler_action", [when])
+        return {"state": "dunning_scheduled", "dunning_scheduled_date": when}

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import LazyTranslate, format_amount, format_date
 
+from ..tools.contact_hours import format_hours, local_time
+
 _lt = LazyTranslate(__name__)
 
 # Channels of events that are not steps of a level; the steps' kinds come first (see
@@ -14,7 +16,9 @@ OTHER_CHANNELS = [
     ("promise", _lt("Promise to Pay")),
     ("dispute", _lt("Dispute")),
     ("thank_you", _lt("Thank You")),
+    ("portal", _lt("Self-Service")),
 ]
+
 # Outcomes of a logged collections call (dunning.call.wizard).
 CALL_OUTCOMES = [
     ("reached", "Reached"),
@@ -25,9 +29,12 @@ CALL_OUTCOMES = [
     ("disputed", "Disputes"),
     ("plan_requested", "Asks for a payment plan"),
 ]
+
 # Outcomes where the customer was spoken to: no new attempt for a while after them.
 CONVERSATION_OUTCOMES = ("reached", "promised", "disputed", "plan_requested")
+
 EVENT_STATES = [("done", "Done"), ("skipped", "Skipped"), ("failed", "Failed")]
+
 # What the log records cannot change after the fact; the engine completes the outcome.
 _OUTCOME_FIELDS = {"state", "reason", "message_id", "activity_id", "attachment_id"}
 
@@ -50,6 +57,20 @@ CALL_POINTS = {
     "final": _lt("Explain the next step and its date. Offer a last chance: payment or a plan."),
     "handoff": _lt("Tell the customer the file is being transferred, and to whom."),
 }
+
+# The opt-out sentence closing every reminder SMS, in the module's languages. The SMS
+# bodies are translated as whole texts (i18n/), so the sentence is added by code to a
+# body that lacks it (an older translation, a template edited by hand): no reminder SMS
+# goes out without its opt-out link, in the recipient's language.
+SMS_OPT_OUT_TEXT = {
+    "en": "Stop these SMS: {url}",
+    "fr": "Ne plus recevoir ces SMS : {url}",
+    "de": "Diese SMS abbestellen: {url}",
+    "es": "Dejar de recibir estos SMS: {url}",
+    "pt": "Parar de receber estes SMS: {url}",
+}
+
+TEMPLATE_VARIANTS = [("a", "A"), ("b", "B")]
 
 
 class DunningEvent(models.Model):
@@ -114,6 +135,20 @@ class DunningEvent(models.Model):
     activity_id = fields.Many2one("mail.activity", ondelete="set null")
     attachment_id = fields.Many2one("ir.attachment", string="Letter", ondelete="set null")
 
+    # The accrued late charges shown in a level's email (issue #11).
+    late_charge_data = fields.Json(
+        compute="_compute_late_charge_data",
+        help="Late charges accrued on the event's invoices up to its date and not yet "
+        "invoiced, when its level shows them: {invoice id: [interest, compensation]}.",
+    )
+
+    template_variant = fields.Selection(
+        TEMPLATE_VARIANTS,
+        index="btree_not_null",
+        readonly=True,
+        help="Which of the level's two email templates the customer got (A/B test).",
+    )
+
     @api.depends("partner_id", "level_id", "channel", "date")
     def _compute_display_name(self):
         channels = dict(self._fields["channel"]._description_selection(self.env))
@@ -133,6 +168,28 @@ class DunningEvent(models.Model):
         steps = self.env["dunning.level.step"]._fields["kind"]._description_selection(self.env)
         others = [(key, label._translate(self.env.lang)) for key, label in OTHER_CHANNELS]
         return steps + others
+
+    def _compute_late_charge_data(self):
+        """Computed for every event being rendered at once: the templates render a whole
+        batch of events, and the ORM computes a non-stored field for all the records
+        prefetched with the one asked for, so the charges of a batch cost one pass
+        (one read of the rates, of what was charged already) and not one per invoice."""
+        showing = self.filtered(
+            lambda event: (
+                event.level_id.show_late_charges
+                and event.level_id.policy_id.late_charge_rule != "none"
+                and event.move_ids
+            )
+        )
+        (self - showing).late_charge_data = False
+        for day, events in showing.grouped("date").items():
+            charges = events.move_ids._dunning_late_charges_batch(day)
+            for event in events:
+                event.late_charge_data = {
+                    str(move_id): [charges[move_id]["interest"], charges[move_id]["compensation"]]
+                    for move_id in event.move_ids.ids
+                    if move_id in charges
+                }
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -212,3 +269,130 @@ class DunningEvent(models.Model):
     def _get_company_address(self):
         self.ensure_one()
         return self.company_id._dunning_address_line()
+
+    def _get_late_charges(self):
+        """The accrued charges block of the email: ``rows`` per invoice with a charge
+        ({name, currency, interest, compensation, total}, oldest due first) and
+        ``totals`` per currency ({currency, interest, compensation, total}); empty
+        when the level does not show them or nothing has accrued."""
+        self.ensure_one()
+        data = self.late_charge_data or {}
+        rows, totals = [], {}
+        moves = self.move_ids.sorted(lambda move: (move.invoice_date_due or move.date, move.id))
+        for move in moves:
+            interest, compensation = data.get(str(move.id), (0.0, 0.0))
+            currency = move.currency_id
+            if currency.is_zero(interest) and currency.is_zero(compensation):
+                continue
+            row = {
+                "name": move.name,
+                "currency": currency,
+                "interest": interest,
+                "compensation": compensation,
+                "total": currency.round(interest + compensation),
+            }
+            rows.append(row)
+            total = totals.setdefault(
+                currency, {"currency": currency, "interest": 0.0, "compensation": 0.0}
+            )
+            total["interest"] = currency.round(total["interest"] + interest)
+            total["compensation"] = currency.round(total["compensation"] + compensation)
+        for total in totals.values():
+            total["total"] = total["currency"].round(total["interest"] + total["compensation"])
+        if not rows:
+            return {}
+        return {
+            "rows": rows,
+            "totals": sorted(totals.values(), key=lambda total: total["currency"].name),
+        }
+
+    def _get_self_service_url(self):
+        """The self-service link of the reminder's recipient; '' when the policy has it
+        off."""
+        self.ensure_one()
+        contact = self.contact_id or self.partner_id
+        partner = contact.with_company(self.company_id)
+        if not partner._dunning_self_service_enabled():
+            return ""
+        return contact._dunning_self_service_url(self.company_id)
+
+    def _dunning_contact_window_info(self):
+        """The customer's local time now and the contact window, for the call script."""
+        self.ensure_one()
+        contact = self.contact_id or self.partner_id
+        tz_name = contact._dunning_contact_tz(self.company_id)
+        policy = self.policy_id or self.company_id.dunning_default_policy_id
+        start, end = policy._dunning_contact_window()
+        return {
+            "time": local_time(fields.Datetime.now(), tz_name).strftime("%H:%M"),
+            "start": format_hours(start),
+            "end": format_hours(end),
+            "tz": tz_name,
+        }
+
+    def _dunning_contact_window_line(self):
+        """'Local time of the customer: 10:00 (window 08:00-20:00, America/New_York)'."""
+        return self.env._(
+            "Local time of the customer: %(time)s (window %(start)s-%(end)s, %(tz)s)",
+            **self._dunning_contact_window_info(),
+        )
+
+    def _get_opt_out_url(self):
+        """The one-click opt-out link of a consumer's reminder; '' for a business."""
+        self.ensure_one()
+        contact = self.contact_id or self.partner_id
+        if not self.partner_id.commercial_partner_id.dunning_is_consumer:
+            return ""
+        return contact._dunning_opt_out_url(self.company_id)
+
+    def _get_sms_amount(self):
+        """'USD 1,250.00' (and 'EUR 80.00' ...): what the message asks for."""
+        self.ensure_one()
+        return ", ".join(
+            format_amount(self.env, total["amount"], total["currency"])
+            for total in self._get_totals()
+            if total["amount"] > 0  # net of credits; a currency in credit is not asked for
+        )
+
+    def _get_sms_due_date(self):
+        """The first open installment's due date (a term may have several)."""
+        self.ensure_one()
+        dates = [row["date_due"] for row in self._get_invoice_rows() if row["date_due"]]
+        return format_date(self.env, min(dates)) if dates else ""
+
+    def _get_sms_pay_url(self):
+        """The portal page of the oldest invoice: one short link, where it can be paid."""
+        self.ensure_one()
+        rows = self._get_invoice_rows()
+        return rows[0]["url"] if rows else ""
+
+    def _get_sms_phone_holder(self):
+        """Who the SMS goes to: the contact addressed if it has a phone, else the
+        customer."""
+        self.ensure_one()
+        contact = self.contact_id or self.partner_id
+        return contact if contact.phone else self.partner_id.commercial_partner_id
+
+    def _get_sms_opt_out_url(self):
+        """The short link that stops the SMS reminders to the number this SMS goes to."""
+        self.ensure_one()
+        return self._get_sms_phone_holder()._dunning_sms_opt_out_url(self.company_id)
+
+    def _get_sms_opt_out(self):
+        """The closing sentence of every reminder SMS, in the language being rendered:
+        'Stop these SMS: <link>'; '' without a number."""
+        self.ensure_one()
+        url = self._get_sms_opt_out_url()
+        if not url:
+            return ""
+        lang = self.env.lang or "en_US"
+        text = SMS_OPT_OUT_TEXT.get(lang[:2], SMS_OPT_OUT_TEXT["en"])
+        return text.format(url=url)
+
+    def _dunning_mail_template(self):
+        """The template of this email event: the level's, or its variant B."""
+        self.ensure_one()
+        level = self.level_id
+        if self.template_variant == "b" and level.mail_template_variant_id:
+            return level.mail_template_variant_id
+        return level.mail_template_id

@@ -3,6 +3,7 @@ from odoo.tools import SQL
 
 # Countback DSO looks back over the sales of this many months (the current one included).
 COUNTBACK_MONTHS = 12
+
 # Figures that are ratios: computed from the sums of their parts for any grouping, never
 # summed or averaged themselves (see _read_group_select).
 RATIO_FIELDS = ("dso", "best_dso", "add_days", "cei", "promise_kept_rate")

@@ -33,6 +33,11 @@ class _SampleRendered(Exception):
     """Rolls back the sample event used to test-render a template."""
 
 
+# Tones on which no charge may be mentioned: a reminder before or on the due date is a
+# courtesy, and nothing has accrued yet.
+NO_CHARGE_TONES = ("friendly",)
+
+
 class DunningLevel(models.Model):
     """One rung of a dunning policy: when it applies and what it does."""
 
@@ -106,6 +111,50 @@ class DunningLevel(models.Model):
         help="Deadline given in letters and formal emails, counted from the run date.",
     )
 
+    # Accrued late charges in a level's email (issue #11).
+    show_late_charges = fields.Boolean(
+        string="Show Accrued Late Charges",
+        help="The email lists, per overdue invoice, the interest and fixed compensation "
+        "accrued up to the day of the run under the policy's late-charge rule and not "
+        "invoiced yet, with their total. Nothing is shown when the policy charges none. "
+        "Not for friendly levels nor before the due date.",
+    )
+
+    send_sms = fields.Boolean(
+        string="Send SMS",
+        compute="_compute_step_flags",
+        inverse="_inverse_step_flags",
+        store=True,
+        readonly=False,
+    )
+    sms_template_id = fields.Many2one(
+        "sms.template",
+        string="SMS Template",
+        domain="[('model', '=', 'dunning.event')]",
+        ondelete="restrict",
+    )
+
+    attach_statement = fields.Boolean(
+        string="Attach Statement of Account",
+        compute="_compute_step_flags",
+        inverse="_inverse_step_flags",
+        store=True,
+        readonly=False,
+        help="Attach the customer's statement of account (every open item, aging, "
+        "payments received) to the reminder email; without an email, it is left in the "
+        "customer's chatter to print and send.",
+    )
+
+    mail_template_variant_id = fields.Many2one(
+        "mail.template",
+        string="Email Template B",
+        domain="[('model', '=', 'dunning.event')]",
+        ondelete="restrict",
+        help="A second template to compare with the first (A/B test): each customer gets "
+        "one of the two at random, always the same one for this level. See Collections > "
+        "Reporting > Template Effectiveness. Archive it to end the test.",
+    )
+
     @api.depends("step_ids.kind")
     def _compute_step_flags(self):
         flags = self._dunning_step_flags()
@@ -167,6 +216,66 @@ class DunningLevel(models.Model):
                     )
                 )
 
+    @api.constrains("create_call", "call_assignee", "call_user_id")
+    def _check_call_user(self):
+        for level in self:
+            if level.create_call and level.call_assignee == "user" and not level.call_user_id:
+                raise ValidationError(
+                    self.env._("Level %(level)s: choose who gets the call.", level=level.name)
+                )
+
+    @api.constrains("show_late_charges", "tone", "delay_days")
+    def _check_show_late_charges(self):
+        for level in self.filtered("show_late_charges"):
+            if level.tone in NO_CHARGE_TONES or level.delay_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s is a friendly reminder (before the due date or "
+                        "with a friendly tone): it cannot show late charges. Show them on "
+                        "a level after the due date with a firmer tone.",
+                        level=level.name,
+                    )
+                )
+
+    @api.constrains("send_sms", "sms_template_id")
+    def _check_sms_template(self):
+        for level in self.filtered("send_sms"):
+            if not level.sms_template_id:
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s sends an SMS: choose its SMS template.", level=level.name
+                    )
+                )
+            if level.sms_template_id.model != "dunning.event":
+                raise ValidationError(
+                    self.env._(
+                        "The SMS template of level %(level)s must be made for Dunning Event.",
+                        level=level.name,
+                    )
+                )
+
+    @api.constrains("mail_template_variant_id", "mail_template_id")
+    def _check_mail_template_variant(self):
+        for level in self.filtered("mail_template_variant_id"):
+            variant = level.mail_template_variant_id
+            if variant.model != "dunning.event":
+                raise ValidationError(
+                    self.env._(
+                        "The template B of level %(level)s must be made for Dunning Event.",
+                        level=level.name,
+                    )
+                )
+            if variant == level.mail_template_id:
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s: template B must differ from the level's template, "
+                        "or there is nothing to compare.",
+                        level=level.name,
+                    )
+                )
+            if not self.env.context.get("dunning_default_ladder"):
+                level._check_template_renders(variant)
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -197,6 +306,8 @@ class DunningLevel(models.Model):
             "create_call": "call",
             "send_letter": "letter",
             "propose_handoff": "handoff",
+            "send_sms": "sms",
+            "attach_statement": "statement",
         }
 
     def _dunning_step_kinds(self):
@@ -255,12 +366,4 @@ class DunningLevel(models.Model):
                 # sudo: the policy was just created for the company, like its levels.
                 level.sudo().update_field_translations(
                     "name", {lang: name._translate(lang) for lang in langs}
-                )
-
-    @api.constrains("create_call", "call_assignee", "call_user_id")
-    def _check_call_user(self):
-        for level in self:
-            if level.create_call and level.call_assignee == "user" and not level.call_user_id:
-                raise ValidationError(
-                    self.env._("Level %(level)s: choose who gets the call.", level=level.name)
                 )

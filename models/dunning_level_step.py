@@ -2,12 +2,14 @@ from odoo import api, fields, models
 
 # The kinds of steps a level can take, in the order the run carries them out. A new
 # kind is a selection_add here plus a ``_dunning_step_<kind>`` method on
-# dunning.run.line (see models/dunning_step_sms.py); the engine finds it by name.
+# dunning.run.line (see _dunning_step_sms); the engine finds it by name.
 STEP_KINDS = [
     ("letter", "Letter"),  # first: the email of the same level attaches it
+    ("statement", "Statement of account"),  # before the email, which attaches it
     ("email", "Email"),
     ("call", "Call"),
     ("handoff", "Hand-off"),
+    ("sms", "SMS"),
 ]
 
 

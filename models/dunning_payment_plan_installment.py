@@ -11,9 +11,11 @@ INSTALLMENT_STATES = [
     ("paid", "Paid"),
     ("late", "Late"),
 ]
+
 # What the customer agreed to cannot change once the plan is active (a renegotiation
 # replaces the remaining installments, logged).
 _AGREED_FIELDS = {"plan_id", "date_due", "amount", "is_down_payment", "sequence"}
+
 # Written by the daily follow-up from the books, never by people.
 _FOLLOWUP_FIELDS = {"amount_paid", "state", "reminder_before_date", "reminder_late_date"}
 

@@ -1,4 +1,9 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.contact_hours import check_window
+
+DEFAULT_WINDOW = (8.0, 20.0)
 
 # Policy fields that move the next step of invoices.
 LADDER_FIELDS = {"level_ids", "min_days_between_steps", "start_at_matching_level", "active"}
@@ -152,6 +157,79 @@ class DunningPolicy(models.Model):
         "on the company's late-charge income account.",
     )
 
+    contact_hour_start = fields.Float(
+        string="Contact From",
+        default=8.0,
+        help="Emails and SMS are sent from this hour, in the customer's time zone (the "
+        "contact's, else the customer's, else the company's). Created earlier, they wait "
+        "in the queue. Regulation F: not before 8:00.",
+    )
+    contact_hour_end = fields.Float(
+        string="Contact Until",
+        default=20.0,
+        help="No email or SMS from this hour on, in the customer's time zone; they wait "
+        "for the next morning. Regulation F: not after 21:00.",
+    )
+    email_min_days = fields.Integer(
+        string="Days Between Reminder Emails",
+        default=3,
+        help="A customer gets at most one reminder email in this many days: a step whose "
+        "email would come sooner is taken on the first allowed day. 'Send reminder now' "
+        "is exempt (a person decided). 0: no cap.",
+    )
+
+    # Limits of the customer self-service page (issue #14): what a customer may do
+    portal_self_service = fields.Boolean(
+        string="Customer Self-Service",
+        default=True,
+        help="Reminders carry a link to a page of the customer's account: open items, "
+        "statement, pay now, promise a date, ask for a payment plan, dispute an "
+        "invoice, stop reminder emails or propose a new accounts-payable contact.",
+    )
+    portal_promise_max_days = fields.Integer(
+        string="Promise: Latest Date (Days)",
+        default=30,
+        help="A customer may promise to pay at most this many days from today.",
+    )
+    portal_promise_min_share = fields.Float(
+        string="Promise: Minimum Share (%)",
+        default=50.0,
+        digits=(5, 2),
+        help="A promise covers at least this share of the balance of the invoices it is for.",
+    )
+    portal_plan_max_months = fields.Integer(
+        string="Plan: Maximum Months",
+        default=6,
+        help="A payment plan asked for online is approved at once when its monthly "
+        "installments end within this many months; longer, a collector decides.",
+    )
+    portal_plan_min_installment = fields.Monetary(
+        string="Plan: Minimum Installment",
+        currency_field="currency_id",
+        default=50.0,
+        help="Approved at once only when every installment is at least this amount (in "
+        "the invoices' currency); smaller, a collector decides.",
+    )
+    portal_plan_max_balance = fields.Monetary(
+        string="Plan: Maximum Balance",
+        currency_field="currency_id",
+        default=10000.0,
+        help="Approved at once only for a balance up to this amount (in the invoices' "
+        "currency); more, a collector decides. 0: a collector always decides.",
+    )
+    portal_plan_first_date_max_days = fields.Integer(
+        string="Plan: First Installment Within (Days)",
+        default=30,
+        help="Approved at once only when the first installment is due within this many "
+        "days; later, a collector decides.",
+    )
+    portal_max_actions_per_hour = fields.Integer(
+        string="Self-Service Actions per Hour",
+        default=10,
+        help="A customer can take at most this many actions per hour on the self-service "
+        "page (promises, plan requests, disputes, opt-outs, contact changes).",
+    )
+
     _handoff_followup_days_positive = models.Constraint(
         "CHECK(handoff_followup_days > 0)",
         "The follow-up delay of a hand-off must be at least one day.",
@@ -179,10 +257,37 @@ class DunningPolicy(models.Model):
         "CHECK(minimum_amount >= 0)", "The minimum amount cannot be negative."
     )
 
+    _email_min_days_positive = models.Constraint(
+        "CHECK(email_min_days >= 0)", "The days between reminder emails cannot be negative."
+    )
+
+    _portal_limits_positive = models.Constraint(
+        "CHECK(portal_promise_max_days >= 0 AND portal_plan_max_months >= 0 "
+        "AND portal_plan_first_date_max_days >= 0 AND portal_max_actions_per_hour >= 1 "
+        "AND portal_plan_min_installment >= 0 AND portal_plan_max_balance >= 0 "
+        "AND portal_promise_min_share >= 0 AND portal_promise_min_share <= 100)",
+        "The self-service limits cannot be negative, the minimum share of a promise is "
+        "at most 100 percent and a customer may take at least one action per hour.",
+    )
+
     @api.depends("level_ids")
     def _compute_level_count(self):
         for policy in self:
             policy.level_count = len(policy.level_ids)
+
+    @api.constrains("contact_hour_start", "contact_hour_end")
+    def _check_contact_hours(self):
+        for policy in self:
+            try:
+                check_window(policy.contact_hour_start, policy.contact_hour_end)
+            except ValueError:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the contact hours must be a window within one "
+                        "day, from 00:00 to 24:00, that starts before it ends.",
+                        policy=policy.name,
+                    )
+                ) from None
 
     def write(self, vals):
         res = super().write(vals)
@@ -229,3 +334,10 @@ class DunningPolicy(models.Model):
         self.ensure_one()
         levels = self.level_ids.filtered(lambda lvl: lvl.tone != "handoff")
         return levels.sorted(lambda lvl: (lvl.delay_days, lvl.id))[-1:]
+
+    def _dunning_contact_window(self):
+        """(start, end) hours; the default window without a policy."""
+        if not self:
+            return DEFAULT_WINDOW
+        self.ensure_one()
+        return self.contact_hour_start, self.contact_hour_end

@@ -15,6 +15,7 @@ PROMISE_STATES = [
     ("broken", "Broken"),
     ("cancelled", "Cancelled"),
 ]
+
 # Security in the model, not the form (the form shows these read-only): the flows write
 # them (create, cancel, the daily follow-up), never a person, be it a manager, through
 # JSON-RPC. Changing the state by hand would skip the stage change of the invoices;
@@ -22,6 +23,7 @@ PROMISE_STATES = [
 PROMISE_FLOW_FIELDS = frozenset(
     {"state", "date_start", "date_end", "call_event_id", "company_id", "partner_id", "move_ids"}
 )
+
 # What was promised can be corrected while the promise is open, not once it is history.
 PROMISE_OPEN_FIELDS = frozenset({"amount", "date_promised"})
 
@@ -110,32 +112,6 @@ class DunningPromise(models.Model):
         for promise in self:
             promise.amount_paid = paid.get(promise.id, 0.0)
 
-    def _dunning_paid_amounts(self):
-        """What was reconciled with each promise's invoices since it was made, in the
-        invoice currency (the promise's): {promise id: amount}."""
-        if not self.ids:
-            return {}
-        self.env["account.partial.reconcile"].flush_model()
-        self.flush_recordset(["move_ids", "date_start"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT rel.promise_id, SUM(apr.debit_amount_currency)
-              FROM dunning_promise_account_move_rel rel
-              JOIN dunning_promise p ON p.id = rel.promise_id
-              JOIN account_move_line aml ON aml.move_id = rel.move_id
-              JOIN account_account acc ON acc.id = aml.account_id
-              JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
-             WHERE rel.promise_id IN %(ids)s
-               AND acc.account_type = 'asset_receivable'
-               AND apr.max_date >= p.date_start
-          GROUP BY rel.promise_id
-            """,
-                ids=tuple(self.ids),
-            )
-        )
-        return dict(rows)
-
     # ------------------------------------------------------------------ create
 
     @api.ondelete(at_uninstall=False)
@@ -171,6 +147,38 @@ class DunningPromise(models.Model):
                     self.env._("A kept, broken or cancelled promise to pay cannot be changed.")
                 )
         return super().write(vals)
+
+    def action_cancel(self):
+        """Cancelled by hand (e.g. recorded by mistake): the ladder resumes as it was."""
+        self.filtered(lambda p: p.state == "open")._dunning_close(
+            "cancelled", fields.Date.context_today(self)
+        )
+
+    def _dunning_paid_amounts(self):
+        """What was reconciled with each promise's invoices since it was made, in the
+        invoice currency (the promise's): {promise id: amount}."""
+        if not self.ids:
+            return {}
+        self.env["account.partial.reconcile"].flush_model()
+        self.flush_recordset(["move_ids", "date_start"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT rel.promise_id, SUM(apr.debit_amount_currency)
+              FROM dunning_promise_account_move_rel rel
+              JOIN dunning_promise p ON p.id = rel.promise_id
+              JOIN account_move_line aml ON aml.move_id = rel.move_id
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+             WHERE rel.promise_id IN %(ids)s
+               AND acc.account_type = 'asset_receivable'
+               AND apr.max_date >= p.date_start
+          GROUP BY rel.promise_id
+            """,
+                ids=tuple(self.ids),
+            )
+        )
+        return dict(rows)
 
     def _dunning_open(self):
         """The ladder pauses: the invoices go to stage promised; an older open promise on
@@ -209,12 +217,6 @@ class DunningPromise(models.Model):
                     date=format_date(self.env, promise.date_promised),
                 )
             )
-
-    def action_cancel(self):
-        """Cancelled by hand (e.g. recorded by mistake): the ladder resumes as it was."""
-        self.filtered(lambda p: p.state == "open")._dunning_close(
-            "cancelled", fields.Date.context_today(self)
-        )
 
     def _dunning_close(self, state, day):
         """End the promises; their invoices still promised go back to Normal."""

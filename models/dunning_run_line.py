@@ -1,13 +1,19 @@
 import json
+import logging
 from collections import defaultdict
 
 from markupsafe import Markup
+from psycopg2.errors import TransactionRollbackError
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import SQL, format_amount, format_date
 
+from ..tools.ab_testing import assign_variant
 from ..tools.calendar import next_business_day
+
+_logger = logging.getLogger(__name__)
 
 # Customers per INSERT of a plan (one array per column each).
 PLAN_CHUNK = 10_000
@@ -32,6 +38,58 @@ def _plan_cell(vals, column):
     if column == "move_id_list":
         return json.dumps(vals["move_ids"])
     return vals.get(column) or None
+
+
+class StepBatch:
+    """What the steps of one batch of customers share: the emails prepared for the
+    batch, the events each line logged, the documents steps produced for the others
+    (a letter attached to the email), and the notes for the invoices."""
+
+    def __init__(self, env, prepared=None):
+        self.env = env
+        self.prepared = prepared or {}  # line id -> (email event, rendered values)
+        self.events = {}  # line id -> dunning.event
+        self.attachments = {}  # line id -> ir.attachment
+        self.notes = {}  # invoice id -> chatter note
+        # Lines whose step failed only because the channel cannot reach the customer
+        # (no email address, no phone): the step counts as taken, so the ladder goes on
+        # with the channels that can (letter, call...) instead of failing every day.
+        self.unreachable = set()
+
+    def add(self, line, events):
+        self.events[line.id] = self.events_of(line) | events
+
+    def mark_unreachable(self, line, events=None):
+        """A step that cannot or may not reach the customer by its channel (no email
+        address or phone, opted out of emails, a consumer's work address) still counts
+        as taken: the invoices climb and the other steps of the level carry the
+        message, instead of the same step failing every day. ``events``: the step's
+        own (failed or skipped) events, logged here."""
+        if events:
+            self.add(line, events)
+        self.unreachable.add(line.id)
+
+    def events_of(self, line):
+        return self.events.get(line.id, self.env["dunning.event"])
+
+    def attach(self, line, attachments):
+        self.attachments[line.id] = self.attachments_of(line) | attachments
+
+    def attachments_of(self, line):
+        return self.attachments.get(line.id, self.env["ir.attachment"])
+
+    def forget(self, line):
+        """A line rolled back: what it logged or produced is gone."""
+        self.events.pop(line.id, None)
+        self.attachments.pop(line.id, None)
+        self.unreachable.discard(line.id)
+        for move_id in line.move_ids.ids:
+            self.notes.pop(move_id, None)
+
+
+# Missing invoice PDFs a batch of the run may render (about a second each); beyond,
+# reminders attach the stored ones and the statement of account.
+SYNC_PDF_LIMIT = 5
 
 
 class DunningRunLine(models.Model):
@@ -253,7 +311,7 @@ class DunningRunLine(models.Model):
         return [kind for kind in self.env["dunning.level.step"]._dunning_kinds() if kind in chosen]
 
     def _event_values(self, channel, state="done", reason=False):
-        return {
+        values = {
             "run_id": self.run_id.id,
             "run_line_id": self.id,
             "date": self.date,
@@ -269,6 +327,12 @@ class DunningRunLine(models.Model):
             "amount_residual": self.amount,
             "collector_id": self.collector_id.id,
         }
+        # Archiving template B ends the test: everyone gets the level's template.
+        if channel == "email" and self.level_id.mail_template_variant_id.active:
+            values["template_variant"] = assign_variant(
+                self.partner_id.commercial_partner_id.id, self.level_id.id
+            )
+        return values
 
     def _log_event(self, channel, state="done", reason=False):
         return self.env["dunning.engine"]._log(self._event_values(channel, state, reason))
@@ -358,3 +422,519 @@ class DunningRunLine(models.Model):
             level=self.level_id.name,
             date=format_date(self.env, self.date),
         )
+
+    def _execute(self):
+        """Carry out the lines (one run, one batch): the whole batch in one savepoint,
+        replayed customer by customer when anything fails. A customer that another
+        transaction changed meanwhile (another run, a payment) is skipped as handled
+        by it, never logged as a failed reminder."""
+        if not self:
+            return
+        run = self.run_id.ensure_one()
+        lines = self.with_company(run.company_id)._lock_or_skip()
+        lines = lines.filtered(lambda line: line._refresh())
+        batch = StepBatch(self.env)
+        try:
+            # Optimistic: a savepoint per customer costs a flush each.
+            with self.env.cr.savepoint():
+                lines._execute_prepared(batch)
+        except Exception:
+            self.env.invalidate_all()
+            batch = StepBatch(self.env)
+            for line in lines:
+                try:
+                    with self.env.cr.savepoint():
+                        line._execute_prepared(batch)
+                except TransactionRollbackError:
+                    _logger.info("Dunning run %s: %s handled concurrently", run.id, line.id)
+                    self.env.invalidate_all()
+                    batch.forget(line)
+                    line._skip_concurrent()
+                except Exception as error:
+                    _logger.exception("Dunning run %s failed for %s", run.id, line.partner_id.id)
+                    self.env.invalidate_all()
+                    batch.forget(line)
+                    line._fail(str(error))
+        # One batch of internal notes on the invoices, for the whole batch of customers.
+        self.env["dunning.engine"]._log_notes(self.env["account.move"], batch.notes)
+
+    def _execute_prepared(self, batch):
+        """Pay-now tokens and the batch's emails rendered at once, then the steps."""
+        self.move_ids._dunning_ensure_access_tokens()
+        batch.prepared.update(self._prepare_emails())
+        self._execute_steps(batch)
+
+    def _execute_steps(self, batch):
+        """Each kind of step for the lines whose level takes it, batch-wise, in the
+        order of dunning.level.step's kinds; then the lines' and invoices' bookkeeping.
+
+        A kind ``k`` is carried out by ``_dunning_step_k(batch)`` on the lines that take
+        it; the method logs its events with ``batch.add``.
+        """
+        kinds_of = {line.id: set(line._dunning_kinds()) for line in self}
+        for kind in self.env["dunning.level.step"]._dunning_kinds():
+            lines = self.filtered(lambda line, k=kind: k in kinds_of[line.id])
+            if not lines:
+                continue
+            method = getattr(lines, f"_dunning_step_{kind}", None)
+            if method is None:
+                raise UserError(
+                    self.env._(
+                        "No method carries out the steps of kind %(kind)s "
+                        "(_dunning_step_%(kind)s on dunning.run.line).",
+                        kind=kind,
+                    )
+                )
+            method(batch)
+        self._dunning_finish(batch)
+
+    def _dunning_finish(self, batch):
+        """Level bookkeeping and line state, whatever the steps were: the invoices of
+        the whole batch move up in one UPDATE per level, not one per customer."""
+        levels = defaultdict(list)
+        outcomes = defaultdict(list)  # {(state, note): line ids}: one write for many
+        for line in self:
+            events = batch.events_of(line)
+            taken = events.filtered(
+                lambda e, line=line: (
+                    e.state == "done"
+                    or (e.state in ("skipped", "failed") and line.id in batch.unreachable)
+                )
+            )
+            line._move_invoices_up(taken, batch.notes, levels)
+            failed = events.filtered(lambda event: event.state == "failed")
+            state = "failed" if failed and failed == events else "done"
+            note = "\n".join(filter(None, failed.mapped("reason"))) or line.note
+            outcomes[state, note].append(line.id)
+        for (state, note), line_ids in outcomes.items():
+            self.browse(line_ids).write({"state": state, "note": note})
+        for (level_id, day), move_ids in levels.items():
+            self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, day)
+
+    def _prepare_emails(self):
+        """Log the email events of the batch and render them, one render per template
+        for the whole batch. Returns {line id: (event, rendered values)}."""
+        lines = self.filtered(
+            lambda line: (
+                "email" in line._dunning_kinds()
+                and line.email_to
+                and not line._dunning_email_block_reason()
+            )
+        )
+        if not lines:
+            return {}
+        events = self.env["dunning.engine"]._log([line._event_values("email") for line in lines])
+        rendered = {}
+        for template, template_events in events.grouped(
+            lambda event: event._dunning_mail_template()
+        ).items():
+            try:
+                with self.env.cr.savepoint():
+                    rendered.update(
+                        template.with_context(dunning_batch_render=True)._generate_template(
+                            template_events.ids, ("subject", "body_html", "lang")
+                        )
+                    )
+            except Exception:
+                _logger.warning("Batch rendering of %s failed", template.name, exc_info=True)
+        return {
+            line.id: (event, rendered.get(event.id))
+            for line, event in zip(lines, events, strict=True)
+        }
+
+    def _lock_or_skip(self):
+        """Lock the batch's customers; those another transaction changed meanwhile are
+        skipped as handled by another run. Returns the locked lines."""
+        try:
+            with self.env.cr.savepoint():
+                self._lock_customers()
+            return self
+        except TransactionRollbackError:
+            self.env.invalidate_all()
+        locked = self.browse()
+        for line in self:
+            try:
+                with self.env.cr.savepoint():
+                    line._lock_customers()
+                locked |= line
+            except TransactionRollbackError:
+                self.env.invalidate_all()
+                line._skip_concurrent()
+        return locked
+
+    def _lock_customers(self):
+        """Serialise concurrent runs per customer: the second one waits, then sees the
+        invoices already moved up and skips them (see _refresh)."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM res_partner WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                tuple(self.partner_id.ids),
+            ),
+            log_exceptions=False,  # a concurrent update is expected and handled
+        )
+        self.move_ids.invalidate_recordset(
+            ["dunning_level_id", "dunning_last_date", "payment_state", "state", "dunning_stage"]
+        )
+
+    def _refresh(self):
+        """Drop what changed since planning: paid or cancelled invoices, invoices moved
+        up meanwhile by another run. Returns False when nothing is left to do."""
+        self.ensure_one()
+        still_open = self.move_ids.filtered(lambda move: move._dunning_is_chasable())
+        planned = self.step_data or {}
+        # An invoice that already took a step today was handled by another run.
+        steps = {
+            move_id: level_id
+            for move_id, level_id in planned.items()
+            if int(move_id) in still_open.ids
+            and still_open.browse(int(move_id)).dunning_last_date != self.date
+        }
+        # A credit applied meanwhile is no longer open (nor the invoice it paid).
+        credits = self.credit_line_ids.filtered(
+            lambda line: not line.reconciled and line.company_currency_id.compare_amounts(
+                line.amount_residual, 0) < 0
+        )  # fmt: skip
+        if still_open != self.move_ids or steps != planned or credits != self.credit_line_ids:
+            self.write(
+                {
+                    "move_ids": [Command.set(still_open.ids)],
+                    "credit_line_ids": [Command.set(credits.ids)],
+                    "step_data": steps,
+                    "amount": sum(
+                        total["net_company"]
+                        for total in still_open._dunning_net_totals(credits, self.date)
+                    ),
+                }
+            )
+        if not still_open or (planned and not steps):
+            self.write({"state": "skipped", "skip_reason": "stale"})
+            return False
+        if self.currency_id.compare_amounts(self.amount, 0) <= 0:
+            self.write({"state": "skipped", "skip_reason": "no_debt"})
+            return False
+        return True
+
+    def _skip_concurrent(self):
+        """Skipped: handled by another run (never a failed reminder: it was sent)."""
+        self.ensure_one()
+        self.write(
+            {
+                "state": "skipped",
+                "skip_reason": "stale",
+                "note": self.env._("Handled by another run or a payment at the same time."),
+            }
+        )
+
+    def _fail(self, error):
+        self.ensure_one()
+        reason = self.env._("Unexpected error, nothing was sent: %(error)s", error=error)
+        self._log_event(self._primary_channel(), state="failed", reason=reason)
+        self.write({"state": "failed", "note": error})
+
+    def _dunning_step_letter(self, batch):
+        """The formal letter as a PDF on its event; attached to the email when the level
+        sends one, else left in the customer's chatter to print and post."""
+        report = self.env.ref("account_dunning.action_report_dunning_letter")
+        for line in self:
+            event = line._log_event("letter")
+            content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(
+                report, event.ids
+            )
+            # sudo: an attachment on a record needs the right to write it, and the
+            # history is written by the engine only; the PDF is the event's own letter.
+            letter = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    {
+                        "name": self.env._(
+                            "Letter %(customer)s %(date)s.pdf",
+                            customer=event.partner_id.name,
+                            date=event.date,
+                        ),
+                        "raw": content,
+                        "mimetype": "application/pdf",
+                        "res_model": event._name,
+                        "res_id": event.id,
+                    }
+                )
+                .with_env(self.env)
+            )
+            self.env["dunning.engine"]._record_outcome(event, {"attachment_id": letter.id})
+            batch.add(line, event)
+            if "email" in line._dunning_kinds() and not line._dunning_email_block_reason():
+                batch.attach(line, letter)
+            else:
+                self.env["dunning.engine"]._post_note(
+                    line.partner_id.commercial_partner_id,
+                    self.env._(
+                        "Dunning letter to print and send: %(level)s", level=line.level_id.name
+                    ),
+                    letter,
+                )
+
+    def _dunning_step_email(self, batch):
+        """One message per customer to its contact, through the engine's mail queue."""
+        engine = self.env["dunning.engine"]
+        messages, sent = [], []
+        budget = SYNC_PDF_LIMIT
+        for line in self:
+            blocked = line._dunning_email_block_reason()
+            if blocked:  # opted out, or a consumer's work address: no email, no task
+                batch.mark_unreachable(line, line._log_event("email", "skipped", blocked))
+                continue
+            if not line.email_to:
+                event = line._log_event(
+                    "email",
+                    state="failed",
+                    reason=self.env._(
+                        "No email address for %(contact)s.", contact=line.contact_id.display_name
+                    ),
+                )
+                line._schedule_fix_contact()
+                batch.add(line, event)
+                batch.mark_unreachable(line)
+                if batch.attachments_of(line):
+                    self.env["dunning.engine"]._post_note(
+                        line.partner_id.commercial_partner_id,
+                        self.env._(
+                            "Dunning letter to print and send (no email address): %(level)s",
+                            level=line.level_id.name,
+                        ),
+                        batch.attachments_of(line),
+                    )
+                continue
+            event, rendered = batch.prepared.get(line.id) or (line._log_event("email"), None)
+            attachments = batch.attachments_of(line)
+            if line.policy_id.attach_invoice_pdf:
+                pdfs, reason, budget = line._dunning_email_pdfs(budget)
+                attachments |= pdfs
+                if reason:
+                    engine._record_outcome(event, {"reason": reason})
+            messages.append(
+                {
+                    "template": event._dunning_mail_template(),
+                    "record": event,
+                    "rendered": rendered,
+                    "thread": line.partner_id.commercial_partner_id,
+                    "recipients": line.contact_id,
+                    "attachments": attachments,
+                    "policy": line.policy_id,
+                    "company": line.company_id,
+                    "contact": line.contact_id,
+                }
+            )
+            sent.append((line, event))
+        for (line, event), message in zip(sent, engine._send(messages), strict=True):
+            engine._record_outcome(event, {"message_id": message.id})
+            batch.add(line, event)
+
+    def _dunning_email_pdfs(self, budget):
+        """The PDFs a reminder attaches: the stored invoice PDFs (rendered ahead by the
+        warm-up, see account.move._cron_dunning_warm_pdfs). Missing ones are rendered now while
+        the batch's ``budget`` of renders lasts (a customer's first invoice, a small
+        run: a few seconds of wkhtmltopdf); beyond it, the reminder attaches what is
+        stored plus the statement of account, which lists every open invoice, instead
+        of holding the run. Returns (attachments, reason for the history, budget
+        left)."""
+        self.ensure_one()
+        moves = self.move_ids
+        missing = moves.filtered(lambda move: not move.invoice_pdf_report_id)
+        if len(missing) <= budget:
+            pdfs, errors = moves._dunning_invoice_pdfs()
+            reason = errors and self.env._(
+                "Sent without the PDF of %(invoices)s: %(error)s",
+                invoices=", ".join(move.name for move in errors),
+                error=next(iter(errors.values())),
+            )
+            return pdfs, reason, budget - len(missing)
+        statement = self._dunning_statement_pdf()
+        return (
+            (moves - missing).invoice_pdf_report_id | statement,
+            self.env._(
+                "The PDF of %(invoices)s was not ready: the statement of account is "
+                "attached instead.",
+                invoices=", ".join(missing.mapped("name")),
+            ),
+            budget,
+        )
+
+    def _dunning_statement_pdf(self):
+        """The customer's statement of account, stored on the customer (empty when it
+        cannot be rendered: the reminder then goes with what is stored)."""
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        statements = customer._dunning_statement_attachments(self.company_id)
+        return statements.get(customer.id, self.env["ir.attachment"])
+
+    def _dunning_step_call(self, batch):
+        """A call on the collector's agenda with the script; an open collections call of
+        the customer is brought up to date rather than doubled."""
+        call_type = self.env.ref("account_dunning.mail_activity_type_dunning_call")
+        open_calls = {
+            activity.res_id: activity
+            for activity in self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", self.partner_id.commercial_partner_id.ids),
+                    ("activity_type_id", "=", call_type.id),
+                ],
+                order="id",
+            )
+        }
+        for line in self:
+            level = line.level_id
+            customer = line.partner_id.commercial_partner_id
+            event = line._log_event("call")
+            values = {
+                "summary": self.env._("Collections call: %(level)s", level=level.name),
+                # In the collector's language, not the scheduler's.
+                "note": event.with_context(
+                    lang=line.collector_id.lang or self.env.lang
+                )._call_script(),
+                "user_id": line.collector_id.id,
+                "date_deadline": next_business_day(line.date),
+            }
+            activity = open_calls.get(customer.id)
+            customer.check_access("read")
+            # sudo: as in dunning.engine._schedule, a collections user may follow a
+            # customer they cannot edit; the call's type, user, script and date come
+            # from the ladder.
+            if activity:
+                activity.sudo().write(values)
+            else:
+                activity = (
+                    self.env["mail.activity"]
+                    .sudo()
+                    .create(
+                        {
+                            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                            "res_id": customer.id,
+                            "activity_type_id": (level.call_activity_type_id or call_type).id,
+                            **values,
+                        }
+                    )
+                    .with_env(self.env)
+                )
+            self.env["dunning.engine"]._record_outcome(event, {"activity_id": activity.id})
+            batch.add(line, event)
+
+    def _dunning_step_handoff(self, batch):
+        """Ask the collector to decide the hand-off: the customer hears nothing yet."""
+        for line in self:
+            event = line._log_event("handoff")
+            activity = line._schedule_task(
+                self.env._("Decide hand-off to an agency or legal action"),
+                Markup("<p>%s</p>")
+                % self.env._(
+                    "The invoices of %(customer)s reached the last step of the ladder "
+                    "(%(amount)s due). Hand them off to a collection agency or to legal "
+                    "action, offer a payment plan, or exclude them from collections.",
+                    customer=line.partner_id.display_name,
+                    amount=format_amount(self.env, line.amount, line.currency_id),
+                ),
+            )
+            self.env["dunning.engine"]._record_outcome(event, {"activity_id": activity.id})
+            batch.add(line, event)
+
+    def _dunning_email_block_reason(self):
+        """Why the line's reminder email may not go (opt-out, work address), or False."""
+        self.ensure_one()
+        return self.contact_id._dunning_email_block_reason(self.partner_id.commercial_partner_id)
+
+    def _dunning_step_sms(self, batch):
+        """An SMS to the contact's phone, queued in Odoo's SMS queue and shown in the
+        customer's chatter; no number: a failed step and the 'Fix contact' task; a
+        blacklisted number (opted out): skipped, the level's other steps go on."""
+        holders = {
+            line.id: (
+                line.contact_id if line.contact_id.phone else line.partner_id.commercial_partner_id
+            )
+            for line in self
+        }
+        numbers = {line.id: holders[line.id]._dunning_sms_number() for line in self}
+        blacklisted = self.env["res.partner"]._dunning_sms_blacklisted(list(numbers.values()))
+        for line in self:
+            contact = line.contact_id
+            customer = line.partner_id.commercial_partner_id
+            phone_holder, number = holders[line.id], numbers[line.id]
+            if not number:
+                reason = self.env._(
+                    "No phone number for %(contact)s: the SMS was not sent.",
+                    contact=contact.display_name,
+                )
+                batch.add(line, line._log_event("sms", state="failed", reason=reason))
+                line._schedule_fix_contact(reason)
+                batch.mark_unreachable(line)
+                continue
+            if number in blacklisted:
+                reason = self.env._(
+                    "SMS not sent: %(number)s asked for no more SMS (phone blacklist).",
+                    number=number,
+                )
+                batch.mark_unreachable(line, line._log_event("sms", "skipped", reason))
+                continue
+            event = line._log_event("sms")
+            template = line.level_id.sms_template_id
+            body = template._render_field("body", event.ids, compute_lang=True)[event.id]
+            opt_out_url = event._get_sms_opt_out_url()
+            if opt_out_url not in body:
+                lang = template._render_lang(event.ids)[event.id] or self.env.lang
+                body = f"{body} {event.with_context(lang=lang)._get_sms_opt_out()}"
+            message = customer.message_post(
+                body=body, message_type="sms", subtype_xmlid="mail.mt_note"
+            )
+            # sudo: sms.sms is reserved to administrators, as mail.mail is; the body is
+            # the level's template rendered on records the user can read.
+            self.env["sms.sms"].sudo().create(
+                {
+                    "number": number,
+                    "body": body,
+                    "partner_id": phone_holder.id,
+                    "mail_message_id": message.id,
+                    # Held until the contact hours open in the contact's time zone.
+                    **self.env["dunning.engine"]._dunning_sms_state(
+                        contact or phone_holder, line.policy_id, line.company_id
+                    ),
+                }
+            )
+            self.env["dunning.engine"]._record_outcome(
+                event, {"message_id": message.id, "reason": number}
+            )
+            batch.add(line, event)
+
+    def _dunning_step_statement(self, batch):
+        """The statement of account of each customer: attached to the email of the same
+        level, or left in the customer's chatter to print when no email goes."""
+        for company, lines in self.grouped("company_id").items():
+            errors = {}
+            customers = lines.partner_id.commercial_partner_id.with_company(company)
+            statements = customers._dunning_statement_attachments(company, errors)
+            for line in lines:
+                customer = line.partner_id.commercial_partner_id
+                statement = statements.get(customer.id)
+                if not statement:
+                    reason = self.env._(
+                        "The statement of account could not be rendered: %(error)s",
+                        error=errors.get(customer.id, ""),
+                    )
+                    batch.add(line, line._log_event("statement", state="failed", reason=reason))
+                    continue
+                event = line._log_event("statement")
+                self.env["dunning.engine"]._record_outcome(event, {"attachment_id": statement.id})
+                batch.add(line, event)
+                if (
+                    "email" in line._dunning_kinds()
+                    and line.email_to
+                    and not line._dunning_email_block_reason()
+                ):
+                    batch.attach(line, statement)
+                else:
+                    self.env["dunning.engine"]._post_note(
+                        customer,
+                        self.env._(
+                            "Statement of account to print and send: %(level)s",
+                            level=line.level_id.name,
+                        ),
+                        statement,
+                    )

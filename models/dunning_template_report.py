@@ -2,7 +2,7 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from ..tools.ab_testing import ab_winner, two_proportion_z_test
-from .dunning_template_variant import TEMPLATE_VARIANTS
+from .dunning_event import TEMPLATE_VARIANTS
 
 
 class DunningTemplateReport(models.Model):
@@ -44,6 +44,16 @@ class DunningTemplateReport(models.Model):
         help="Said only when the difference between A and B in the share paid within 30 "
         "days is significant (two-proportion z-test at 5 %) with enough steps.",
     )
+
+    @api.depends("paid_30_count", "eligible_30_count")
+    def _compute_verdict(self):
+        rows = self.search([("level_id", "in", self.level_id.ids)])
+        by_key = {(row.level_id.id, row.template_variant): row for row in rows}
+        for row in self:
+            a = by_key.get((row.level_id.id, "a"))
+            b = by_key.get((row.level_id.id, "b"))
+            winner = a and b and self._winner(a, b)
+            row.verdict = self._verdict_text(a, b, winner) if winner else False
 
     @property
     def _table_query(self):
@@ -102,16 +112,6 @@ class DunningTemplateReport(models.Model):
               JOIN dunning_level lvl ON lvl.id = c.level_id
             """
         )
-
-    @api.depends("paid_30_count", "eligible_30_count")
-    def _compute_verdict(self):
-        rows = self.search([("level_id", "in", self.level_id.ids)])
-        by_key = {(row.level_id.id, row.template_variant): row for row in rows}
-        for row in self:
-            a = by_key.get((row.level_id.id, "a"))
-            b = by_key.get((row.level_id.id, "b"))
-            winner = a and b and self._winner(a, b)
-            row.verdict = self._verdict_text(a, b, winner) if winner else False
 
     @api.model
     def _winner(self, a, b):

@@ -11,7 +11,17 @@ _logger = logging.getLogger(__name__)
 
 
 class MailTemplate(models.Model):
-    _inherit = "mail.template"
+    _name = "mail.template"
+    _inherit = ["mail.template", "dunning.template.check"]
+
+    _dunning_checked_fields = ("subject", "body_html")
+
+    @api.onchange("subject", "body_html", "model_id")
+    def _onchange_dunning_threats(self):
+        warning = self._dunning_threat_warning()
+        if warning:
+            return {"warning": warning}
+        return None
 
     @api.model
     def _render_template_qweb(self, template_src, model, res_ids, add_context=None, options=None):

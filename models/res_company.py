@@ -110,7 +110,11 @@ class ResCompany(models.Model):
             policy.level_ids._dunning_translate_default_names()
 
     def _dunning_level_values(self, sequence, step):
+        """A level of the default ladder; its SMS is off until a manager turns it on
+        (an SMS costs credits)."""
         template = self.env.ref(step.template_xmlid, raise_if_not_found=False)
+        sms_xmlid = step.template_xmlid.replace(".mail_template_", ".sms_template_")
+        sms_template = self.env.ref(sms_xmlid, raise_if_not_found=False)
         return {
             "sequence": sequence * 10,
             "name": step.name,
@@ -121,6 +125,7 @@ class ResCompany(models.Model):
             "create_call": step.create_call,
             "send_letter": step.send_letter,
             "propose_handoff": step.propose_handoff,
+            "sms_template_id": sms_template.id if sms_template else False,
         }
 
     def _dunning_get_writeoff_journal(self):

@@ -1,5 +1,47 @@
-from odoo import fields, models
-from odoo.tools import SQL
+import json
+import logging
+import math
+import re
+from collections import defaultdict
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Command
+from odoo.tools import SQL, consteq, email_normalize, format_amount, format_date
+from odoo.tools.mimetypes import guess_mimetype
+from odoo.tools.misc import hmac
+
+from ..tools.aging import BUCKETS, OpenItem, age_items
+from ..tools.payer_profile import (
+    BANDS,
+    REASON_FEW,
+    REASON_GOOD,
+    REASON_LATE,
+    REASON_NO_HISTORY,
+    REASON_ON_TIME,
+    REASON_PROMISES,
+    REASON_TREND,
+    History,
+    payer_profile,
+)
+from ..tools.priority import dunning_priority
+from ..tools.stages import DISPUTABLE_STAGES, PLANNABLE_STAGES, PROMISABLE_STAGES
+from .account_move import HISTORY_DAYS, PREDICTION_GROUPS
+
+_logger = logging.getLogger(__name__)
+
+OPT_OUT_SCOPE = "account_dunning.email_opt_out"
+
+SMS_OPT_OUT_SCOPE = "account_dunning.sms_opt_out"
+
+# 16 hex digits (64 bits) of the HMAC: an SMS has 160 characters, and a link that can
+# only be guessed online, one request at a time, needs no more.
+SMS_TOKEN_LENGTH = 16
+
 
 # Who reads a customer's collections figures: those who read its receivable (the groups
 # of Odoo's own res.partner.credit) and the collections users.
@@ -7,6 +49,7 @@ DUNNING_FIGURES_GROUPS = (
     "account.group_account_invoice,account.group_account_readonly,"
     "account_dunning.group_dunning_user"
 )
+
 # Collections decisions on a customer or an agency: every collections user reads them,
 # only a collections manager sets them (see _has_field_access).
 DUNNING_MANAGER_FIELDS = frozenset(
@@ -36,8 +79,37 @@ DUNNING_USER_FIELDS = frozenset(
         "dunning_statement_monthly",
     }
 )
-# Written by the scheduled actions only (shown read-only).
-DUNNING_SYSTEM_FIELDS = frozenset({"dunning_statement_last_date"})
+
+# Written by the scheduled actions and the engine only (shown read-only), not even by a
+# manager, through the form or RPC: the monthly statement's date, the priority.
+DUNNING_SYSTEM_FIELDS = frozenset({"dunning_statement_last_date", "dunning_priority"})
+
+SELF_SERVICE_SCOPE = "account_dunning.self_service"
+
+# What a customer may attach to a dispute: documents and photos, checked on the content.
+DISPUTE_FILE_MAX_BYTES = 5 * 1024 * 1024
+
+DISPUTE_FILE_MIMETYPES = ("application/pdf", "image/png", "image/jpeg")
+
+MAX_TEXT = 2000  # characters kept of a customer's message
+
+
+class DunningSelfServiceRefused(UserError):
+    """A self-service action refused: the message is shown to the customer."""
+
+
+class DunningSelfServiceRateLimited(DunningSelfServiceRefused):
+    """Too many self-service actions in the last hour."""
+
+
+# Payments received over this many days before the statement date are listed.
+PAYMENTS_LOOKBACK_DAYS = 90
+
+# Customers per committed batch of the monthly statements (each renders a PDF).
+STATEMENT_BATCH_SIZE = 20
+
+# Customers whose priority is written by one UPDATE.
+PRIORITY_BATCH_SIZE = 1000
 
 
 class ResPartner(models.Model):
@@ -122,54 +194,174 @@ class ResPartner(models.Model):
     # Payment plans (issue #4)
     dunning_payment_plan_count = fields.Integer(compute="_compute_dunning_payment_plan_count")
 
+    dunning_email_opt_out = fields.Boolean(
+        string="No Reminder Emails",
+        help="This customer or contact asked for no collections reminder by email (for "
+        "every company): the ladder's other steps (letter, call, SMS) go on. Consumers "
+        "can set it themselves with the link at the bottom of every reminder.",
+    )
+    dunning_email_is_workplace = fields.Boolean(
+        string="Work Email Address",
+        help="The email address is at the person's workplace: a consumer gets no "
+        "collections reminder there (Regulation F 1006.22(f)).",
+    )
+
+    # Late charges (issue #11): consumer or business, and the "Charge late fees" button.
+    dunning_is_consumer = fields.Boolean(
+        string="Consumer (Collections)",
+        compute="_compute_dunning_is_consumer",
+        store=True,
+        readonly=False,
+        help="Consumers get no fixed compensation and, under EU, UK and French rules, "
+        "no statutory interest. Defaults to individuals (not a company); can be changed, "
+        "e.g. for a sole trader who buys for his business.",
+    )
+
+    # Manual control of a customer's reminders: automatic or by hand only, and a
+    dunning_reminder_mode = fields.Selection(
+        [("automatic", "Automatic"), ("manual", "Manual")],
+        string="Reminders",
+        company_dependent=True,
+        help="Automatic: the daily run sends the reminders. Manual: the daily run plans "
+        "them (the preview shows them) but sends nothing; 'Send reminder now' sends.",
+    )
+    dunning_postpone_until = fields.Date(
+        string="Postpone Until",
+        company_dependent=True,
+        help="The ladder does not act for this customer before this date.",
+    )
+    dunning_postpone_reason = fields.Char(string="Postpone Reason", company_dependent=True)
+
+    # Computed per company (the current one) on reading, like the other collections
+    # figures: one history query and one promise count for all the partners read.
+    dunning_payer_band = fields.Selection(
+        [(band, band) for band in BANDS],
+        string="Payer Band",
+        compute="_compute_dunning_payer_profile",
+        groups=PREDICTION_GROUPS,
+        help="A: pays on time ... D: pays very late or breaks promises. The worst of "
+        "lateness, punctuality and promises kept over the last 24 months, one band "
+        "worse when the last 6 months are clearly later; the reasons are shown beside.",
+    )
+    dunning_payer_band_reasons = fields.Text(
+        string="Why this Band", compute="_compute_dunning_payer_profile", groups=PREDICTION_GROUPS
+    )
+    dunning_payer_paid_count = fields.Integer(
+        string="Invoices Paid (24 months)",
+        compute="_compute_dunning_payer_profile",
+        groups=PREDICTION_GROUPS,
+    )
+    dunning_payer_days_late = fields.Float(
+        string="Average Days Late",
+        digits=(16, 1),
+        compute="_compute_dunning_payer_profile",
+        groups=PREDICTION_GROUPS,
+        help="Over the invoices paid in the last 24 months: payment date (the last "
+        "payment or credit note matched) minus due date; negative: early.",
+    )
+    dunning_payer_days_late_sd = fields.Float(
+        string="Spread of Days Late",
+        digits=(16, 1),
+        compute="_compute_dunning_payer_profile",
+        groups=PREDICTION_GROUPS,
+        help="Standard deviation of the days late: how regular the customer is.",
+    )
+    dunning_payer_on_time = fields.Float(
+        string="Paid on Time (%)",
+        digits=(16, 0),
+        compute="_compute_dunning_payer_profile",
+        groups=PREDICTION_GROUPS,
+    )
+    dunning_payer_promises_kept = fields.Integer(
+        string="Promises Kept (24 months)",
+        compute="_compute_dunning_payer_profile",
+        groups=PREDICTION_GROUPS,
+    )
+    dunning_payer_promises_broken = fields.Integer(
+        string="Promises Broken (24 months)",
+        compute="_compute_dunning_payer_profile",
+        groups=PREDICTION_GROUPS,
+    )
+    dunning_payer_trend = fields.Float(
+        string="Trend (days)",
+        digits=(16, 1),
+        compute="_compute_dunning_payer_profile",
+        groups=PREDICTION_GROUPS,
+        help="Average days late of the last 6 months minus that of the months before "
+        "(positive: paying later than before). Empty: too few invoices to tell.",
+    )
+
+    # Promises and disputes of a customer: counts and the collector's buttons.
+    dunning_promise_kept_count = fields.Integer(
+        string="Promises Kept", compute="_compute_dunning_promise_counts"
+    )
+    dunning_promise_broken_count = fields.Integer(
+        string="Promises Broken", compute="_compute_dunning_promise_counts"
+    )
+    dunning_promise_open_count = fields.Integer(
+        string="Open Promises", compute="_compute_dunning_promise_counts"
+    )
+    dunning_dispute_open_count = fields.Integer(
+        string="Open Disputes", compute="_compute_dunning_promise_counts"
+    )
+
+    dunning_statement_monthly = fields.Boolean(
+        string="Send a monthly statement",
+        company_dependent=True,
+        help="On the 1st of every month, email this customer's statement of account to "
+        "its accounts-payable contact, when it has open items.",
+    )
+    dunning_statement_last_date = fields.Date(
+        string="Last Monthly Statement",
+        company_dependent=True,
+        copy=False,
+        readonly=True,
+        help="When the monthly statement was last queued: one per month at most.",
+    )
+
+    # The collector's worklist "My collections": whom to call first, and the figures
+    # Per company, as the figures it is computed from: company_dependent stores one
+    # value per company in a jsonb column of res_partner, which the ORM reads, filters
+    # and sorts for the current company (no per-company table, no extra join).
+    dunning_priority = fields.Float(
+        string="Priority",
+        company_dependent=True,
+        digits=(16, 2),
+        readonly=True,
+        copy=False,
+        groups=DUNNING_FIGURES_GROUPS,
+        help="Whom to contact first (higher first): the overdue amount in company "
+        "currency, weighted by the days overdue and by the promises to pay broken in "
+        "this company. Recomputed by the daily collections run.",
+    )
+    dunning_last_contact_date = fields.Date(
+        string="Last Contact",
+        compute="_compute_dunning_worklist",
+        groups=DUNNING_FIGURES_GROUPS,
+        help="Date of the last collections step carried out for this customer in this "
+        "company (message, letter, call, promise, dispute...).",
+    )
+    dunning_promise_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_dunning_worklist"
+    )
+    dunning_promise_amount = fields.Monetary(
+        string="Promised Amount",
+        compute="_compute_dunning_worklist",
+        currency_field="dunning_promise_currency_id",
+        groups=DUNNING_FIGURES_GROUPS,
+        help="Amount of the customer's next open promise to pay (its invoices' currency).",
+    )
+    dunning_promise_date = fields.Date(
+        string="Promised For",
+        compute="_compute_dunning_worklist",
+        groups=DUNNING_FIGURES_GROUPS,
+        help="Payment date of the customer's next open promise to pay.",
+    )
+
     _dunning_agency_commission_range = models.Constraint(
         "CHECK(dunning_agency_commission >= 0 AND dunning_agency_commission <= 100)",
         "An agency's commission is a percentage between 0 and 100.",
     )
-
-    def write(self, vals):
-        res = super().write(vals)
-        if {"dunning_excluded", "dunning_policy_id"} & set(vals):
-            # The next step of their invoices follows (company of the write).
-            self.env["account.move"]._dunning_recompute_next_dates(
-                [
-                    ("commercial_partner_id", "in", self.commercial_partner_id.ids),
-                    ("company_id", "=", self.env.company.id),
-                ]
-            )
-        return res
-
-    def _has_field_access(self, field, operation):
-        # Write access to the collections decisions is a manager's; reading them stays
-        # open (the credit-hold banner, the Collections tab). Checked by the ORM on every
-        # write() and create(), and shown read-only in the forms of other users.
-        if operation == "write" and not self.env.su:
-            if field.name in DUNNING_SYSTEM_FIELDS:
-                return False
-            if field.name in DUNNING_MANAGER_FIELDS and not self.env.user.has_group(
-                "account_dunning.group_dunning_manager"
-            ):
-                return False
-            if field.name in DUNNING_USER_FIELDS and not self.env.user.has_group(
-                "account_dunning.group_dunning_user"
-            ):
-                return False
-        return super()._has_field_access(field, operation)
-
-    def _dunning_receivable_query(self, overdue=False):
-        """SQL filter on account_move_line for this company's open receivable lines."""
-        today = fields.Date.context_today(self)
-        return SQL(
-            """account_move_line.parent_state = 'posted'
-           AND account_move_line.reconciled IS NOT TRUE
-           AND account_move_line.company_id = %(company)s
-           AND account_move_line.account_id IN (
-                 SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-           AND %(overdue)s""",
-            company=self.env.company.id,
-            overdue=SQL("COALESCE(account_move_line.date_maturity, account_move_line.date)"
-                        " < %s", today) if overdue else SQL("TRUE"),
-        )  # fmt: skip
 
     def _compute_dunning_figures(self):
         company = self.env.company
@@ -223,29 +415,6 @@ class ResPartner(models.Model):
             partner.dunning_max_level_id = levels.get(key, False)
             partner.dunning_next_date = next_dates.get(key, False)
 
-    def _dunning_invoice_levels(self, commercial):
-        """Highest level reached and next step date per customer, over open invoices."""
-        if not commercial:
-            return {}, {}
-        groups = self.env["account.move"]._read_group(
-            [
-                ("commercial_partner_id", "in", commercial.ids),
-                ("company_id", "=", self.env.company.id),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-            ],
-            ["commercial_partner_id"],
-            ["dunning_level_id:array_agg", "dunning_next_date:min"],
-        )
-        levels, next_dates = {}, {}
-        for partner, level_ids, next_date in groups:
-            reached = self.env["dunning.level"].browse(filter(None, level_ids))
-            if reached:
-                levels[partner.id] = max(reached, key=lambda lvl: (lvl.delay_days, lvl.id))
-            next_dates[partner.id] = next_date
-        return levels, next_dates
-
     def _search_dunning_overdue_amount(self, operator, value):
         if operator not in ("<", "<=", ">", ">=", "=", "!="):
             return NotImplemented
@@ -276,6 +445,185 @@ class ResPartner(models.Model):
         for partner in self:
             partner.dunning_event_count = counts.get(partner.commercial_partner_id, 0)
 
+    def _compute_dunning_case_count(self):
+        counts = dict(
+            self.env["dunning.case"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.dunning_case_count = counts.get(partner.commercial_partner_id, 0)
+
+    def _compute_dunning_payment_plan_count(self):
+        counts = dict(
+            self.env["dunning.payment.plan"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.dunning_payment_plan_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends("is_company")
+    def _compute_dunning_is_consumer(self):
+        for partner in self:
+            partner.dunning_is_consumer = not partner.is_company
+
+    @api.depends_context("company", "tz")
+    def _compute_dunning_payer_profile(self):
+        today = fields.Date.context_today(self)
+        commercial = self.commercial_partner_id
+        history = (
+            self.env["account.move"]._dunning_paid_history(
+                self.env.company, today, partner_ids=commercial.ids
+            )
+            if commercial.ids
+            else {}
+        )
+        promises = self._dunning_promise_counts(commercial, today)
+        for partner in self:
+            key = partner.commercial_partner_id.id
+            row = history.get(key) or {}
+            kept, broken = promises.get(key, (0, 0))
+            profile = payer_profile(
+                History(
+                    paid_count=row.get("count", 0),
+                    mean_late=row.get("mean") or 0.0,
+                    on_time_count=row.get("on_time", 0),
+                    recent_count=row.get("recent_count", 0),
+                    recent_mean=row.get("recent_mean"),
+                    before_mean=row.get("before_mean"),
+                    promises_kept=kept,
+                    promises_broken=broken,
+                )
+            )
+            partner.dunning_payer_band = profile.band or False
+            partner.dunning_payer_band_reasons = "\n".join(
+                self._dunning_payer_reason(code, params) for code, params in profile.reasons
+            )
+            partner.dunning_payer_paid_count = row.get("count", 0)
+            partner.dunning_payer_days_late = row.get("mean") or 0.0
+            partner.dunning_payer_days_late_sd = math.sqrt(row.get("var") or 0.0)
+            partner.dunning_payer_on_time = 100.0 * profile.on_time_share
+            partner.dunning_payer_promises_kept = kept
+            partner.dunning_payer_promises_broken = broken
+            partner.dunning_payer_trend = profile.trend or 0.0
+
+    def _compute_dunning_promise_counts(self):
+        commercial = self.commercial_partner_id
+        promises = defaultdict(int)
+        for partner, state, count in self.env["dunning.promise"]._read_group(
+            [("partner_id", "in", commercial.ids)], ["partner_id", "state"], ["__count"]
+        ):
+            promises[partner.id, state] = count
+        disputes = dict(
+            self.env["dunning.dispute"]._read_group(
+                [("partner_id", "in", commercial.ids), ("state", "=", "open")],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            key = partner.commercial_partner_id
+            partner.dunning_promise_kept_count = promises[key.id, "kept"]
+            partner.dunning_promise_broken_count = promises[key.id, "broken"]
+            partner.dunning_promise_open_count = promises[key.id, "open"]
+            partner.dunning_dispute_open_count = disputes.get(key, 0)
+
+    def _compute_dunning_worklist(self):
+        company = self.env.company
+        commercial = self.commercial_partner_id
+        last_contacts = dict(
+            self.env["dunning.event"]._read_group(
+                [
+                    ("partner_id", "in", commercial.ids),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "done"),
+                    # A note (a postponement, a change of mode) is no contact.
+                    ("channel", "!=", "note"),
+                ],
+                ["partner_id"],
+                ["date:max"],
+            )
+        )
+        next_promises = {}
+        for promise in self.env["dunning.promise"].search(
+            [
+                ("partner_id", "in", commercial.ids),
+                ("company_id", "=", company.id),
+                ("state", "=", "open"),
+            ],
+            order="date_promised desc, id desc",
+        ):
+            next_promises[promise.partner_id.id] = promise  # the earliest wins
+        for partner in self:
+            key = partner.commercial_partner_id
+            promise = next_promises.get(key.id, self.env["dunning.promise"])
+            partner.dunning_last_contact_date = last_contacts.get(key, False)
+            partner.dunning_promise_currency_id = promise.currency_id
+            partner.dunning_promise_amount = promise.amount
+            partner.dunning_promise_date = promise.date_promised
+
+    @api.constrains("dunning_postpone_until", "dunning_postpone_reason")
+    def _check_dunning_postpone_reason(self):
+        for partner in self:
+            if partner.dunning_postpone_until and not partner.dunning_postpone_reason:
+                raise ValidationError(
+                    self.env._("Give a reason for postponing the reminders of %(customer)s.",
+                               customer=partner.display_name)
+                )  # fmt: skip
+
+    def write(self, vals):
+        watched = {"dunning_reminder_mode", "dunning_postpone_until", "dunning_postpone_reason"}
+        if (
+            vals
+            and set(vals) <= watched
+            and not self.env.su
+            and self.env.user.has_group("account_dunning.group_dunning_user")
+        ):
+            # A collector controls a customer's reminders without the right to edit
+            # contacts: these fields only, on customers the user can read.
+            self.check_access("read")
+            return self.sudo().write(vals)
+        before = {}
+        if watched & set(vals):
+            before = {
+                partner.id: tuple(partner[name] for name in sorted(watched)) for partner in self
+            }
+        res = super().write(vals)
+        if before:
+            changed = self.filtered(
+                lambda p: tuple(p[name] for name in sorted(watched)) != before[p.id]
+            )
+            changed._dunning_log_manual_control()
+        if {"dunning_excluded", "dunning_policy_id"} & set(vals):
+            # The next step of their invoices follows (company of the write).
+            self.env["account.move"]._dunning_recompute_next_dates(
+                [
+                    ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                ]
+            )
+        return res
+
+    def _has_field_access(self, field, operation):
+        # Write access to the collections decisions is a manager's; reading them stays
+        # open (the credit-hold banner, the Collections tab). Checked by the ORM on every
+        # write() and create(), and shown read-only in the forms of other users.
+        if operation == "write" and not self.env.su:
+            if field.name in DUNNING_SYSTEM_FIELDS:
+                return False
+            if field.name in DUNNING_MANAGER_FIELDS and not self.env.user.has_group(
+                "account_dunning.group_dunning_manager"
+            ):
+                return False
+            if field.name in DUNNING_USER_FIELDS and not self.env.user.has_group(
+                "account_dunning.group_dunning_user"
+            ):
+                return False
+        return super()._has_field_access(field, operation)
+
     def action_view_dunning_events(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -284,6 +632,227 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"search_default_group_by_date": 0}
         return action
+
+    def action_dunning_send_now(self):
+        """Send the customers their reminder now, through the daily run's engine."""
+        run = self.env["dunning.run"]._dunning_create_reminder_run(self)
+        run.action_execute()
+        done = run.line_ids.filtered(lambda line: line.state == "done")
+        if not run.line_ids:
+            message = self.env._("Nothing to remind: no open invoice is due.")
+        else:
+            message = "\n".join(
+                f"{line.partner_id.display_name}: {line._describe()}" for line in run.line_ids
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Collections"),
+                "message": message,
+                "type": "success" if done else "warning",
+                "sticky": not done,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_view_dunning_cases(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_case"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_view_dunning_payment_plans(self):
+        self.ensure_one()
+        plans = self.env["dunning.payment.plan"].search(
+            [("partner_id", "=", self.commercial_partner_id.id)]
+        )
+        return plans._dunning_open_action()
+
+    def action_dunning_late_charges(self):
+        """Open the late-charge wizard on this customer's open overdue invoices."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_late_charge_wizard"
+        )
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_view_dunning_promises(self):
+        self.ensure_one()
+        promises = self.env["dunning.promise"].search(
+            [("partner_id", "=", self.commercial_partner_id.id)]
+        )
+        action = promises._dunning_open_action()
+        if len(promises) != 1:
+            action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_view_dunning_disputes(self):
+        self.ensure_one()
+        disputes = self.env["dunning.dispute"].search(
+            [("partner_id", "=", self.commercial_partner_id.id)]
+        )
+        action = disputes._dunning_open_action()
+        if len(disputes) != 1:
+            action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_dunning_new_promise(self):
+        """A promise for the customer's open invoices that can be promised."""
+        self.ensure_one()
+        moves = self.commercial_partner_id._dunning_open_moves(PROMISABLE_STAGES)
+        moves = moves.filtered(lambda m: m.currency_id == moves[:1].currency_id)
+        return moves.action_dunning_promise() if moves else self._dunning_nothing_open()
+
+    def action_dunning_new_dispute(self):
+        self.ensure_one()
+        moves = self.commercial_partner_id._dunning_open_moves(DISPUTABLE_STAGES)
+        return moves.action_dunning_dispute() if moves else self._dunning_nothing_open()
+
+    def action_dunning_log_call(self):
+        """Log a collections call with the customer (its open call activity, if any)."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        call_type = self.env.ref("account_dunning.mail_activity_type_dunning_call")
+        activity = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", customer.id),
+                ("activity_type_id", "=", call_type.id),
+            ],
+            order="date_deadline, id",
+            limit=1,
+        )
+        return self.env["dunning.call.wizard"]._dunning_open(customer, activity)
+
+    def action_dunning_send_print(self):
+        """Send & Print: the wizard to send this customer its reminder now, with the
+        channels the person chooses."""
+        self.ensure_one()
+        if not self.env.user.has_group("account_dunning.group_dunning_user"):
+            raise AccessError(self.env._("Only collections users can send reminders."))
+        self.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send & Print"),
+            "res_model": "dunning.send.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_company_id": self.env.company.id,
+            },
+        }
+
+    # --------------------------------------------------------------- actions
+
+    def action_dunning_print_statement(self):
+        """The statement of account of the customers, as a PDF."""
+        return self.env.ref("account_dunning.action_report_dunning_statement").report_action(
+            self.commercial_partner_id
+        )
+
+    def action_dunning_send_statement(self):
+        """Odoo's mail composer with the statement template (PDF attached)."""
+        self.ensure_one()
+        template = self.env.ref("account_dunning.mail_template_dunning_statement")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send statement"),
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": "res.partner",
+                "default_res_ids": self.commercial_partner_id.ids,
+                "default_template_id": template.id,
+                "default_composition_mode": "comment",
+                "default_email_layout_xmlid": "mail.mail_notification_light",
+                "force_email": True,
+            },
+        }
+
+    # ------------------------------------------------------------------ actions
+
+    def action_dunning_new_payment_plan(self):
+        """The payment-plan wizard for the customer's open invoices that can take one."""
+        self.ensure_one()
+        moves = self.commercial_partner_id._dunning_open_moves(PLANNABLE_STAGES)
+        moves = moves.filtered(lambda m: m.currency_id == moves[:1].currency_id)
+        if not moves:
+            return self._dunning_nothing_open()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_payment_plan_wizard"
+        )
+        action["context"] = {"active_model": "account.move", "active_ids": moves.ids}
+        return action
+
+    def action_dunning_update_priorities(self):
+        """Manager's button: recompute the priorities of the current company now."""
+        if not self.env.user.has_group("account_dunning.group_dunning_manager"):
+            raise AccessError(
+                self.env._("Only a collections manager can recompute the priorities.")
+            )
+        count = self.env["res.partner"]._dunning_update_priorities()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Collections"),
+                "message": self.env._(
+                    "Priorities recomputed: %(count)s customers with overdue money.",
+                    count=count,
+                ),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _dunning_receivable_query(self, overdue=False):
+        """SQL filter on account_move_line for this company's open receivable lines."""
+        today = fields.Date.context_today(self)
+        return SQL(
+            """account_move_line.parent_state = 'posted'
+           AND account_move_line.reconciled IS NOT TRUE
+           AND account_move_line.company_id = %(company)s
+           AND account_move_line.account_id IN (
+                 SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+           AND %(overdue)s""",
+            company=self.env.company.id,
+            overdue=SQL("COALESCE(account_move_line.date_maturity, account_move_line.date)"
+                        " < %s", today) if overdue else SQL("TRUE"),
+        )  # fmt: skip
+
+    def _dunning_invoice_levels(self, commercial):
+        """Highest level reached and next step date per customer, over open invoices."""
+        if not commercial:
+            return {}, {}
+        groups = self.env["account.move"]._read_group(
+            [
+                ("commercial_partner_id", "in", commercial.ids),
+                ("company_id", "=", self.env.company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+            ["commercial_partner_id"],
+            ["dunning_level_id:array_agg", "dunning_next_date:min"],
+        )
+        levels, next_dates = {}, {}
+        for partner, level_ids, next_date in groups:
+            reached = self.env["dunning.level"].browse(filter(None, level_ids))
+            if reached:
+                levels[partner.id] = max(reached, key=lambda lvl: (lvl.delay_days, lvl.id))
+            next_dates[partner.id] = next_date
+        return levels, next_dates
 
     def _dunning_open_invoices_domain(self):
         """Domain of this customer's open, posted invoices in the current company."""
@@ -333,66 +902,1129 @@ class ResPartner(models.Model):
             contacts[partner.id] = self.browse(next((i for i in ids if has_email[i]), ids[0]))
         return contacts
 
-    def action_dunning_send_now(self):
-        """Send the customers their reminder now, through the daily run's engine."""
-        run = self.env["dunning.run"]._dunning_create_reminder_run(self)
-        run.action_execute()
-        done = run.line_ids.filtered(lambda line: line.state == "done")
-        if not run.line_ids:
-            message = self.env._("Nothing to remind: no open invoice is due.")
-        else:
-            message = "\n".join(
-                f"{line.partner_id.display_name}: {line._describe()}" for line in run.line_ids
-            )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Collections"),
-                "message": message,
-                "type": "success" if done else "warning",
-                "sticky": not done,
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
-
-    def _compute_dunning_case_count(self):
-        counts = dict(
-            self.env["dunning.case"]._read_group(
-                [("partner_id", "in", self.commercial_partner_id.ids)],
-                ["partner_id"],
-                ["__count"],
-            )
-        )
-        for partner in self:
-            partner.dunning_case_count = counts.get(partner.commercial_partner_id, 0)
-
-    def action_view_dunning_cases(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account_dunning.action_dunning_case"
-        )
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
-        return action
-
     def _dunning_get_agency_email(self):
         """Where case files go: the agency's case email, else its email."""
         self.ensure_one()
         return self.dunning_agency_email or self.email
 
-    def _compute_dunning_payment_plan_count(self):
-        counts = dict(
-            self.env["dunning.payment.plan"]._read_group(
-                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+    def _dunning_contact_tz(self, company):
+        """The time zone to contact this person in: theirs, else their company's, else
+        the creditor company's, else UTC."""
+        self.ensure_one()
+        return self.tz or self.commercial_partner_id.tz or company.partner_id.tz or "UTC"
+
+    def _dunning_email_block_reason(self, customer=None):
+        """Why no reminder email may go to this contact of ``customer``, or False."""
+        self.ensure_one()
+        customer = customer or self.commercial_partner_id
+        if self.dunning_email_opt_out or customer.dunning_email_opt_out:
+            return self.env._("Email not sent: opted out of reminder emails.")
+        if customer.dunning_is_consumer and self.dunning_email_is_workplace:
+            return self.env._(
+                "Email not sent: %(email)s is a work address, and the customer is a consumer.",
+                email=self.email or "",
+            )
+        return False
+
+    def _dunning_opt_out_token(self, company):
+        """A signature of (partner, company), as Odoo's mail unsubscribe links have."""
+        self.ensure_one()
+        # sudo: hmac reads the database secret (an admin-only parameter); only the
+        # signature leaves this method, never the secret.
+        return hmac(self.env(su=True), OPT_OUT_SCOPE, (self.id, company.id))
+
+    def _dunning_check_opt_out_token(self, company, token):
+        self.ensure_one()
+        return bool(token) and consteq(self._dunning_opt_out_token(company), str(token))
+
+    def _dunning_opt_out_url(self, company):
+        self.ensure_one()
+        base = self.get_base_url()
+        token = self._dunning_opt_out_token(company)
+        return f"{base}/dunning/email_opt_out/{self.id}/{company.id}/{token}"
+
+    def _dunning_email_opt_out(self, company):
+        """Opt out by the customer's own link: set the flag, log it. False when it was
+        set already (a second click changes nothing)."""
+        self.ensure_one()
+        if self.dunning_email_opt_out:
+            return False
+        self.dunning_email_opt_out = True
+        self.env["dunning.engine"]._log(
+            {
+                "company_id": company.id,
+                "partner_id": self.commercial_partner_id.id,
+                "contact_id": self.id,
+                "channel": "note",
+                "reason": self.env._(
+                    "%(contact)s asked for no more reminder emails (opt-out link).",
+                    contact=self.display_name,
+                ),
+            }
+        )
+        return True
+
+    # SMS opt-out ("STOP"): Odoo Community receives no SMS, so every reminder SMS ends
+    # with a short signed link (controllers/dunning_opt_out.py) that puts the number on
+    # Odoo's own phone blacklist (phone.blacklist); no SMS goes to a blacklisted number.
+    def _dunning_sms_number(self):
+        """The number an SMS to this person goes to: E.164 where Odoo can format it
+        (python phonenumbers), the digits anyway; '' without a phone."""
+        self.ensure_one()
+        if not self.phone:
+            return ""
+        return re.sub(r"[^\d+]", "", self._phone_format(fname="phone") or self.phone)
+
+    def _dunning_sms_blacklisted(self, numbers):
+        """The numbers among ``numbers`` on Odoo's phone blacklist, one query."""
+        numbers = [number for number in numbers if number]
+        if not numbers:
+            return set()
+        # sudo: the blacklist is reserved to administrators; only whether a number is
+        # on it is read, to respect the person's choice.
+        entries = self.env["phone.blacklist"].sudo().search([("number", "in", numbers)])
+        blacklisted = {re.sub(r"[^\d+]", "", entry.number) for entry in entries}
+        return {number for number in numbers if number in blacklisted}
+
+    def _dunning_sms_opt_out_token(self, company, number=None):
+        """A signature of (partner, company, number): the link stops the SMS to the
+        number it was sent to, and no other."""
+        self.ensure_one()
+        number = number if number is not None else self._dunning_sms_number()
+        # sudo: hmac reads the database secret (an admin-only parameter); only the
+        # signature leaves this method, never the secret.
+        signature = hmac(self.env(su=True), SMS_OPT_OUT_SCOPE, (self.id, company.id, number))
+        return signature[:SMS_TOKEN_LENGTH]
+
+    def _dunning_check_sms_opt_out_token(self, company, token):
+        self.ensure_one()
+        number = self._dunning_sms_number()
+        return bool(number and token) and consteq(
+            self._dunning_sms_opt_out_token(company, number), str(token)
+        )
+
+    def _dunning_sms_opt_out_url(self, company):
+        self.ensure_one()
+        number = self._dunning_sms_number()
+        if not number:
+            return ""
+        token = self._dunning_sms_opt_out_token(company, number)
+        return f"{self.get_base_url()}/dunning/sms_stop/{self.id}/{company.id}/{token}"
+
+    def _dunning_sms_opt_out(self, company):
+        """Opt out by the SMS's own link: the number goes on Odoo's phone blacklist,
+        logged in the collections history. False when it was there already."""
+        self.ensure_one()
+        number = self._dunning_sms_number()
+        if not number or self._dunning_sms_blacklisted([number]):
+            return False
+        reason = self.env._(
+            "%(contact)s asked for no more SMS reminders at %(number)s (opt-out link).",
+            contact=self.display_name,
+            number=number,
+        )
+        # sudo: the blacklist is reserved to administrators; the caller checked the
+        # signed link of this very number.
+        self.env["phone.blacklist"].sudo()._add([number], message=reason)
+        self.env["dunning.engine"]._log(
+            {
+                "company_id": company.id,
+                "partner_id": self.commercial_partner_id.id,
+                "contact_id": self.id,
+                "channel": "note",
+                "reason": reason,
+            }
+        )
+        return True
+
+    def _dunning_statement_attachments(self, company, errors=None):
+        """The statement of account of each customer in ``company``, rendered now and
+        stored on the customer: ``{commercial partner id: ir.attachment}``.
+
+        One render per customer (wkhtmltopdf builds without patched Qt cannot split a
+        multi-customer PDF), each in a savepoint: a statement that cannot be rendered
+        is left out (and its error put in ``errors`` when given) and the others go on.
+        """
+        report = self.env.ref("account_dunning.action_report_dunning_statement")
+        Report = self.env["ir.actions.report"].with_company(company)
+        attachments = {}
+        for customer in self.commercial_partner_id:
+            try:
+                with self.env.cr.savepoint():
+                    content, report_type = Report._render_qweb_pdf(report, customer.ids)
+                    is_pdf = report_type == "pdf"
+                    # sudo: an attachment on a customer needs the right to edit it; the
+                    # file is the customer's own statement, rendered with the user's
+                    # read rights, and the history keeps it.
+                    attachment = (
+                        self.env["ir.attachment"]
+                        .sudo()
+                        .create(
+                            {
+                                "name": "{}.{}".format(
+                                    self.env._(
+                                        "Statement of account %(customer)s %(date)s",
+                                        customer=customer.name,
+                                        date=fields.Date.context_today(self),
+                                    ),
+                                    "pdf" if is_pdf else "html",
+                                ),
+                                "raw": content,
+                                "mimetype": "application/pdf" if is_pdf else "text/html",
+                                "res_model": "res.partner",
+                                "res_id": customer.id,
+                            }
+                        )
+                    )
+                attachments[customer.id] = attachment.with_env(self.env)
+            except Exception as error:
+                _logger.warning(
+                    "Cannot render the statement of account of %s", customer.id, exc_info=True
+                )
+                if errors is not None:
+                    errors[customer.id] = str(error)
+        return attachments
+
+    def _dunning_log_manual_control(self):
+        """One history line per change of a customer's reminder mode or postponement."""
+        vals_list = []
+        for partner in self:
+            if partner.parent_id and not partner.is_company:
+                continue  # the company-level settings of its customer apply
+            if partner.dunning_postpone_until:
+                reason = self.env._(
+                    "Reminders postponed until %(date)s: %(reason)s",
+                    date=format_date(self.env, partner.dunning_postpone_until),
+                    reason=partner.dunning_postpone_reason,
+                )
+            else:
+                reason = self.env._("Reminders no longer postponed.")
+            if partner.dunning_reminder_mode == "manual":
+                reason += "\n" + self.env._("Reminders: manual (sent by hand only).")
+            vals_list.append(
+                {
+                    "company_id": self.env.company.id,
+                    "partner_id": partner.commercial_partner_id.id,
+                    "channel": "note",
+                    "reason": reason,
+                }
+            )
+        self.env["dunning.engine"]._log(vals_list)
+
+    def _dunning_is_manual(self):
+        self.ensure_one()
+        return self.commercial_partner_id.dunning_reminder_mode == "manual"
+
+    def _dunning_promise_counts(self, commercial, today):
+        """{commercial partner id: (kept, broken)} over the last 24 months, in one query."""
+        if not commercial:
+            return {}
+        groups = self.env["dunning.promise"]._read_group(
+            [
+                ("company_id", "=", self.env.company.id),
+                ("partner_id", "child_of", commercial.ids),
+                ("state", "in", ("kept", "broken")),
+                ("date_end", ">=", today - timedelta(days=HISTORY_DAYS)),
+            ],
+            ["partner_id", "state"],
+            ["__count"],
+        )
+        counts = {}
+        for partner, state, count in groups:
+            key = partner.commercial_partner_id.id
+            kept, broken = counts.get(key, (0, 0))
+            counts[key] = (kept + count, broken) if state == "kept" else (kept, broken + count)
+        return counts
+
+    def _dunning_payer_reason(self, code, params):
+        """One reason of the payer band, in the user's language."""
+        _ = self.env._
+        texts = {
+            REASON_NO_HISTORY: lambda: _("No invoice paid in the last 24 months."),
+            REASON_GOOD: lambda: _("Pays on time (%(percent)s%% of invoices).", **params),
+            REASON_LATE: lambda: _("Pays %(days)s days late on average.", **params),
+            REASON_ON_TIME: lambda: _("Only %(percent)s%% of invoices paid on time.", **params),
+            REASON_PROMISES: lambda: _("Kept %(kept)s of %(total)s promises to pay.", **params),
+            REASON_TREND: lambda: _(
+                "Paying later lately: %(days)s days later than before on average.", **params
+            ),
+            REASON_FEW: lambda: _("Few invoices to go by (%(count)s paid).", **params),
+        }
+        return texts[code]()
+
+    def _dunning_open_moves(self, stages):
+        self.ensure_one()
+        return self.env["account.move"].search(
+            [*self._dunning_open_invoices_domain(), ("dunning_stage", "in", stages)],
+            order="invoice_date_due, id",
+        )
+
+    def _dunning_nothing_open(self):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Collections"),
+                "message": self.env._("No open invoice of this customer can take it."),
+                "type": "warning",
+            },
+        }
+
+    # --------------------------------------------------------------- the link
+
+    # Customer self-service from the link in a reminder: the link signs (contact,
+    # company); no login, no state in the database, one scope per use, invalidated for
+    # every customer at once by changing the database secret. The page shows the contact's
+    # customer (commercial partner) in that company, nothing else. The actions below are
+    # called by controllers/portal_self_service.py with a sudo environment after the
+    # signature check.
+    def _dunning_self_service_token(self, company):
+        """A signature of (contact, company), in its own scope (not the opt-out's)."""
+        self.ensure_one()
+        # sudo: hmac reads the database secret (an admin-only parameter); only the
+        # signature leaves this method, never the secret.
+        return hmac(self.env(su=True), SELF_SERVICE_SCOPE, (self.id, company.id))
+
+    def _dunning_check_self_service_token(self, company, token):
+        self.ensure_one()
+        return bool(token) and consteq(self._dunning_self_service_token(company), str(token))
+
+    def _dunning_self_service_url(self, company):
+        """The customer's self-service page, for this contact, in ``company``."""
+        self.ensure_one()
+        token = self._dunning_self_service_token(company)
+        return f"{self.get_base_url()}/dunning/account/{self.id}/{company.id}/{token}"
+
+    def _dunning_self_service_policy(self):
+        """The policy whose limits apply (current company); may be empty."""
+        self.ensure_one()
+        return self.commercial_partner_id._dunning_get_policy()
+
+    def _dunning_self_service_enabled(self):
+        policy = self._dunning_self_service_policy()
+        return bool(policy) and policy.portal_self_service
+
+    # --------------------------------------------------------------- the page
+
+    def _dunning_self_service_values(self):
+        """What the page shows: the statement (open items and net balance per currency,
+        recent payments), each invoice's stage and portal page, and what can be done."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        statement = customer._dunning_statement()
+        invoice_ids = [
+            row["move_id"]
+            for block in statement["currencies"]
+            for row in block["items"]
+            if row["kind"] == "invoice"
+        ]
+        invoices = self.env["account.move"].browse(invoice_ids)
+        invoices._dunning_ensure_access_tokens()
+        stages = dict(self.env["account.move"]._fields["dunning_stage"]._description_selection(
+            self.env))  # fmt: skip
+        invoice_info = {
+            move.id: {
+                "stage": move.dunning_stage,
+                "stage_label": stages.get(move.dunning_stage, ""),
+                "portal_url": move.get_portal_url(),
+            }
+            for move in invoices
+        }
+        promisable = customer._dunning_open_moves(PROMISABLE_STAGES)
+        plan_moves = self.env["dunning.payment.plan.wizard"]._get_partner_moves(customer)
+        policy = self._dunning_self_service_policy()
+        return {
+            "partner": self,
+            "customer": customer,
+            "company": self.env.company,
+            "policy": policy,
+            "statement": statement,
+            "invoice_info": invoice_info,
+            "promisable": promisable,
+            "disputable": customer._dunning_open_moves(DISPUTABLE_STAGES),
+            "plan_moves": plan_moves,
+            "plan_balance": sum(plan_moves.mapped("amount_residual")),
+            "reasons": self.env["dunning.dispute.reason"].search([]),
+            "is_consumer": customer.dunning_is_consumer,
+            "opted_out": bool(self.dunning_email_opt_out or customer.dunning_email_opt_out),
+            "today": fields.Date.context_today(self),
+            "promise_max_date": fields.Date.context_today(self)
+            + timedelta(days=policy.portal_promise_max_days if policy else 0),
+            "file_types": ", ".join(("PDF", "PNG", "JPEG")),
+            "file_max_mb": DISPUTE_FILE_MAX_BYTES // (1024 * 1024),
+        }
+
+    # ------------------------------------------------------------ the checks
+
+    def _dunning_self_service_check_rate(self):
+        """Refuse when the customer took the policy's maximum of actions in the last
+        hour: counted from the history (one 'portal' event per action)."""
+        self.ensure_one()
+        policy = self._dunning_self_service_policy()
+        limit = policy.portal_max_actions_per_hour if policy else 10
+        since = fields.Datetime.now() - timedelta(hours=1)
+        # sudo: counting the customer's own history rows, nothing is read of them.
+        count = (
+            self.env["dunning.event"]
+            .sudo()
+            .search_count(
+                [
+                    ("partner_id", "=", self.commercial_partner_id.id),
+                    ("company_id", "=", self.env.company.id),
+                    ("channel", "=", "portal"),
+                    ("create_date", ">=", since),
+                ]
             )
         )
-        for partner in self:
-            partner.dunning_payment_plan_count = counts.get(partner.commercial_partner_id, 0)
+        if count >= limit:
+            raise DunningSelfServiceRateLimited(
+                self.env._(
+                    "You have made %(count)s requests in the last hour, the most we accept. "
+                    "Please try again later, or reply to our email.",
+                    count=count,
+                )
+            )
 
-    def action_view_dunning_payment_plans(self):
+    def _dunning_self_service_collector(self):
+        engine = self.env["dunning.engine"]
+        return engine._get_collector(self.commercial_partner_id, self.env.company)
+
+    def _dunning_self_service_log(self, reason, moves=None, activity=None, **links):
+        """One 'portal' event per action: the history and the rate limit."""
         self.ensure_one()
-        plans = self.env["dunning.payment.plan"].search(
-            [("partner_id", "=", self.commercial_partner_id.id)]
+        moves = moves or self.env["account.move"]
+        return self.env["dunning.engine"]._log(
+            {
+                "company_id": self.env.company.id,
+                "partner_id": self.commercial_partner_id.id,
+                "contact_id": self.id,
+                "move_ids": [Command.set(moves.ids)],
+                "channel": "portal",
+                "state": "done",
+                "reason": reason,
+                "amount_residual": sum(moves.mapped("amount_residual_signed")),
+                "collector_id": activity.user_id.id if activity else False,
+                "activity_id": activity.id if activity else False,
+                **{key: record.id for key, record in links.items()},
+            }
         )
-        return plans._dunning_open_action()
+
+    def _dunning_self_service_moves(self, stages, move_ids):
+        """The customer's open invoices among ``move_ids`` in ``stages``: ids from the
+        form are only ever a filter on the customer's own invoices."""
+        wanted = {int(move_id) for move_id in move_ids or () if str(move_id).isdigit()}
+        moves = self.commercial_partner_id._dunning_open_moves(stages)
+        return moves.filtered(lambda move: move.id in wanted)
+
+    @api.model
+    def _dunning_self_service_text(self, value):
+        return (value or "").strip()[:MAX_TEXT]
+
+    def _refuse(self, message):
+        raise DunningSelfServiceRefused(message)
+
+    # ------------------------------------------------------------ the actions
+
+    def _dunning_self_service_promise(self, move_ids, amount, date_promised):
+        """Promise to pay ``amount`` by ``date_promised`` for some open invoices: a
+        dunning.promise as a collector records it (the invoices go to Promised, the
+        ladder pauses), and an activity tells the collector."""
+        self.ensure_one()
+        _ = self.env._
+        policy = self._dunning_self_service_policy()
+        today = fields.Date.context_today(self)
+        moves = self._dunning_self_service_moves(PROMISABLE_STAGES, move_ids)
+        if not moves:
+            self._refuse(_("Select the invoices you promise to pay."))
+        if len(moves.currency_id) > 1:
+            self._refuse(_("A promise is for invoices in one currency: select them per currency."))
+        currency = moves.currency_id
+        latest = today + timedelta(days=policy.portal_promise_max_days)
+        if not date_promised or date_promised < today or date_promised > latest:
+            self._refuse(
+                _(
+                    "Choose a payment date from today to %(latest)s.",
+                    latest=format_date(self.env, latest),
+                )
+            )
+        balance = sum(moves.mapped("amount_residual"))
+        minimum = currency.round(balance * policy.portal_promise_min_share / 100.0)
+        if (
+            not amount
+            or currency.compare_amounts(amount, minimum) < 0
+            or currency.compare_amounts(amount, balance) > 0
+            or currency.compare_amounts(amount, 0.0) <= 0
+        ):
+            self._refuse(
+                _(
+                    "Promise an amount from %(minimum)s to %(balance)s for these invoices.",
+                    minimum=format_amount(self.env, max(minimum, currency.rounding), currency),
+                    balance=format_amount(self.env, balance, currency),
+                )
+            )
+        collector = self._dunning_self_service_collector()
+        promise = self.env["dunning.promise"].create(
+            {
+                "company_id": self.env.company.id,
+                "partner_id": self.commercial_partner_id.id,
+                "move_ids": [Command.set(moves.ids)],
+                "amount": amount,
+                "date_promised": date_promised,
+                "user_id": collector.id,
+                "note": _("Promised online by %(contact)s.", contact=self.display_name),
+            }
+        )
+        summary = _(
+            "%(amount)s promised online for %(date)s",
+            amount=format_amount(self.env, amount, currency),
+            date=format_date(self.env, date_promised),
+        )
+        activity = self.env["dunning.engine"]._schedule(
+            promise,
+            _("Promise to pay made online"),
+            Markup("<p>%s</p>")
+            % _(
+                "%(contact)s promised %(summary)s on the self-service page (invoices "
+                "%(invoices)s). Nothing to do unless it is not kept.",
+                contact=self.display_name,
+                summary=summary,
+                invoices=", ".join(moves.mapped("name")),
+            ),
+            collector,
+            today,
+        )
+        self._dunning_self_service_log(summary, moves, activity, promise_id=promise)
+        return promise
+
+    def _dunning_self_service_plan(self, installment_count, first_date):
+        """Ask for a plan of monthly installments over the open invoices of one currency:
+        inside the policy's limits it is agreed at once through the payment plan
+        wizard (the usual agreement goes out); outside, the collector gets an approval
+        activity and nothing else changes."""
+        self.ensure_one()
+        _ = self.env._
+        policy = self._dunning_self_service_policy()
+        today = fields.Date.context_today(self)
+        customer = self.commercial_partner_id
+        Wizard = self.env["dunning.payment.plan.wizard"]
+        moves = Wizard._get_partner_moves(customer)
+        if not moves:
+            self._refuse(_("No open invoice can go in a payment plan."))
+        if not installment_count or installment_count < 1 or installment_count > 60:
+            self._refuse(_("Choose between 1 and 60 monthly installments."))
+        if not first_date or first_date < today or first_date > today + timedelta(days=365):
+            self._refuse(_("Choose a first due date within the coming year."))
+        wizard = Wizard.with_context(active_model="account.move", active_ids=moves.ids).create(
+            {
+                "installment_count": installment_count,
+                "interval": "monthly",
+                "first_date": first_date,
+            }
+        )
+        try:
+            schedule = wizard._get_schedule()
+        except UserError as error:
+            raise DunningSelfServiceRefused(error.args[0]) from error
+        currency = wizard.currency_id
+        balance = wizard.amount_total
+        last_date = max(row.date_due for row in schedule)
+        smallest = min(row.amount for row in schedule)
+        outside = []
+        if last_date > today + relativedelta(months=policy.portal_plan_max_months):
+            outside.append(
+                _(
+                    "the last installment is due after %(months)s months",
+                    months=policy.portal_plan_max_months,
+                )
+            )
+        if first_date > today + timedelta(days=policy.portal_plan_first_date_max_days):
+            outside.append(
+                _(
+                    "the first installment is due after %(days)s days",
+                    days=policy.portal_plan_first_date_max_days,
+                )
+            )
+        if currency.compare_amounts(smallest, policy.portal_plan_min_installment) < 0:
+            outside.append(
+                _(
+                    "an installment is below %(minimum)s",
+                    minimum=format_amount(self.env, policy.portal_plan_min_installment, currency),
+                )
+            )
+        if currency.compare_amounts(balance, policy.portal_plan_max_balance) > 0:
+            outside.append(
+                _(
+                    "the balance is above %(maximum)s",
+                    maximum=format_amount(self.env, policy.portal_plan_max_balance, currency),
+                )
+            )
+        asked = _(
+            "%(count)s monthly installments of about %(amount)s from %(date)s, %(balance)s "
+            "in total",
+            count=len(schedule),
+            amount=format_amount(self.env, schedule[0].amount, currency),
+            date=format_date(self.env, first_date),
+            balance=format_amount(self.env, balance, currency),
+        )
+        if not outside:
+            action = wizard.action_confirm()
+            plan = self.env["dunning.payment.plan"].browse(action["res_id"])
+            self._dunning_self_service_log(
+                _("Payment plan asked for online and agreed: %(request)s.", request=asked),
+                moves,
+                payment_plan_id=plan,
+            )
+            return plan
+        collector = self._dunning_self_service_collector()
+        activity = self.env["dunning.engine"]._schedule(
+            customer,
+            _("Payment plan asked for online: approve?"),
+            Markup("<p>%s</p><p>%s</p>")
+            % (
+                _(
+                    "%(contact)s asks for a payment plan: %(request)s (invoices %(invoices)s).",
+                    contact=self.display_name,
+                    request=asked,
+                    invoices=", ".join(moves.mapped("name")),
+                ),
+                _(
+                    "Outside the policy's limits (%(why)s): if you agree, create the plan "
+                    "with 'Payment Plan' on the invoices; the agreement goes to the customer.",
+                    why="; ".join(outside),
+                ),
+            ),
+            collector,
+            today,
+        )
+        self._dunning_self_service_log(
+            _(
+                "Payment plan asked for online, for the collector to approve (%(why)s): "
+                "%(request)s.",
+                why="; ".join(outside),
+                request=asked,
+            ),
+            moves,
+            activity,
+        )
+        return activity
+
+    def _dunning_self_service_dispute(self, move_id, reason_id, message, filename, data):
+        """Dispute an invoice with a reason, a message and an optional file (PDF or
+        image, checked on its content and size): the invoice leaves the ladder."""
+        self.ensure_one()
+        _ = self.env._
+        moves = self._dunning_self_service_moves(DISPUTABLE_STAGES, [move_id])
+        if not moves:
+            self._refuse(_("Select the invoice you dispute."))
+        reason = (
+            self.env["dunning.dispute.reason"]
+            .browse(int(reason_id) if str(reason_id or "").isdigit() else 0)
+            .exists()
+        )
+        if not reason or not reason.active:
+            self._refuse(_("Select the reason of the dispute."))
+        message = self._dunning_self_service_text(message)
+        if not message:
+            self._refuse(_("Tell us what is wrong with the invoice."))
+        if data:
+            if len(data) > DISPUTE_FILE_MAX_BYTES:
+                self._refuse(
+                    _(
+                        "The file is too large: at most %(size)s MB.",
+                        size=DISPUTE_FILE_MAX_BYTES // (1024 * 1024),
+                    )
+                )
+            if guess_mimetype(data) not in DISPUTE_FILE_MIMETYPES:
+                self._refuse(_("Attach a PDF, PNG or JPEG file."))
+        collector = self._dunning_self_service_collector()
+        dispute = self.env["dunning.dispute"].create(
+            {
+                "company_id": self.env.company.id,
+                "partner_id": self.commercial_partner_id.id,
+                "move_ids": [Command.set(moves.ids)],
+                "reason_id": reason.id,
+                "note": _(
+                    "From %(contact)s, online: %(message)s",
+                    contact=self.display_name,
+                    message=message,
+                ),
+                "user_id": collector.id,
+            }
+        )
+        if data:
+            name = (filename or "").replace("/", "_").replace("\\", "_").strip()[:128]
+            self.env["ir.attachment"].create(
+                {
+                    "name": name or _("Attachment"),
+                    "raw": data,
+                    "res_model": dispute._name,
+                    "res_id": dispute.id,
+                }
+            )
+        activity = self.env["dunning.engine"]._schedule(
+            dispute,
+            _("Dispute opened online"),
+            Markup("<p>%s</p>")
+            % _(
+                "%(contact)s disputes %(invoice)s (%(reason)s): %(message)s",
+                contact=self.display_name,
+                invoice=moves.name,
+                reason=reason.name,
+                message=message,
+            ),
+            collector,
+            fields.Date.context_today(self) + timedelta(days=2),
+        )
+        self._dunning_self_service_log(
+            _("Dispute opened online: %(reason)s.", reason=reason.name),
+            moves,
+            activity,
+            dispute_id=dispute,
+        )
+        return dispute
+
+    def _dunning_self_service_opt_out(self):
+        """A consumer stops the reminder emails to this contact (the opt-out link's
+        own logic); the letters, calls and SMS of the ladder go on."""
+        self.ensure_one()
+        if not self.commercial_partner_id.dunning_is_consumer:
+            self._refuse(
+                self.env._("Reminder emails to a business go to its accounts-payable contact.")
+            )
+        changed = self._dunning_email_opt_out(self.env.company)
+        self._dunning_self_service_log(
+            self.env._("Reminder emails stopped online.")
+            if changed
+            else self.env._("Reminder emails stopped online (already stopped).")
+        )
+        return changed
+
+    def _dunning_self_service_contact(self, name, email, phone):
+        """A business proposes a new accounts-payable contact: only an activity for the
+        collector, who checks it and changes the customer; nothing changes here."""
+        self.ensure_one()
+        _ = self.env._
+        customer = self.commercial_partner_id
+        if customer.dunning_is_consumer:
+            self._refuse(_("Only a business can name an accounts-payable contact."))
+        name = self._dunning_self_service_text(name)[:128]
+        normalized = email_normalize(self._dunning_self_service_text(email))
+        phone = self._dunning_self_service_text(phone)[:64]
+        if not name or not normalized:
+            self._refuse(_("Give the contact's name and a valid email address."))
+        proposal = _(
+            "%(name)s, %(email)s%(phone)s",
+            name=name,
+            email=normalized,
+            phone=f", {phone}" if phone else "",
+        )
+        activity = self.env["dunning.engine"]._schedule(
+            customer,
+            _("New accounts-payable contact proposed online"),
+            Markup("<p>%s</p><p>%s</p>")
+            % (
+                _(
+                    "%(contact)s proposes as accounts-payable contact: %(proposal)s.",
+                    contact=self.display_name,
+                    proposal=proposal,
+                ),
+                _(
+                    "Check it with the customer (the request came from a reminder link), "
+                    "then set the contact as 'Accounts-Payable Contact' on the customer."
+                ),
+            ),
+            self._dunning_self_service_collector(),
+            fields.Date.context_today(self) + timedelta(days=2),
+        )
+        self._dunning_self_service_log(
+            _("Accounts-payable contact proposed online: %(proposal)s.", proposal=proposal),
+            activity=activity,
+        )
+        return activity
+
+    # ------------------------------------------------------------------ data
+
+    def _dunning_statement_data(self, date=None):
+        """Statement of account of each customer (commercial partner) in the current
+        company on ``date`` (default today): ``{commercial partner id: statement}``.
+
+        A statement holds, per currency (company currency first), every open receivable
+        item with its residual in its own currency, the aging buckets and the balance,
+        plus the payments received in the last 90 days. A fixed number of queries for
+        any number of customers and items.
+        """
+        as_of = date or fields.Date.context_today(self)
+        company = self.env.company
+        customers = self.commercial_partner_id
+        # The statement reads the receivable with SQL: those who may read a customer's
+        # collections figures only (not a portal user, nor every employee), and only the
+        # customers they may read.
+        if not self.env.su and not self.env.user.has_groups(DUNNING_FIGURES_GROUPS):
+            raise AccessError(
+                self.env._("Only accounting and collections users can see a statement.")
+            )
+        self.env["account.move.line"].check_access("read")
+        self.check_access("read")
+        contacts = customers._dunning_get_contacts()
+        statements = {
+            customer.id: {
+                "partner": customer,
+                "contact": contacts[customer.id],
+                "company": company,
+                "date": as_of,
+                "currencies": [],
+                "payments": [],
+            }
+            for customer in customers
+        }
+        if not customers:
+            return statements
+        items = self._dunning_statement_items(company, customers)
+        payments = self._dunning_statement_payments(company, customers, as_of)
+        currency_ids = {row["currency_id"] for row in items} | {
+            row["currency_id"] for row in payments
+        }
+        currencies = self.env["res.currency"].browse(sorted(currency_ids))
+        currencies.fetch(["name", "rounding", "decimal_places", "symbol", "position"])
+        pay_urls = self._dunning_statement_pay_urls(items)
+
+        by_customer = defaultdict(lambda: defaultdict(list))
+        for row in items:
+            row["currency"] = currencies.browse(row["currency_id"])
+            row["days_overdue"] = (as_of - row["date_due"]).days
+            by_customer[row["partner_id"]][row["currency_id"]].append(row)
+        for row in payments:
+            row["currency"] = currencies.browse(row["currency_id"])
+            statements[row["partner_id"]]["payments"].append(row)
+
+        company_currency = company.currency_id
+        for customer_id, per_currency in by_customer.items():
+            open_items = [
+                OpenItem(row["date"], row["date_due"], row["residual"], row["currency_id"])
+                for rows in per_currency.values()
+                for row in rows
+            ]
+            roundings = {cid: currencies.browse(cid).rounding for cid in per_currency}
+            aging = age_items(open_items, as_of, roundings)
+            ordered = sorted(
+                per_currency,
+                key=lambda cid: (cid != company_currency.id, currencies.browse(cid).name),
+            )
+            statements[customer_id]["currencies"] = [
+                {
+                    "currency": currencies.browse(cid),
+                    "items": per_currency[cid],
+                    "aging": [(name, aging[cid].buckets[name]) for name in BUCKETS],
+                    "balance": aging[cid].balance,
+                    "pay_url": pay_urls.get((customer_id, cid), False),
+                }
+                for cid in ordered
+            ]
+        return statements
+
+    def _dunning_statement(self, date=None):
+        """The statement of this customer (see _dunning_statement_data)."""
+        self.ensure_one()
+        return self._dunning_statement_data(date)[self.commercial_partner_id.id]
+
+    def _dunning_statement_items(self, company, customers):
+        """Open receivable lines of ``customers`` in ``company``, oldest due first.
+
+        The residual is in the line's own currency (amount_residual_currency): a line
+        whose foreign residual is settled but that still carries an exchange difference
+        in company currency is not the customer's debt and is left out. So are the
+        invoices Odoo shows as paid or in payment while their receivable line is still
+        open (a payment without journal entry): the customer has paid them.
+        """
+        self.env["account.move.line"].flush_model(
+            ["account_id", "amount_residual_currency", "company_id", "currency_id", "date",
+             "date_maturity", "move_id", "parent_state", "partner_id", "reconciled"]
+        )  # fmt: skip
+        self.env["account.move"].flush_model(
+            ["access_token", "invoice_date", "move_type", "name", "origin_payment_id",
+             "payment_state", "ref", "statement_line_id"]
+        )  # fmt: skip
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+            SELECT p.commercial_partner_id AS partner_id, aml.id AS line_id,
+                   m.id AS move_id, m.name, m.ref, m.move_type,
+                   (m.origin_payment_id IS NOT NULL OR m.statement_line_id IS NOT NULL)
+                       AS is_payment,
+                   COALESCE(m.invoice_date, aml.date) AS date,
+                   COALESCE(aml.date_maturity, aml.date) AS date_due,
+                   aml.amount_residual_currency AS residual, aml.currency_id
+                   %(open_lines)s
+               AND aml.amount_residual_currency <> 0
+               AND COALESCE(m.payment_state, 'not_paid') NOT IN ('paid', 'in_payment')
+          ORDER BY p.commercial_partner_id, COALESCE(aml.date_maturity, aml.date),
+                   aml.date, aml.id
+                """,
+                open_lines=self.env["account.move.line"]._dunning_open_receivables_sql(
+                    company.id, customers.ids, with_move=True
+                ),
+            )
+        )
+        for row in rows:
+            if row["is_payment"]:
+                row["kind"] = "payment"
+            else:
+                row["kind"] = {"out_invoice": "invoice", "out_refund": "credit_note"}.get(
+                    row["move_type"], "entry"
+                )
+        return rows
+
+    def _dunning_statement_payments(self, company, customers, as_of):
+        """Payments received from ``customers`` in the last 90 days, newest first: the
+        customer payments (with or without journal entry) and the bank statement lines
+        matched directly with their receivables, each in its own currency."""
+        self.env["account.payment"].flush_model(
+            ["amount", "company_id", "currency_id", "date", "memo", "name", "partner_id",
+             "partner_type", "payment_type", "state"]
+        )  # fmt: skip
+        self.env["account.bank.statement.line"].flush_model(["payment_ref"])
+        since = as_of - timedelta(days=PAYMENTS_LOOKBACK_DAYS)
+        return self.env.execute_query_dict(
+            SQL(
+                """
+            SELECT * FROM (
+                SELECT p.commercial_partner_id AS partner_id, pay.date, pay.name,
+                       pay.memo AS ref, pay.amount, pay.currency_id
+                  FROM account_payment pay
+                  JOIN res_partner p ON p.id = pay.partner_id
+                 WHERE pay.company_id = %(company)s
+                   AND pay.payment_type = 'inbound'
+                   AND pay.partner_type = 'customer'
+                   AND pay.state IN ('in_process', 'paid')
+                   AND p.commercial_partner_id IN %(customers)s
+                   AND pay.date > %(since)s AND pay.date <= %(as_of)s
+             UNION ALL
+                SELECT p.commercial_partner_id, m.date, m.name, st.payment_ref,
+                       -SUM(aml.amount_currency), aml.currency_id
+                  FROM account_move_line aml
+                  JOIN account_move m ON m.id = aml.move_id
+                  JOIN account_bank_statement_line st ON st.id = m.statement_line_id
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND m.origin_payment_id IS NULL
+                   AND acc.account_type = 'asset_receivable'
+                   AND p.commercial_partner_id IN %(customers)s
+                   AND m.date > %(since)s AND m.date <= %(as_of)s
+              GROUP BY p.commercial_partner_id, m.id, st.payment_ref, aml.currency_id
+                HAVING SUM(aml.amount_currency) < 0
+            ) AS payments
+          ORDER BY date DESC, name
+                """,
+                company=company.id,
+                customers=tuple(customers.ids),
+                since=since,
+                as_of=as_of,
+            )
+        )
+
+    def _dunning_statement_pay_urls(self, items):
+        """The pay link of each customer and currency: the portal page of its oldest
+        open invoice in that currency. That page needs no portal account (its access
+        token is in the link), shows the invoice and lets the customer pay it online;
+        /my/invoices would need a login most B2B customers do not have."""
+        oldest = {}
+        for row in items:  # oldest due first
+            if row["kind"] == "invoice" and row["residual"] > 0:
+                oldest.setdefault((row["partner_id"], row["currency_id"]), row["move_id"])
+        if not oldest:
+            return {}
+        moves = self.env["account.move"].browse(sorted(set(oldest.values())))
+        moves._dunning_ensure_access_tokens()
+        base_url = self.env.company.get_base_url()
+        return {
+            key: base_url + moves.browse(move_id).get_portal_url()
+            for key, move_id in oldest.items()
+        }
+
+    def _dunning_statement_company(self):
+        """The company whose statement is sent (mail templates have no env)."""
+        return self.env.company
+
+    def _dunning_statement_sender(self):
+        """The From of statements: the sender of the customer's policy, else the company."""
+        self.ensure_one()
+        policy = self.commercial_partner_id._dunning_get_policy()
+        return policy._get_sender() if policy else self.env.company.email_formatted
+
+    @api.model
+    def _dunning_monthly_statement_customers(self, month_start):
+        """Opted-in customers of the current company not yet sent this month's statement,
+        that have open items."""
+        customers = self.search(
+            [
+                ("dunning_statement_monthly", "=", True),
+                "|",
+                ("dunning_statement_last_date", "=", False),
+                ("dunning_statement_last_date", "<", month_start),
+            ],
+            order="id",
+        ).filtered(lambda partner: partner == partner.commercial_partner_id)
+        if not customers:
+            return customers
+        self.env["account.move.line"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT DISTINCT p.commercial_partner_id %s AND aml.amount_residual_currency <> 0",
+                self.env["account.move.line"]._dunning_open_receivables_sql(
+                    self.env.company.id, customers.ids
+                ),
+            )
+        )
+        with_items = {partner_id for (partner_id,) in rows}
+        return customers.filtered(lambda partner: partner.id in with_items)
+
+    def _dunning_send_monthly_statements(self, month_start):
+        """Queue one email with the statement PDF to each customer's dunning contact."""
+        template = self.env.ref("account_dunning.mail_template_dunning_statement")
+        contacts = self._dunning_get_contacts()
+        comment = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        for customer in self:
+            contact = contacts[customer.id]
+            if not contact.email:
+                _logger.warning(
+                    "Monthly statement not sent to %s (id %s, company %s): no email address on %s.",
+                    customer.display_name,
+                    customer.id,
+                    self.env.company.name,
+                    contact.display_name or customer.display_name,
+                )
+                continue
+            policy = customer._dunning_get_policy()
+            sender = customer._dunning_statement_sender()
+            template.send_mail(
+                customer.id,
+                email_values={
+                    "recipient_ids": [Command.set(contact.ids)],
+                    "email_from": sender,
+                    "reply_to": (policy.reply_to if policy else False) or sender,
+                    "email_cc": (policy.email_cc if policy else False) or False,
+                    "message_type": "comment",
+                    "subtype_id": comment,
+                    "author_id": self.env.company.partner_id.id,
+                    "record_company_id": self.env.company.id,
+                    "auto_delete": False,
+                },
+            )
+            # sudo: a field of the scheduled action only (see res.partner _has_field_access).
+            customer.sudo().dunning_statement_last_date = month_start
+
+    # ---------------------------------------------------------- business methods
+
+    def _dunning_priority_facts(self):
+        """One query: the facts of the priority of every customer of the current
+        company that has overdue money or a priority stored for it.
+
+        Returns ``[(partner id, overdue amount, oldest days overdue, broken promises,
+        stored priority)]``. The amount and the days are those of the customer's
+        "Overdue Amount" and "Days Overdue" (``_compute_dunning_figures``)."""
+        company = self.env.company
+        self.env["account.move.line"].flush_model(
+            ["account_id", "amount_residual", "company_id", "parent_state", "partner_id",
+             "reconciled", "date_maturity", "date", "move_id"]
+        )  # fmt: skip
+        self.env["account.move"].flush_model(["move_type"])
+        self.env["dunning.promise"].flush_model(["partner_id", "company_id", "state"])
+        self.env["res.partner"].flush_model(["dunning_priority"])
+        today = fields.Date.context_today(self)
+        return self.env.execute_query(
+            SQL(
+                """
+            WITH figures AS (
+                SELECT account_move_line.partner_id,
+                       SUM(account_move_line.amount_residual) AS overdue,
+                       MAX(%(today)s - COALESCE(account_move_line.date_maturity,
+                                                account_move_line.date))
+                           FILTER (WHERE account_move_line.amount_residual > 0
+                                   AND dunning_move.move_type IN %(invoice_types)s) AS days
+                  FROM account_move_line
+                  JOIN account_move dunning_move ON dunning_move.id = account_move_line.move_id
+                 WHERE account_move_line.partner_id IS NOT NULL AND %(overdue)s
+              GROUP BY account_move_line.partner_id
+            ), broken AS (
+                SELECT partner_id, COUNT(*) AS count
+                  FROM dunning_promise
+                 WHERE company_id = %(company)s AND state = 'broken'
+              GROUP BY partner_id
+            )
+            SELECT partner.id, figures.overdue, figures.days, broken.count,
+                   (partner.dunning_priority ->> %(key)s)::float
+              FROM res_partner partner
+         LEFT JOIN figures ON figures.partner_id = partner.id
+         LEFT JOIN broken ON broken.partner_id = partner.id
+             WHERE figures.partner_id IS NOT NULL OR partner.dunning_priority ? %(key)s
+            """,
+                today=today,
+                invoice_types=("out_invoice", "out_receipt"),
+                overdue=self._dunning_receivable_query(overdue=True),
+                company=company.id,
+                key=str(company.id),
+            )
+        )
+
+    def _dunning_update_priorities(self):
+        """Recompute ``dunning_priority`` of every customer of the current company,
+        set-based: one query reads the facts of all customers, one UPDATE per batch of
+        PRIORITY_BATCH_SIZE changed customers writes them; nothing is read or written per
+        customer. Returns how many customers have a priority (overdue money)."""
+        company_key = str(self.env.company.id)
+        changed, ranked = [], 0
+        for partner_id, amount, days, broken, stored in self._dunning_priority_facts():
+            score = dunning_priority(amount, days, broken)
+            ranked += bool(score)
+            if score != (stored or 0.0):
+                changed.append((partner_id, score))
+        for start in range(0, len(changed), PRIORITY_BATCH_SIZE):
+            batch = changed[start : start + PRIORITY_BATCH_SIZE]
+            # SQL, not write(): res.partner's write() syncs the commercial fields of
+            # every contact and the chatter tracks changes, per partner; a figure of
+            # the engine needs neither, nor a new write_date on every customer each day.
+            # The ORM's cache is invalidated below. A 0 drops the company's key: the
+            # ORM reads the field's default (0) for it, as for a customer never ranked.
+            self.env.execute_query(
+                SQL(
+                    """
+                UPDATE res_partner
+                   SET dunning_priority = CASE
+                         WHEN scores.score = 0
+                         THEN NULLIF(COALESCE(res_partner.dunning_priority, '{}'::jsonb)
+                                     - %(key)s, '{}'::jsonb)
+                         ELSE COALESCE(res_partner.dunning_priority, '{}'::jsonb)
+                              || jsonb_build_object(%(key)s, scores.score)
+                       END
+                  FROM jsonb_to_recordset(%(scores)s::jsonb) AS scores(id int, score float)
+                 WHERE res_partner.id = scores.id
+                """,
+                    key=company_key,
+                    scores=json.dumps([{"id": pid, "score": score} for pid, score in batch]),
+                )
+            )
+        self.env["res.partner"].invalidate_model(["dunning_priority"])
+        return ranked
+
+    # ------------------------------------------------------------- scheduled
+
+    @api.model
+    def _cron_send_monthly_statements(self):
+        """Queue the monthly statement of every opted-in customer with open items, once
+        a month per customer and company, in committed batches."""
+        month_start = fields.Date.context_today(self).replace(day=1)
+        for company in self.env["res.company"].search([]):
+            Partner = self.with_company(company)
+            customers = Partner._dunning_monthly_statement_customers(month_start)
+            self.env["ir.cron"]._commit_progress(remaining=len(customers))
+            for start in range(0, len(customers), STATEMENT_BATCH_SIZE):
+                batch = customers[start : start + STATEMENT_BATCH_SIZE]
+                batch._dunning_send_monthly_statements(month_start)
+                time_left = self.env["ir.cron"]._commit_progress(
+                    len(batch), remaining=len(customers) - start - len(batch)
+                )
+                if time_left <= 0:
+                    return  # out of time: the cron is called again for the rest

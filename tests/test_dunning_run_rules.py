@@ -5,7 +5,7 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from ..models.dunning_run_line_steps import DunningRunLine
+from ..models.dunning_run_line import DunningRunLine
 from .common import DunningRunCommon
 
 
@@ -396,7 +396,7 @@ class TestDunningCron(DunningRunCommon):
         )
         for customer in customers:
             self._dunning_invoice(100.0, "2026-03-01", partner=customer)
-        with patch("odoo.addons.account_dunning.models.dunning_run_schedule.BATCH_SIZE", 2):
+        with patch("odoo.addons.account_dunning.models.dunning_run.BATCH_SIZE", 2):
             # The cron's time runs out after the first batch: the rest waits for the
             # next call, nothing is lost and nothing is sent twice.
             calls = self._cron(stop_after_batches=1)

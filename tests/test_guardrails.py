@@ -313,7 +313,9 @@ class TestGuardrailTemplates(GuardrailsCommon):
             "account_dunning.threatening_phrases", "bailiff, sue you"
         )
         template = self.env.ref("account_dunning.mail_template_dunning_final")
-        with self.assertLogs("odoo.addons.account_dunning.models.dunning_guardrails", "WARNING"):
+        with self.assertLogs(
+            "odoo.addons.account_dunning.models.dunning_template_check", "WARNING"
+        ):
             template.body_html = "<p>Pay or our bailiff comes.</p>"
         self.assertEqual(template.body_html, "<p>Pay or our bailiff comes.</p>", "saved")
         warning = template._onchange_dunning_threats()["warning"]
@@ -347,7 +349,7 @@ class TestGuardrailTemplates(GuardrailsCommon):
         for lang, (body, phrase) in samples.items():
             with self.subTest(lang=lang):
                 with self.assertLogs(
-                    "odoo.addons.account_dunning.models.dunning_guardrails", "WARNING"
+                    "odoo.addons.account_dunning.models.dunning_template_check", "WARNING"
                 ):
                     template = self.env["mail.template"].create(
                         {

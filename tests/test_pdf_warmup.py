@@ -6,7 +6,7 @@ from odoo.tests import tagged
 
 from .common import DunningRunCommon
 
-STEPS = "odoo.addons.account_dunning.models.dunning_run_line_steps"
+STEPS = "odoo.addons.account_dunning.models.dunning_run_line"
 
 
 @tagged("post_install", "-at_install")

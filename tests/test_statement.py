@@ -8,7 +8,7 @@ from odoo.tests import Form, tagged
 from ..tools.aging import to_units
 from .common import DunningRunCommon
 
-LOGGER = "odoo.addons.account_dunning.models.res_partner_statement"
+LOGGER = "odoo.addons.account_dunning.models.res_partner"
 
 
 @tagged("post_install", "-at_install")

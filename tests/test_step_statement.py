@@ -9,7 +9,7 @@ from odoo.tools.pdf import PdfFileReader
 
 from .common import DunningRunCommon
 
-LOGGER = "odoo.addons.account_dunning.models.dunning_step_statement"
+LOGGER = "odoo.addons.account_dunning.models.res_partner"
 
 
 @tagged("post_install", "-at_install")
