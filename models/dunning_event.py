@@ -15,8 +15,8 @@ OTHER_CHANNELS = [
     ("note", _lt("Note")),
     ("promise", _lt("Promise to Pay")),
     ("dispute", _lt("Dispute")),
-    ("thank_you", _lt("Thank You")),
     ("portal", _lt("Self-Service")),
+    ("thank_you", _lt("Thank You")),
 ]
 
 # Outcomes of a logged collections call (dunning.call.wizard).
