@@ -6,7 +6,6 @@ from . import dunning_event
 from . import res_company
 from . import res_partner
 from . import account_move
-from . import account_move_line
 from . import dunning_run
 from . import dunning_run_line
 from . import res_config_settings

@@ -135,6 +135,12 @@ class DunningEvent(models.Model):
     activity_id = fields.Many2one("mail.activity", ondelete="set null")
     attachment_id = fields.Many2one("ir.attachment", string="Letter", ondelete="set null")
 
+    # What the event's message shows, read from the customer's ledger when rendered.
+    message_data = fields.Json(
+        compute="_compute_message_data",
+        help="The invoices, credits and totals of the event's message "
+        "(res.partner._dunning_message_values).",
+    )
     # The accrued late charges shown in a level's email (issue #11).
     late_charge_data = fields.Json(
         compute="_compute_late_charge_data",
@@ -162,6 +168,18 @@ class DunningEvent(models.Model):
                 )
                 if part
             )
+
+    def _compute_message_data(self):
+        """For all the events being rendered at once: one read of the ledger per
+        company and day, not one per event (see _compute_late_charge_data)."""
+        for (company, day), events in self.grouped(lambda e: (e.company_id, e.date)).items():
+            customers = events.partner_id.commercial_partner_id.with_company(company)
+            ledgers = customers._dunning_ledger(day)
+            for event in events:
+                customer = event.partner_id.commercial_partner_id.with_company(company)
+                event.message_data = customer._dunning_message_values(
+                    event.move_ids.ids, day, ledgers[customer.id]
+                )
 
     @api.model
     def _selection_channel(self):
@@ -233,34 +251,33 @@ class DunningEvent(models.Model):
             },
         )
 
+    def _get_message(self):
+        """What the message of this event shows (rows, credits, totals, due state), from
+        the customer's ledger on the event's date (res.partner._dunning_message_values)."""
+        self.ensure_one()
+        return self.env["res.partner"]._dunning_hydrate_message(self.message_data)
+
     def _get_invoice_rows(self):
         """The invoices of the message, oldest due first, with the part due, the later
-        installments and the pay link."""
-        self.ensure_one()
-        return self.move_ids._dunning_invoice_rows(self.date)
+        installments and the pay link, and the other open debits asked for."""
+        return self._get_message()["rows"]
 
     def _get_credit_rows(self):
         """The open credit notes and unapplied payments shown beside the invoices."""
-        self.ensure_one()
-        return self.credit_line_ids._dunning_credit_rows()
+        return self._get_message()["credits"]
 
     def _get_totals(self, rows=None):
-        """Per currency: the invoices (part due), the credits, the net, and what the
-        message asks for (``amount``: the net when positive, else 0 and
-        ``credit_balance``: what remains to the customer's credit). ``rows``: the
-        invoice rows when the caller has them already."""
-        self.ensure_one()
-        return self.move_ids._dunning_net_totals(self.credit_line_ids, self.date, rows=rows)
+        """Per currency: the invoices listed, the credits applied to them, what the
+        message asks for (``amount``), the customer's balance (``balance``) and what is
+        in its favour (``credit_balance``). ``rows`` is accepted for the templates that
+        pass it and not needed."""
+        return self._get_message()["totals"]
 
     def _get_due_state(self, rows=None):
-        """'overdue' when a listed invoice is past its due date, 'today' when the
-        latest is due today, 'upcoming' when none is due yet: the wording follows it."""
-        self.ensure_one()
-        rows = self._get_invoice_rows() if rows is None else rows
-        latest = max((row["days_overdue"] for row in rows), default=-1)
-        if latest > 0:
-            return "overdue"
-        return "today" if latest == 0 else "upcoming"
+        """'overdue' when something asked for is past due, 'today' when the oldest is
+        due today, 'upcoming' when none is due yet: the wording follows it. A debit
+        covered by a credit asks for nothing."""
+        return self._get_message()["due_state"]
 
     def _get_deadline(self):
         self.ensure_one()

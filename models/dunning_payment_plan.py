@@ -905,13 +905,22 @@ class DunningPaymentPlan(models.Model):
         pays the invoice's share of the installment due, or shows the plan. The plan's
         schedule replaces the invoices' own payment terms: the whole residual is shown."""
         self.ensure_one()
-        rows = self.move_ids._dunning_invoice_rows(self._get_today())
+        rows = self._get_message()["rows"]
         links = {link["move"]: link for link in self._get_pay_now_links()}
         plan_url = self._get_portal_full_url()
         for row in rows:
             row.update(amount_due=row["residual"], upcoming=[])
             row["url"] = links[row["move"]]["url"] if row["move"] in links else plan_url
         return rows
+
+    def _get_message(self):
+        """The plan's invoices as the customer's ledger shows them today (every open
+        installment: the plan's schedule replaces the invoices' own terms)."""
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        return customer._dunning_message_data(
+            self.move_ids.ids, self._get_today(), with_entries=False, whole=True
+        )
 
     def _get_credit_rows(self):
         """The shared invoice table of the messages: a plan lists no credits."""
@@ -975,18 +984,10 @@ class DunningPaymentPlan(models.Model):
         return rows
 
     def _get_totals(self, rows=None):
+        """What the plan's invoices still ask for, per currency, and the customer's
+        balance, from the ledger."""
         self.ensure_one()
-        amount = sum(self.move_ids.mapped("amount_residual"))
-        return [
-            {
-                "currency": self.currency_id,
-                "amount": amount,
-                "invoices": amount,
-                "credits": 0.0,
-                "net": amount,
-                "credit_balance": 0.0,
-            }
-        ]
+        return self._get_message()["totals"]
 
     def _get_company_address(self):
         self.ensure_one()

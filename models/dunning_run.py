@@ -16,15 +16,15 @@ from ..tools.job_batches import (
     batch_key_prefix,
     finish_identity_key,
 )
+from ..tools.ledger import INVOICE
 from ..tools.planning import (
-    CreditFacts,
     CustomerFacts,
+    DebitFacts,
     InvoiceFacts,
     Ladder,
     plan_customer,
     plan_reminder,
 )
-from ..tools.stages import CHASABLE_STAGES
 
 _logger = logging.getLogger(__name__)
 
@@ -569,13 +569,11 @@ class DunningRun(models.Model):
             [("company_id", "=", company.id), ("dunning_next_date", "<", self.date)]
         )
         run = self.with_company(company)
-        invoices_by_partner = run._select_invoices()
+        ledgers, invoices_by_partner, other_debits = run._ledger_facts()
         if not invoices_by_partner:
             self.state = "planned"
             return
         partners = self.env["res.partner"].with_company(company).browse(invoices_by_partner)
-        balances = run._net_balances(partners)
-        credits = run._open_credits(partners)
         good_payers = run._good_payers(partners)
         last_emails = run._dunning_last_reminder_emails(partners)
         messaged_today = self.env["dunning.engine"]._messaged_on(
@@ -605,7 +603,7 @@ class DunningRun(models.Model):
             facts = CustomerFacts(
                 partner_id=partner.id,
                 invoices=tuple(invoices),
-                net_balance=balances.get(partner.id, 0.0),
+                net_balance=ledgers[partner.id].net_company(),
                 excluded=partner.dunning_excluded,
                 good_payer=partner.id in good_payers
                 and all(inv.due_date >= self.date for inv in invoices),
@@ -613,7 +611,7 @@ class DunningRun(models.Model):
                 # 'Send reminder now' is a person's decision: it overrides both.
                 manual=not self.force and partner.dunning_reminder_mode == "manual",
                 postponed_until=None if self.force else partner.dunning_postpone_until or None,
-                credits=tuple(credits.get(partner.id, ())),
+                other_debits=tuple(other_debits.get(partner.id, ())),
                 messaged_today=not self.force and partner.id in messaged_today,
             )
             decision = planner(facts, ladders[policy][0], self.date)
@@ -634,6 +632,7 @@ class DunningRun(models.Model):
         for partner, decision in decisions.items():
             policy = policies[partner.id]
             vals = self._line_values(partner, policy, ladders[policy][1], decision)
+            vals["credit_line_ids"] = [item.line_id for item in ledgers[partner.id].credits()]
             level = levels_of[partner.id]
             contact = contacts[partner.id]
             vals.update(
@@ -679,132 +678,69 @@ class DunningRun(models.Model):
             "policy_id": policy.id,
             "level_id": level_ids[decision.level_index],
             "move_ids": list(decision.listed),
-            "credit_line_ids": list(decision.credits),
             "step_data": steps,
             "amount": decision.amount,
             "state": "skipped" if decision.skip_reason else "todo",
             "skip_reason": decision.skip_reason,
         }
 
-    def _select_invoices(self):
-        """Open chasable customer invoices of the company, as facts per customer.
+    def _ledger_facts(self):
+        """What the customers owe, read once (res.partner._dunning_ledger_rows), as the
+        plan's facts: ``(ledgers, invoices, other debits)``, the last two per customer
+        with a chasable invoice.
 
-        One query: receivable lines with a residual of posted customer invoices that are
-        not paid nor in payment, in a chasable stage and not excluded. The due date is
-        the earliest open installment, so payment terms with several due dates work, and
-        the amount is the part asked for: the installments due by the run's date, or the
-        first one when none is due yet (a reminder before the due date); the later ones
-        are shown beside it, not asked. An inheriting module narrows or widens the
-        selection in ``_dunning_open_items_conditions``.
-        """
-        self.env["account.move"].flush_model()
-        self.env["account.move.line"].flush_model()
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT partner_id, move_id, first_due,
-                   SUM(residual) FILTER (WHERE maturity <= GREATEST(%(date)s, first_due)),
-                   delay_days, last_date, currency_id,
-                   SUM(residual_currency) FILTER (WHERE maturity <= GREATEST(%(date)s, first_due))
-              FROM (
-                SELECT m.commercial_partner_id AS partner_id, m.id AS move_id,
-                       m.currency_id, aml.date_maturity AS maturity,
-                       MIN(aml.date_maturity) OVER (PARTITION BY m.id) AS first_due,
-                       aml.amount_residual AS residual,
-                       aml.amount_residual_currency AS residual_currency,
-                       lvl.delay_days, m.dunning_last_date AS last_date
-                  FROM account_move m
-                  JOIN account_move_line aml ON aml.move_id = m.id
-                  JOIN account_account acc ON acc.id = aml.account_id
-             LEFT JOIN dunning_level lvl ON lvl.id = m.dunning_level_id
-                 WHERE %(conditions)s
-              ) open_items
-          GROUP BY partner_id, move_id, first_due, delay_days, last_date, currency_id
-            """,
-                date=self.date,
-                conditions=SQL(" AND ").join(self._dunning_open_items_conditions()),
-            )
-        )
-        company_currency = self.company_id.currency_id.id
-        invoices = defaultdict(list)
-        for partner_id, move_id, due, residual, level_delay, last_date, currency, amount in rows:
-            invoices[partner_id].append(
-                InvoiceFacts(
-                    move_id,
-                    due,
-                    residual or 0.0,
-                    level_delay,
-                    last_date,
-                    currency_id=currency or company_currency,
-                    residual=amount or 0.0,
+        A chasable invoice is an open posted customer invoice in the Normal stage, not
+        excluded, that the customer's credits leave owed (tools/ledger.py: an invoice
+        covered by a credit note is not chased). Its due date is its first installment
+        still owed, so payment terms with several due dates work, and its amount is the
+        part asked for, net of the credits: the installments due by the run's date, or
+        the first one when none is due yet (a reminder before the due date). The other
+        debits are the customer's other askable debits already due (a debit entry)."""
+        Partner = self.env["res.partner"]
+        customer_ids = self.partner_ids.commercial_partner_id.ids if self.partner_ids else None
+        rows = Partner._dunning_ledger_rows(customer_ids)
+        ledgers = Partner._dunning_ledgers_from_rows(rows, self.date)
+        ladder_of = {
+            row["move_id"]: (row["level_delay"], row["last_date"])
+            for row in rows
+            if row["kind"] == INVOICE
+        }
+        invoices, others = defaultdict(list), defaultdict(list)
+        for partner_id, ledger in ledgers.items():
+            owed = defaultdict(list)
+            for item in ledger.items:
+                if not item.askable:
+                    continue
+                if item.kind == INVOICE:
+                    owed[item.move_id].append(item)
+                elif item.date_due <= self.date and ledger.uncovered(item.line_id) > 0:
+                    others[partner_id].append(
+                        DebitFacts(
+                            item.line_id,
+                            ledger.uncovered_company(item),
+                            item.currency,
+                            ledger.uncovered(item.line_id),
+                        )
+                    )
+            for move_id, items in owed.items():
+                # The first installment still owed; an invoice its customer's credits
+                # cover keeps its first due date and asks for nothing (no step).
+                uncovered = [item for item in items if ledger.uncovered(item.line_id) > 0]
+                due = (uncovered or items)[0].date_due
+                part = [item for item in items if item.date_due <= max(self.date, due)]
+                level_delay, last_date = ladder_of[move_id]
+                invoices[partner_id].append(
+                    InvoiceFacts(
+                        move_id,
+                        due,
+                        sum(ledger.uncovered_company(item) for item in part),
+                        level_delay,
+                        last_date,
+                        currency_id=items[0].currency,
+                        residual=sum(ledger.uncovered(item.line_id) for item in part),
+                    )
                 )
-            )
-        return invoices
-
-    def _open_credits(self, partners):
-        """Open credits of the customers, as facts per customer: receivable lines with
-        a negative residual (open credit notes, payments and bank lines not applied to
-        an invoice), whatever their stage. One query."""
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT p.commercial_partner_id, aml.id, -aml.amount_residual,
-                   aml.currency_id, -aml.amount_residual_currency
-                   %s
-               AND aml.amount_residual < 0
-          ORDER BY aml.date, aml.id
-                """,
-                self.env["account.move.line"]._dunning_open_receivables_sql(
-                    self.company_id.id, partners.ids
-                ),
-            )
-        )
-        company_currency = self.company_id.currency_id.id
-        credits = defaultdict(list)
-        for partner_id, line_id, residual, currency, amount in rows:
-            credits[partner_id].append(
-                CreditFacts(line_id, residual, currency or company_currency, amount)
-            )
-        return credits
-
-    def _dunning_open_items_conditions(self):
-        """The WHERE conditions of the run's selection (``m`` the invoice, ``aml`` its
-        receivable line, ``acc`` the account): an extension point, as OCA's credit
-        control has one; add or replace conditions with super()."""
-        conditions = [
-            SQL("m.company_id = %s", self.company_id.id),
-            SQL("m.move_type = 'out_invoice'"),
-            SQL("m.state = 'posted'"),
-            SQL("m.payment_state IN ('not_paid', 'partial')"),
-            SQL("m.dunning_stage IN %s", CHASABLE_STAGES),
-            SQL("m.dunning_excluded IS NOT TRUE"),
-            SQL("acc.account_type = 'asset_receivable'"),
-            SQL("aml.reconciled IS NOT TRUE"),
-            SQL("aml.amount_residual > 0"),
-        ]
-        if self.partner_ids:
-            conditions.append(
-                SQL(
-                    "m.commercial_partner_id IN %s",
-                    tuple(self.partner_ids.commercial_partner_id.ids),
-                )
-            )
-        return conditions
-
-    def _net_balances(self, partners):
-        """Receivable net of credit notes and unallocated payments, per customer."""
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT p.commercial_partner_id, SUM(aml.amount_residual) %s "
-                "GROUP BY p.commercial_partner_id",
-                self.env["account.move.line"]._dunning_open_receivables_sql(
-                    self.company_id.id, partners.ids
-                ),
-            )
-        )
-        return dict(rows)
+        return ledgers, invoices, others
 
     def _good_payers(self, partners):
         """Customers who paid every invoice of the last year on or before its due date."""

@@ -143,14 +143,21 @@ class DunningRunLine(models.Model):
     amount = fields.Monetary(
         string="Net Amount Due",
         currency_field="currency_id",
-        help="The invoices listed (the part due) net of the customer's open credits, in "
-        "company currency: what is compared with the policy's minimum.",
+        help="What the message asks for, in company currency: the invoices listed (the "
+        "part due) and the other debits due, net of the customer's credits; what is "
+        "compared with the policy's minimum.",
     )
     amount_by_currency = fields.Char(
         string="Asked For",
         compute="_compute_amount_by_currency",
-        help="What the message asks for, per currency: the invoices net of the credits in "
-        "the same currency. A currency whose credits exceed its invoices is not asked for.",
+        help="What the message asks for, per currency: the invoices listed (the part due) "
+        "and the other debits due, net of the customer's credits in the same currency.",
+    )
+    balance_by_currency = fields.Char(
+        string="Balance",
+        compute="_compute_amount_by_currency",
+        help="The customer's whole balance per currency (invoices not yet due and on hold "
+        "included, credits deducted), as its statement of account shows it.",
     )
     collector_id = fields.Many2one("res.users")
     state = fields.Selection(
@@ -216,14 +223,23 @@ class DunningRunLine(models.Model):
             )
         ]
 
-    @api.depends("move_ids", "credit_line_ids", "date")
+    @api.depends("move_ids", "date", "partner_id")
     def _compute_amount_by_currency(self):
-        for line in self:
-            line.amount_by_currency = line.move_ids._dunning_net_totals_text(
-                line.credit_line_ids, line.date
-            )
-
-    # ----------------------------------------------------------------- planning
+        Partner = self.env["res.partner"]
+        for (company, day), lines in self.grouped(
+            lambda line: (line.company_id, line.date)
+        ).items():
+            customers = lines.partner_id.commercial_partner_id.with_company(company)
+            ledgers = customers._dunning_ledger(day) if customers else {}
+            for line in lines:
+                customer = line.partner_id.commercial_partner_id.with_company(company)
+                if not customer or not day:
+                    line.amount_by_currency = line.balance_by_currency = False
+                    continue
+                ledger = ledgers[customer.id]
+                message = customer._dunning_message_data(line.move_ids.ids, day, ledger)
+                line.amount_by_currency = Partner._dunning_amounts_text(message["totals"])
+                line.balance_by_currency = Partner._dunning_balances_text(ledger)
 
     @api.model
     def _insert_plan(self, vals_list):
@@ -432,7 +448,7 @@ class DunningRunLine(models.Model):
             return
         run = self.run_id.ensure_one()
         lines = self.with_company(run.company_id)._lock_or_skip()
-        lines = lines.filtered(lambda line: line._refresh())
+        lines = lines._refresh()
         batch = StepBatch(self.env)
         try:
             # Optimistic: a savepoint per customer costs a flush each.
@@ -577,10 +593,28 @@ class DunningRunLine(models.Model):
         )
 
     def _refresh(self):
-        """Drop what changed since planning: paid or cancelled invoices, invoices moved
-        up meanwhile by another run. Returns False when nothing is left to do."""
+        """Drop what changed since planning: paid or cancelled invoices, invoices now
+        covered by a credit, invoices moved up meanwhile by another run; the amount asked
+        for follows the customers' ledgers, read once for the batch. Returns the lines
+        that still have something to do."""
+        for (company, day), lines in self.grouped(
+            lambda line: (line.company_id, line.date)
+        ).items():
+            customers = lines.partner_id.commercial_partner_id.with_company(company)
+            ledgers = customers._dunning_ledger(day)
+            for line in lines:
+                ledger = ledgers[line.partner_id.commercial_partner_id.id]
+                line._refresh_from(ledger)
+        return self.filtered(lambda line: line.state == "todo")
+
+    def _refresh_from(self, ledger):
         self.ensure_one()
-        still_open = self.move_ids.filtered(lambda move: move._dunning_is_chasable())
+        still_open = self.move_ids.filtered(
+            lambda move: (
+                move._dunning_is_chasable()
+                and any(ledger.uncovered(item.line_id) > 0 for item in ledger.debits_of(move.id))
+            )
+        )
         planned = self.step_data or {}
         # An invoice that already took a step today was handled by another run.
         steps = {
@@ -589,30 +623,29 @@ class DunningRunLine(models.Model):
             if int(move_id) in still_open.ids
             and still_open.browse(int(move_id)).dunning_last_date != self.date
         }
-        # A credit applied meanwhile is no longer open (nor the invoice it paid).
-        credits = self.credit_line_ids.filtered(
-            lambda line: not line.reconciled and line.company_currency_id.compare_amounts(
-                line.amount_residual, 0) < 0
-        )  # fmt: skip
-        if still_open != self.move_ids or steps != planned or credits != self.credit_line_ids:
+        credits = [item.line_id for item in ledger.credits()]
+        # Nothing written here (no pay-now token yet): a customer another transaction
+        # changes meanwhile must only fail the lock, not this read.
+        lines = ledger.asked_lines(still_open.ids, self.date)
+        amount = sum(total["amount_company"] for total in ledger.totals(lines))
+        if (
+            still_open != self.move_ids
+            or steps != planned
+            or set(credits) != set(self.credit_line_ids.ids)
+            or self.currency_id.compare_amounts(amount, self.amount)
+        ):
             self.write(
                 {
                     "move_ids": [Command.set(still_open.ids)],
-                    "credit_line_ids": [Command.set(credits.ids)],
+                    "credit_line_ids": [Command.set(credits)],
                     "step_data": steps,
-                    "amount": sum(
-                        total["net_company"]
-                        for total in still_open._dunning_net_totals(credits, self.date)
-                    ),
+                    "amount": amount,
                 }
             )
         if not still_open or (planned and not steps):
             self.write({"state": "skipped", "skip_reason": "stale"})
-            return False
-        if self.currency_id.compare_amounts(self.amount, 0) <= 0:
+        elif self.currency_id.compare_amounts(self.amount, 0) <= 0:
             self.write({"state": "skipped", "skip_reason": "no_debt"})
-            return False
-        return True
 
     def _skip_concurrent(self):
         """Skipped: handled by another run (never a failed reminder: it was sent)."""

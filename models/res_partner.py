@@ -16,6 +16,7 @@ from odoo.tools.mimetypes import guess_mimetype
 from odoo.tools.misc import hmac
 
 from ..tools.aging import BUCKETS, OpenItem, age_items
+from ..tools.ledger import CREDIT_NOTE, ENTRY, INVOICE, PAYMENT, Item, Ledger
 from ..tools.payer_profile import (
     BANDS,
     REASON_FEW,
@@ -29,7 +30,12 @@ from ..tools.payer_profile import (
     payer_profile,
 )
 from ..tools.priority import dunning_priority
-from ..tools.stages import DISPUTABLE_STAGES, PLANNABLE_STAGES, PROMISABLE_STAGES
+from ..tools.stages import (
+    CHASABLE_STAGES,
+    DISPUTABLE_STAGES,
+    PLANNABLE_STAGES,
+    PROMISABLE_STAGES,
+)
 from .account_move import HISTORY_DAYS, PREDICTION_GROUPS
 
 _logger = logging.getLogger(__name__)
@@ -366,73 +372,42 @@ class ResPartner(models.Model):
     def _compute_dunning_figures(self):
         company = self.env.company
         commercial = self.commercial_partner_id
-        balances = dict.fromkeys(commercial.ids, 0.0)
-        overdue = dict.fromkeys(commercial.ids, 0.0)
-        oldest = dict.fromkeys(commercial.ids, 0)
-        if commercial.ids:
-            self.env["account.move.line"].flush_model(
-                ["account_id", "amount_residual", "company_id", "parent_state",
-                 "partner_id", "reconciled", "date_maturity", "date", "move_id"]
-            )  # fmt: skip
-            self.env["account.move"].flush_model(["move_type"])
-            today = fields.Date.context_today(self)
-            rows = self.env.execute_query(
-                SQL(
-                    """SELECT account_move_line.partner_id,
-                          SUM(account_move_line.amount_residual),
-                          SUM(account_move_line.amount_residual) FILTER (WHERE %(due)s),
-                          MAX(%(today)s - COALESCE(account_move_line.date_maturity,
-                                                   account_move_line.date))
-                              FILTER (WHERE %(due)s AND account_move_line.amount_residual > 0
-                                      AND dunning_move.move_type IN %(invoice_types)s)
-                     FROM account_move_line
-                     JOIN account_move dunning_move ON dunning_move.id = account_move_line.move_id
-                    WHERE account_move_line.partner_id IN %(partners)s AND %(open)s
-                 GROUP BY account_move_line.partner_id""",
-                    due=SQL("COALESCE(account_move_line.date_maturity, "
-                            "account_move_line.date) < %s", today),
-                    today=today,
-                    # The age is that of the oldest unpaid invoice (or receipt): other
-                    # open receivable lines (a misc entry and the one that offsets it
-                    # without reconciliation, an opening balance) count in the amounts,
-                    # not in the age.
-                    invoice_types=("out_invoice", "out_receipt"),
-                    partners=tuple(commercial.ids),
-                    open=self._dunning_receivable_query(),
-                )
-            )  # fmt: skip
-            for partner_id, balance, overdue_sum, days in rows:
-                balances[partner_id] = balance or 0.0
-                overdue[partner_id] = overdue_sum or 0.0
-                oldest[partner_id] = days or 0
+        ledgers = commercial._dunning_ledger() if commercial else {}
         levels, next_dates = self._dunning_invoice_levels(commercial)
         for partner in self:
             key = partner.commercial_partner_id.id
+            ledger = ledgers.get(key)
             partner.dunning_currency_id = company.currency_id
-            partner.dunning_balance = balances.get(key, 0.0)
-            partner.dunning_overdue_amount = overdue.get(key, 0.0)
-            partner.dunning_oldest_overdue_days = oldest.get(key, 0)
+            partner.dunning_balance = ledger.net_company() if ledger else 0.0
+            partner.dunning_overdue_amount = ledger.overdue_company() if ledger else 0.0
+            partner.dunning_oldest_overdue_days = ledger.oldest_overdue_days() if ledger else 0
             partner.dunning_max_level_id = levels.get(key, False)
             partner.dunning_next_date = next_dates.get(key, False)
 
     def _search_dunning_overdue_amount(self, operator, value):
         if operator not in ("<", "<=", ">", ">=", "=", "!="):
             return NotImplemented
-        # The raw query below reads the receivable directly: filtering by the overdue
-        # amount is reading it, for the same groups.
+        # Filtering by the overdue amount is reading it, for the same groups.
         self._check_field_access(self._fields["dunning_overdue_amount"], "read")
-        sql_operator = SQL(operator if operator != "=" else "=")
-        overdue_partners = SQL(
-            """SELECT account_move_line.partner_id
-                 FROM account_move_line
-                WHERE %(open)s
-             GROUP BY account_move_line.partner_id
-               HAVING SUM(account_move_line.amount_residual) %(op)s %(value)s""",
-            open=self._dunning_receivable_query(overdue=True),
-            op=sql_operator,
-            value=value or 0.0,
-        )
-        return [("commercial_partner_id", "in", overdue_partners)]
+        compare = {
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+            "=": lambda a, b: a == b,
+            "!=": lambda a, b: a != b,
+        }[operator]
+        currency = self.env.company.currency_id
+        ledgers = self._dunning_ledgers_from_rows(self._dunning_ledger_rows())
+        value = currency.round(value or 0.0)
+        matching = [
+            partner_id
+            for partner_id, ledger in ledgers.items()
+            if compare(currency.round(ledger.overdue_company()), value)
+        ]
+        if compare(0.0, value):  # customers without open items have 0 overdue
+            return [("commercial_partner_id", "not in", list(set(ledgers) - set(matching)))]
+        return [("commercial_partner_id", "in", matching)]
 
     def _compute_dunning_event_count(self):
         counts = dict(
@@ -815,21 +790,6 @@ class ResPartner(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
-
-    def _dunning_receivable_query(self, overdue=False):
-        """SQL filter on account_move_line for this company's open receivable lines."""
-        today = fields.Date.context_today(self)
-        return SQL(
-            """account_move_line.parent_state = 'posted'
-           AND account_move_line.reconciled IS NOT TRUE
-           AND account_move_line.company_id = %(company)s
-           AND account_move_line.account_id IN (
-                 SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-           AND %(overdue)s""",
-            company=self.env.company.id,
-            overdue=SQL("COALESCE(account_move_line.date_maturity, account_move_line.date)"
-                        " < %s", today) if overdue else SQL("TRUE"),
-        )  # fmt: skip
 
     def _dunning_invoice_levels(self, commercial):
         """Highest level reached and next step date per customer, over open invoices."""
@@ -1644,6 +1604,324 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ data
 
+    def _dunning_ledger(self, date=None):
+        """What each of these customers owes in the current company on ``date``
+        (default today): ``{commercial partner id: Ledger}`` (tools/ledger.py), one
+        query for any number of customers. The one place that answers "what does this
+        customer owe": the run, the messages, the statement, Send & Print, the
+        self-service page, the plans, the worklist and the case file read it."""
+        customers = self.commercial_partner_id
+        rows = self._dunning_ledger_rows(customers.ids) if customers else []
+        ledgers = self._dunning_ledgers_from_rows(rows, date)
+        for customer in customers:
+            ledgers.setdefault(
+                customer.id, Ledger(customer.id, date or fields.Date.context_today(self))
+            )
+        return ledgers
+
+    @api.model
+    def _dunning_ledger_rows(self, customer_ids=None):
+        """The open receivable items of ``customer_ids`` (commercial partners; None:
+        every customer) in the current company, as dicts, the first to fall due first:
+        what ``_dunning_ledger`` and the run read, in one query."""
+        self._dunning_check_ledger_access()
+        self.env["account.move.line"].flush_model(
+            ["account_id", "amount_residual", "amount_residual_currency", "company_id",
+             "currency_id", "date", "date_maturity", "move_id", "parent_state",
+             "partner_id", "reconciled"]
+        )  # fmt: skip
+        self.env["account.move"].flush_model(
+            ["dunning_excluded", "dunning_last_date", "dunning_level_id", "dunning_stage",
+             "invoice_date", "move_type", "name", "origin_payment_id", "payment_state", "ref",
+             "reversed_entry_id", "statement_line_id"]
+        )  # fmt: skip
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        rows = self.env.execute_query_dict(self._dunning_ledger_sql(customer_ids))
+        for row in rows:
+            if row["is_payment"]:
+                row["kind"] = PAYMENT
+            else:
+                row["kind"] = {"out_invoice": INVOICE, "out_refund": CREDIT_NOTE}.get(
+                    row["move_type"], ENTRY
+                )
+        return rows
+
+    @api.model
+    def _dunning_ledger_sql(self, customer_ids=None):
+        """The query of the open receivable items: every open line on a receivable
+        account of a posted entry of the current company, in its own currency. A line
+        whose foreign residual is settled but that still carries an exchange difference
+        is no debt; an invoice Odoo shows as paid or in payment (a payment without
+        journal entry) is paid. An inheriting module narrows or widens it here."""
+        conditions = self._dunning_ledger_conditions()
+        if customer_ids is not None:
+            conditions.append(SQL("p.commercial_partner_id = ANY(%s)", list(customer_ids)))
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id, aml.id AS line_id,
+                   m.id AS move_id, m.name, m.ref, m.move_type,
+                   (m.origin_payment_id IS NOT NULL OR m.statement_line_id IS NOT NULL)
+                       AS is_payment,
+                   COALESCE(m.invoice_date, aml.date) AS date,
+                   COALESCE(aml.date_maturity, aml.date) AS date_due,
+                   aml.amount_residual_currency AS residual,
+                   aml.amount_residual AS residual_company, aml.currency_id,
+                   m.dunning_stage AS stage, m.dunning_excluded AS excluded,
+                   m.reversed_entry_id AS reverses, m.dunning_last_date AS last_date,
+                   lvl.delay_days AS level_delay, cur.rounding
+              FROM account_move_line aml
+              JOIN account_move m ON m.id = aml.move_id
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN res_partner p ON p.id = aml.partner_id
+              JOIN res_currency cur ON cur.id = aml.currency_id
+         LEFT JOIN dunning_level lvl ON lvl.id = m.dunning_level_id
+             WHERE %s
+          ORDER BY p.commercial_partner_id, COALESCE(aml.date_maturity, aml.date), aml.id
+            """,
+            SQL(" AND ").join(conditions),
+        )
+
+    @api.model
+    def _dunning_ledger_conditions(self):
+        """The WHERE conditions of the ledger's query (``aml`` the line, ``m`` its entry,
+        ``acc`` its account, ``p`` its partner): the one extension point of what the
+        module counts as owed (as OCA's credit control has one); add or replace
+        conditions with super()."""
+        return [
+            SQL("aml.company_id = %s", self.env.company.id),
+            SQL("aml.parent_state = 'posted'"),
+            SQL("acc.account_type = 'asset_receivable'"),
+            SQL("aml.reconciled IS NOT TRUE"),
+            SQL("aml.amount_residual_currency <> 0"),
+            SQL("COALESCE(m.payment_state, 'not_paid') NOT IN ('paid', 'in_payment')"),
+        ]
+
+    @api.model
+    def _dunning_ledgers_from_rows(self, rows, date=None):
+        """{commercial partner id: Ledger} of the rows of ``_dunning_ledger_rows``."""
+        as_of = date or fields.Date.context_today(self)
+        roundings = {row["currency_id"]: row["rounding"] for row in rows}
+        items = defaultdict(list)
+        for row in rows:
+            items[row["partner_id"]].append(
+                Item(
+                    line_id=row["line_id"],
+                    move_id=row["move_id"],
+                    currency=row["currency_id"],
+                    date=row["date"],
+                    date_due=row["date_due"],
+                    residual=row["residual"],
+                    residual_company=row["residual_company"],
+                    kind=row["kind"],
+                    held=row["kind"] == INVOICE
+                    and (row["stage"] not in CHASABLE_STAGES or bool(row["excluded"])),
+                    reverses=row["reverses"],
+                    name=row["name"] or "",
+                    ref=row["ref"] or "",
+                )
+            )
+        return {
+            partner_id: Ledger(partner_id, as_of, tuple(partner_items), roundings)
+            for partner_id, partner_items in items.items()
+        }
+
+    def _dunning_check_ledger_access(self):
+        """The ledger is read with SQL: by those who may read a customer's collections
+        figures only (not a portal user, nor every employee)."""
+        if not self.env.su and not self.env.user.has_groups(DUNNING_FIGURES_GROUPS):
+            raise AccessError(
+                self.env._("Only accounting and collections users can see what a customer owes.")
+            )
+        self.env["account.move.line"].check_access("read")
+
+    def _dunning_message_values(
+        self, move_ids, on_date, ledger=None, with_entries=True, whole=False
+    ):
+        """What a collections message of this customer about invoices ``move_ids`` shows
+        on ``on_date``, from its ledger (read now unless given), as plain values (ids,
+        ISO dates, amounts) that an event can keep (``dunning.event.message_data``):
+
+        - ``rows``: the invoices (the part due and when the rest falls due) and the other
+          open debits asked for (a debit entry), oldest due first;
+        - ``credits``: the open credit notes and unapplied payments;
+        - ``totals``: per currency, the listed amount (``invoices``), the credits applied
+          to it (``credits``), what is asked for (``amount``, and ``net_company`` in
+          company currency), the customer's balance (``balance``), what is in its favour
+          (``credit_balance``), not yet due (``not_due``) and on hold (``held``);
+        - ``due_state``: 'overdue', 'today' or 'upcoming', what the wording follows.
+        """
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        ledger = ledger or customer._dunning_ledger(on_date)[customer.id]
+        if whole:  # every open installment of the invoices (a payment plan's)
+            lines = [item for move_id in move_ids for item in ledger.debits_of(move_id)]
+        else:
+            lines = ledger.asked_lines(move_ids, on_date, with_entries=with_entries)
+        moves = self.env["account.move"].browse(move_ids)
+        moves._dunning_ensure_access_tokens()
+        base_url = self.env.company.get_base_url()
+        listed = defaultdict(list)
+        for item in lines:
+            listed[item.move_id].append(item)
+        rows = []
+        for move in moves:
+            debits = ledger.debits_of(move.id)
+            if not debits:
+                continue
+            parts = listed.get(move.id, [])
+            first = (parts or debits)[0]
+            rows.append(
+                {
+                    "move_id": move.id,
+                    "kind": INVOICE,
+                    "name": first.name,
+                    "invoice_date": first.date.isoformat(),
+                    "date_due": first.date_due.isoformat(),
+                    "days_overdue": (on_date - first.date_due).days,
+                    "residual": sum(item.residual for item in debits),
+                    "amount_due": sum(item.residual for item in parts),
+                    "amount_due_company": sum(item.residual_company for item in parts),
+                    "upcoming": [
+                        [item.date_due.isoformat(), item.residual]
+                        for item in debits
+                        if item not in parts
+                    ],
+                    "currency_id": first.currency,
+                    "url": base_url + move.get_portal_url(),
+                }
+            )
+        for item in lines:
+            if item.move_id in moves.ids:
+                continue
+            rows.append(
+                {
+                    "move_id": item.move_id,
+                    "kind": item.kind,
+                    "name": item.name,
+                    "invoice_date": item.date.isoformat(),
+                    "date_due": item.date_due.isoformat(),
+                    "days_overdue": (on_date - item.date_due).days,
+                    "residual": item.residual,
+                    "amount_due": item.residual,
+                    "amount_due_company": item.residual_company,
+                    "upcoming": [],
+                    "currency_id": item.currency,
+                    "url": False,
+                }
+            )
+        rows.sort(key=lambda row: (row["date_due"], row["move_id"]))
+        credits = [
+            {
+                "line_id": item.line_id,
+                "name": item.name,
+                "ref": item.ref if item.ref != item.name else "",
+                "date": item.date.isoformat(),
+                "kind": CREDIT_NOTE if item.kind == CREDIT_NOTE else PAYMENT,
+                "amount": -item.residual,
+                "amount_company": -item.residual_company,
+                "currency_id": item.currency,
+            }
+            for item in sorted(ledger.credits(), key=lambda item: (item.date, item.line_id))
+        ]
+        totals = [
+            {
+                "currency_id": total["currency"],
+                "invoices": total["listed"],
+                "credits": total["applied"],
+                "amount": total["amount"],
+                "net_company": total["amount_company"],
+                "balance": total["net"],
+                "credit_balance": total["credit_balance"],
+                "not_due": total["not_due"],
+                "held": total["held"],
+            }
+            for total in ledger.totals(lines)
+        ]
+        return {
+            "rows": rows,
+            "credits": credits,
+            "totals": totals,
+            "due_state": ledger.due_state(lines),
+        }
+
+    def _dunning_message_data(self, move_ids, on_date, ledger=None, with_entries=True, whole=False):
+        """``_dunning_message_values`` with records and dates, as templates read it."""
+        return self._dunning_hydrate_message(
+            self._dunning_message_values(move_ids, on_date, ledger, with_entries, whole)
+        )
+
+    @api.model
+    def _dunning_hydrate_message(self, values):
+        """The records and dates of message values (see _dunning_message_values)."""
+        Move, Line = self.env["account.move"], self.env["account.move.line"]
+        currency_ids = {row["currency_id"] for row in values["rows"]}
+        currency_ids |= {row["currency_id"] for row in values["credits"]}
+        currency_ids |= {row["currency_id"] for row in values["totals"]}
+        currencies = self.env["res.currency"].browse(sorted(currency_ids))
+        day = fields.Date.to_date
+        rows = [
+            {
+                **row,
+                "move": Move.browse(row["move_id"]),
+                "invoice_date": day(row["invoice_date"]),
+                "date_due": day(row["date_due"]),
+                "upcoming": [
+                    {"date": day(due), "amount": amount} for due, amount in row["upcoming"]
+                ],
+                "currency": currencies.browse(row["currency_id"]),
+            }
+            for row in values["rows"]
+        ]
+        credits = [
+            {
+                **row,
+                "line": Line.browse(row["line_id"]),
+                "date": day(row["date"]),
+                "currency": currencies.browse(row["currency_id"]),
+            }
+            for row in values["credits"]
+        ]
+        totals = sorted(
+            (
+                {**row, "currency": currencies.browse(row["currency_id"])}
+                for row in values["totals"]
+            ),
+            key=lambda total: total["currency"].name,
+        )
+        return {
+            "rows": rows,
+            "credits": credits,
+            "totals": totals,
+            "due_state": values["due_state"],
+        }
+
+    @api.model
+    def _dunning_amounts_text(self, totals):
+        """What a message asks for, per currency, as one line for a list or a form (a
+        currency in the customer's favour shows its credit)."""
+        return "; ".join(
+            format_amount(self.env, total["amount"], total["currency"])
+            if total["amount"] > 0
+            else self.env._(
+                "%(currency)s: credit of %(amount)s",
+                currency=total["currency"].name,
+                amount=format_amount(self.env, total["credit_balance"], total["currency"]),
+            )
+            for total in totals
+            if total["amount"] > 0 or total["credit_balance"] > 0
+        )
+
+    @api.model
+    def _dunning_balances_text(self, ledger):
+        """The customer's balance per currency, as one line."""
+        currencies = self.env["res.currency"].browse(sorted(ledger.currencies))
+        return "; ".join(
+            format_amount(self.env, balance.net, currencies.browse(currency))
+            for currency, balance in sorted(
+                ledger.currencies.items(), key=lambda pair: currencies.browse(pair[0]).name
+            )
+        )
+
     def _dunning_statement_data(self, date=None):
         """Statement of account of each customer (commercial partner) in the current
         company on ``date`` (default today): ``{commercial partner id: statement}``.
@@ -1656,14 +1934,8 @@ class ResPartner(models.Model):
         as_of = date or fields.Date.context_today(self)
         company = self.env.company
         customers = self.commercial_partner_id
-        # The statement reads the receivable with SQL: those who may read a customer's
-        # collections figures only (not a portal user, nor every employee), and only the
-        # customers they may read.
-        if not self.env.su and not self.env.user.has_groups(DUNNING_FIGURES_GROUPS):
-            raise AccessError(
-                self.env._("Only accounting and collections users can see a statement.")
-            )
-        self.env["account.move.line"].check_access("read")
+        # Only the customers the user may read (the ledger checks who may read it).
+        self._dunning_check_ledger_access()
         self.check_access("read")
         contacts = customers._dunning_get_contacts()
         statements = {
@@ -1679,7 +1951,7 @@ class ResPartner(models.Model):
         }
         if not customers:
             return statements
-        items = self._dunning_statement_items(company, customers)
+        items = self._dunning_ledger_rows(customers.ids)
         payments = self._dunning_statement_payments(company, customers, as_of)
         currency_ids = {row["currency_id"] for row in items} | {
             row["currency_id"] for row in payments
@@ -1726,54 +1998,6 @@ class ResPartner(models.Model):
         """The statement of this customer (see _dunning_statement_data)."""
         self.ensure_one()
         return self._dunning_statement_data(date)[self.commercial_partner_id.id]
-
-    def _dunning_statement_items(self, company, customers):
-        """Open receivable lines of ``customers`` in ``company``, oldest due first.
-
-        The residual is in the line's own currency (amount_residual_currency): a line
-        whose foreign residual is settled but that still carries an exchange difference
-        in company currency is not the customer's debt and is left out. So are the
-        invoices Odoo shows as paid or in payment while their receivable line is still
-        open (a payment without journal entry): the customer has paid them.
-        """
-        self.env["account.move.line"].flush_model(
-            ["account_id", "amount_residual_currency", "company_id", "currency_id", "date",
-             "date_maturity", "move_id", "parent_state", "partner_id", "reconciled"]
-        )  # fmt: skip
-        self.env["account.move"].flush_model(
-            ["access_token", "invoice_date", "move_type", "name", "origin_payment_id",
-             "payment_state", "ref", "statement_line_id"]
-        )  # fmt: skip
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
-        rows = self.env.execute_query_dict(
-            SQL(
-                """
-            SELECT p.commercial_partner_id AS partner_id, aml.id AS line_id,
-                   m.id AS move_id, m.name, m.ref, m.move_type,
-                   (m.origin_payment_id IS NOT NULL OR m.statement_line_id IS NOT NULL)
-                       AS is_payment,
-                   COALESCE(m.invoice_date, aml.date) AS date,
-                   COALESCE(aml.date_maturity, aml.date) AS date_due,
-                   aml.amount_residual_currency AS residual, aml.currency_id
-                   %(open_lines)s
-               AND aml.amount_residual_currency <> 0
-               AND COALESCE(m.payment_state, 'not_paid') NOT IN ('paid', 'in_payment')
-          ORDER BY p.commercial_partner_id, COALESCE(aml.date_maturity, aml.date),
-                   aml.date, aml.id
-                """,
-                open_lines=self.env["account.move.line"]._dunning_open_receivables_sql(
-                    company.id, customers.ids, with_move=True
-                ),
-            )
-        )
-        for row in rows:
-            if row["is_payment"]:
-                row["kind"] = "payment"
-            else:
-                row["kind"] = {"out_invoice": "invoice", "out_refund": "credit_note"}.get(
-                    row["move_type"], "entry"
-                )
-        return rows
 
     def _dunning_statement_payments(self, company, customers, as_of):
         """Payments received from ``customers`` in the last 90 days, newest first: the
@@ -1869,16 +2093,7 @@ class ResPartner(models.Model):
         ).filtered(lambda partner: partner == partner.commercial_partner_id)
         if not customers:
             return customers
-        self.env["account.move.line"].flush_model()
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT DISTINCT p.commercial_partner_id %s AND aml.amount_residual_currency <> 0",
-                self.env["account.move.line"]._dunning_open_receivables_sql(
-                    self.env.company.id, customers.ids
-                ),
-            )
-        )
-        with_items = {partner_id for (partner_id,) in rows}
+        with_items = {row["partner_id"] for row in self._dunning_ledger_rows(customers.ids)}
         return customers.filtered(lambda partner: partner.id in with_items)
 
     def _dunning_send_monthly_statements(self, month_start):
@@ -1919,55 +2134,42 @@ class ResPartner(models.Model):
     # ---------------------------------------------------------- business methods
 
     def _dunning_priority_facts(self):
-        """One query: the facts of the priority of every customer of the current
-        company that has overdue money or a priority stored for it.
+        """The facts of the priority of every customer of the current company that has
+        overdue money or a priority stored for it, in two queries (the ledger, then the
+        broken promises and the stored priorities).
 
         Returns ``[(partner id, overdue amount, oldest days overdue, broken promises,
         stored priority)]``. The amount and the days are those of the customer's
         "Overdue Amount" and "Days Overdue" (``_compute_dunning_figures``)."""
         company = self.env.company
-        self.env["account.move.line"].flush_model(
-            ["account_id", "amount_residual", "company_id", "parent_state", "partner_id",
-             "reconciled", "date_maturity", "date", "move_id"]
-        )  # fmt: skip
-        self.env["account.move"].flush_model(["move_type"])
+        ledgers = self._dunning_ledgers_from_rows(self._dunning_ledger_rows())
+        figures = {
+            partner_id: (ledger.overdue_company(), ledger.oldest_overdue_days())
+            for partner_id, ledger in ledgers.items()
+        }
+        figures = {key: value for key, value in figures.items() if value[0] > 0}
         self.env["dunning.promise"].flush_model(["partner_id", "company_id", "state"])
         self.env["res.partner"].flush_model(["dunning_priority"])
-        today = fields.Date.context_today(self)
-        return self.env.execute_query(
+        rows = self.env.execute_query(
             SQL(
                 """
-            WITH figures AS (
-                SELECT account_move_line.partner_id,
-                       SUM(account_move_line.amount_residual) AS overdue,
-                       MAX(%(today)s - COALESCE(account_move_line.date_maturity,
-                                                account_move_line.date))
-                           FILTER (WHERE account_move_line.amount_residual > 0
-                                   AND dunning_move.move_type IN %(invoice_types)s) AS days
-                  FROM account_move_line
-                  JOIN account_move dunning_move ON dunning_move.id = account_move_line.move_id
-                 WHERE account_move_line.partner_id IS NOT NULL AND %(overdue)s
-              GROUP BY account_move_line.partner_id
-            ), broken AS (
-                SELECT partner_id, COUNT(*) AS count
-                  FROM dunning_promise
-                 WHERE company_id = %(company)s AND state = 'broken'
-              GROUP BY partner_id
-            )
-            SELECT partner.id, figures.overdue, figures.days, broken.count,
+            SELECT partner.id,
+                   (SELECT COUNT(*) FROM dunning_promise promise
+                     WHERE promise.partner_id = partner.id AND promise.company_id = %(company)s
+                       AND promise.state = 'broken'),
                    (partner.dunning_priority ->> %(key)s)::float
               FROM res_partner partner
-         LEFT JOIN figures ON figures.partner_id = partner.id
-         LEFT JOIN broken ON broken.partner_id = partner.id
-             WHERE figures.partner_id IS NOT NULL OR partner.dunning_priority ? %(key)s
+             WHERE partner.id = ANY(%(ids)s) OR partner.dunning_priority ? %(key)s
             """,
-                today=today,
-                invoice_types=("out_invoice", "out_receipt"),
-                overdue=self._dunning_receivable_query(overdue=True),
+                ids=list(figures),
                 company=company.id,
                 key=str(company.id),
             )
         )
+        return [
+            (partner_id, *figures.get(partner_id, (0.0, 0)), broken, stored)
+            for partner_id, broken, stored in rows
+        ]
 
     def _dunning_update_priorities(self):
         """Recompute ``dunning_priority`` of every customer of the current company,

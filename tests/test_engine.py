@@ -311,20 +311,23 @@ class TestDunningEngine(DunningRunCommon):
         with freeze_time("2026-01-01"):
             small = self._dunning_invoice(40.0, "2026-01-01")
             large = self._dunning_invoice(4000.0, "2026-01-01")
-        Run = type(self.env["dunning.run"])
-        original = Run._dunning_open_items_conditions
+        Partner = type(self.env["res.partner"])
+        original = Partner._dunning_ledger_conditions
 
-        def only_large(run):
+        def only_large(partner):
             from odoo.tools import SQL  # noqa: PLC0415
 
-            return [*original(run), SQL("m.amount_total > %s", 1000)]
+            return [*original(partner), SQL("m.amount_total > %s", 1000)]
 
         with freeze_time("2026-01-09"):
             try:
-                Run._dunning_open_items_conditions = only_large
+                Partner._dunning_ledger_conditions = only_large
                 run = self._run()
+                # One place: what a customer owes follows the same conditions.
+                ledger = self.customer._dunning_ledger()[self.customer.id]
+                self.assertEqual({item.move_id for item in ledger.items}, set(large.ids))
             finally:
-                Run._dunning_open_items_conditions = original
+                Partner._dunning_ledger_conditions = original
         self.assertEqual(run.line_ids.move_ids, large)
         self.assertFalse(small.dunning_level_id)
 

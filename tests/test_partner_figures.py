@@ -80,7 +80,10 @@ class TestPartnerFigures(DunningCommon):
     def test_paid_invoice_leaves_the_figures(self):
         self._dunning_pay(self.late, 700.0, pay_date=date(2026, 2, 27))
         self.customer.invalidate_recordset()
-        self.assertAlmostEqual(self.customer.dunning_overdue_amount, 0.0)
+        # The USD credit note now goes to the USD invoice not yet due; the 400 EUR past
+        # due (200.00 in company currency) stay overdue: a credit in one currency does
+        # not pay a debt in another.
+        self.assertAlmostEqual(self.customer.dunning_overdue_amount, 200.0)
         self.assertEqual(self.customer.dunning_oldest_overdue_days, 9)  # the foreign one
 
     def test_level_and_next_date(self):

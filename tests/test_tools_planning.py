@@ -14,8 +14,8 @@ from ..tools.planning import (
     SKIP_NO_DEBT,
     SKIP_POSTPONED,
     SKIP_TOO_SOON,
-    CreditFacts,
     CustomerFacts,
+    DebitFacts,
     InvoiceFacts,
     Ladder,
     plan_customer,
@@ -48,20 +48,20 @@ def test_one_decision_lists_steps_and_due_invoices_not_future_ones():
     assert decision.skip_reason is None
 
 
-def test_the_net_per_currency_is_asked_and_compared_with_the_minimum():
+def test_what_is_owed_per_currency_is_asked_and_compared_with_the_minimum():
+    # Residuals are what the customer's credits leave owed (tools/ledger.py).
     eur = InvoiceFacts(1, TODAY - timedelta(days=7), 500.0, currency_id="EUR", residual=1000.0)
     usd = InvoiceFacts(2, TODAY - timedelta(days=7), 100.0, currency_id="USD", residual=100.0)
-    credit = CreditFacts(9, 300.0, currency_id="USD", residual=300.0)
-    decision = plan_customer(customer(eur, usd, credits=(credit,)), LADDER, TODAY)
-    assert decision.amount == 300.0  # company currency, over all currencies
-    assert decision.net_by_currency == {"EUR": 1000.0, "USD": -200.0}
-    assert decision.asked == {"EUR": 1000.0}  # a USD credit is not set against EUR
-    assert decision.credits == (9,)
+    entry = DebitFacts(9, 25.0, currency_id="USD", residual=25.0)
+    decision = plan_customer(customer(eur, usd, other_debits=(entry,)), LADDER, TODAY)
+    assert decision.amount == 625.0  # company currency, over all currencies
+    assert decision.asked == {"EUR": 1000.0, "USD": 125.0}  # the debit entry is asked too
+    assert decision.listed == (1, 2)  # the entry is no invoice: it is listed by the message
     assert decision.skip_reason is None
-    covered = customer(usd, credits=(CreditFacts(9, 80.0, "USD", 80.0),))
-    assert plan_customer(covered, LADDER, TODAY).skip_reason == SKIP_MINIMUM  # 20.0 net
-    paid_by_credit = customer(usd, credits=(CreditFacts(9, 100.0, "USD", 100.0),), balance=50)
-    assert plan_customer(paid_by_credit, LADDER, TODAY).skip_reason == SKIP_NO_DEBT
+    small = InvoiceFacts(2, TODAY - timedelta(days=7), 20.0, currency_id="USD", residual=20.0)
+    assert plan_customer(customer(small), LADDER, TODAY).skip_reason == SKIP_MINIMUM
+    nothing_owed = customer(usd, balance=0)
+    assert plan_customer(nothing_owed, LADDER, TODAY).skip_reason == SKIP_NO_DEBT
 
 
 def test_the_oldest_level_sets_the_tone_of_a_courtesy_step():

@@ -213,7 +213,7 @@ class TestDunningTranslations(DunningRunCommon):
         for sentence in (
             "Avoirs et paiements non encore imputés",
             "Avoir",
-            "Avoirs USD",
+            "Avoirs déduits USD",
             "Solde net dû USD",
             "Jours de retard",
         ):

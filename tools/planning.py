@@ -40,8 +40,9 @@ class Ladder:
 class InvoiceFacts:
     """An open, chasable customer invoice.
 
-    ``due_date`` is its first open installment; the residuals are the part asked for:
-    the installments due by the run date, or the first one when it is not due yet (a
+    ``due_date`` is its first installment that the customer's credits leave owed
+    (tools/ledger.py); the residuals are the part asked for, net of the credits: the
+    installments due by the run date, or the first one when it is not due yet (a
     reminder before the due date), in company currency and in the invoice's currency.
     """
 
@@ -60,11 +61,17 @@ class InvoiceFacts:
     def residual_currency(self):
         return self.residual_company if self.residual is None else self.residual
 
+    @property
+    def covered(self):
+        """The customer's credits cover what is due: nothing to chase on it."""
+        return self.residual_company <= 0 and self.residual_currency <= 0
+
 
 @dataclass(frozen=True)
-class CreditFacts:
-    """An open credit of the customer (credit note, unapplied payment): the amounts are
-    what remains to its credit, positive, in company currency and in its currency."""
+class DebitFacts:
+    """Another open debit of the customer already due (a debit entry, a receipt): no
+    ladder of its own, but a message lists it and asks for it. The amounts are what
+    the customer's credits leave of it, in company currency and in its currency."""
 
     line_id: int
     residual_company: float
@@ -80,7 +87,7 @@ class CreditFacts:
 class CustomerFacts:
     partner_id: int
     invoices: tuple
-    net_balance: float  # receivable net of credit notes and payments, company currency
+    net_balance: float  # the whole receivable balance (tools/ledger.py), company currency
     excluded: bool = False
     good_payer: bool = False
     last_email_date: date | None = None  # last reminder email sent to the customer
@@ -88,7 +95,8 @@ class CustomerFacts:
     manual: bool = False
     # The ladder does not act for the customer before this day.
     postponed_until: date | None = None
-    credits: tuple = ()  # CreditFacts: open credit notes and unapplied payments
+    # DebitFacts: the other open debits already due, listed with the invoices.
+    other_debits: tuple = ()
     # The customer already got a message from us today (e.g. a thank-you for a kept
     # promise): one message per customer and day, the step waits for tomorrow.
     messaged_today: bool = False
@@ -102,51 +110,43 @@ class Decision:
     level_index: int
     steps: dict = field(default_factory=dict)  # move_id -> level index it climbs to
     listed: tuple = ()  # move_ids shown in the message: steps + other due invoices
-    # Company currency: the listed invoices (the part due) net of the customer's credits;
-    # compared with the policy's minimum.
+    # Company currency: what the message asks for (the listed invoices' part due and
+    # the other debits due, net of the customer's credits); compared with the minimum.
     amount: float = 0.0
     skip_reason: str | None = None
-    credits: tuple = ()  # line ids of the credits shown beside the invoices
-    net_by_currency: dict = field(default_factory=dict)  # currency id -> net (may be < 0)
-
-    @property
-    def asked(self):
-        """What the message asks for, per currency: the positive nets only (a credit in
-        one currency is shown, not set against a debt in another)."""
-        return {currency: net for currency, net in self.net_by_currency.items() if net > 0}
+    asked: dict = field(default_factory=dict)  # currency id -> what is asked for
 
 
-def net_amounts(invoices, credits):
-    """(net in company currency, {currency id: net}) of invoices less credits."""
+def asked_amounts(debits):
+    """(in company currency, {currency id: amount}) of what ``debits`` leave owed."""
     company = 0.0
     by_currency = defaultdict(float)
-    for invoice in invoices:
-        company += invoice.residual_company
-        by_currency[invoice.currency_id] += invoice.residual_currency
-    for credit in credits:
-        company -= credit.residual_company
-        by_currency[credit.currency_id] -= credit.residual_currency
+    for debit in debits:
+        company += debit.residual_company
+        by_currency[debit.currency_id] += debit.residual_currency
     # Float noise (0.1 + 0.2 - 0.3) must not turn "nothing owed" into a debt.
     return round(company, 6), {key: round(value, 6) for key, value in by_currency.items()}
 
 
 def _decide(customer, level_index, steps, listed):
     listed_invoices = [inv for inv in customer.invoices if inv.move_id in listed]
-    amount, by_currency = net_amounts(listed_invoices, customer.credits)
+    amount, by_currency = asked_amounts([*listed_invoices, *customer.other_debits])
     return Decision(
         customer.partner_id,
         level_index,
         steps,
         listed,
         amount,
-        credits=tuple(credit.line_id for credit in customer.credits),
-        net_by_currency=by_currency,
+        asked={currency: net for currency, net in by_currency.items() if net > 0},
     )
 
 
 def plan_customer(customer, ladder, run_date):
-    """The decision for ``customer`` on ``run_date``, or None when nothing is due."""
-    steps, reached = {}, {}
+    """The decision for ``customer`` on ``run_date``, or None when nothing is due.
+
+    An invoice the customer's credits cover takes no step; when only such invoices
+    would have, the decision is a skip (nothing owed), so that the preview says why."""
+    steps, reached, covered_steps = {}, {}, {}
     for invoice in customer.invoices:
         current = _current_index(ladder, invoice)
         days = (run_date - invoice.due_date).days
@@ -154,11 +154,16 @@ def plan_customer(customer, ladder, run_date):
         if target is None and invoice.resumed and current is not None:
             target = current
         if target is not None:
-            steps[invoice.move_id] = target
+            (covered_steps if invoice.covered else steps)[invoice.move_id] = target
         if target is not None or current is not None:
             reached[invoice.move_id] = current if target is None else target
     if not steps:
-        return None
+        if not covered_steps:
+            return None
+        listed = tuple(sorted(covered_steps))
+        decision = _decide(customer, max(covered_steps.values()), {}, listed)
+        decision.skip_reason = _held_by_customer(customer, run_date) or SKIP_NO_DEBT
+        return decision
     # The message lists what the customer should pay now: the invoices taking a step
     # and the other open invoices already due; not-yet-due ones only when reminded.
     listed = tuple(
@@ -166,9 +171,14 @@ def plan_customer(customer, ladder, run_date):
         for invoice in sorted(customer.invoices, key=lambda inv: (inv.due_date, inv.move_id))
         if invoice.move_id in steps or invoice.due_date <= run_date
     )
-    # The highest level reached by a listed invoice sets the tone: a new invoice's
-    # courtesy reminder never softens the message about an older, later-stage one.
-    level_index = max(reached[move_id] for move_id in listed if move_id in reached)
+    # The highest level reached by a listed invoice still owed sets the tone: a new
+    # invoice's courtesy reminder never softens the message about an older, later-stage
+    # one, and an invoice a credit covers does not harden it.
+    owed = {invoice.move_id for invoice in customer.invoices if not invoice.covered}
+    level_index = max(
+        (reached[move_id] for move_id in listed if move_id in reached and move_id in owed),
+        default=max(steps.values()),
+    )
     decision = _decide(customer, level_index, steps, listed)
     decision.skip_reason = _guard(customer, ladder, run_date, decision)
     return decision
@@ -195,7 +205,7 @@ def _guard(customer, ladder, run_date, decision):
     held = _held_by_customer(customer, run_date)
     if held:
         return held
-    # Nothing owed: the whole receivable, or the invoices asked for, net of credits.
+    # Nothing owed: the whole receivable, or what the message would ask for.
     if customer.net_balance <= 0 or decision.amount <= 0:
         return SKIP_NO_DEBT
     if decision.amount < ladder.minimum_amount:
@@ -242,7 +252,7 @@ def plan_reminder(customer, ladder, run_date):
         if decision is not None:
             for move_id in stepped_today:
                 decision.steps.pop(move_id, None)
-    if decision is not None:
+    if decision is not None and decision.steps:
         return decision
     due = sorted(
         (inv for inv in customer.invoices if inv.due_date <= run_date),

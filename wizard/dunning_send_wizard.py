@@ -50,7 +50,13 @@ class DunningSendWizard(models.TransientModel):
     amount_by_currency = fields.Char(
         string="Asked For",
         compute="_compute_amount_by_currency",
-        help="The invoices net of the credits in the same currency.",
+        help="What the message asks for: the invoices (the part due) and the other debits "
+        "due, net of the customer's credits in the same currency.",
+    )
+    balance_by_currency = fields.Char(
+        string="Balance",
+        compute="_compute_amount_by_currency",
+        help="The customer's whole balance per currency, as its statement shows it.",
     )
     level_id = fields.Many2one(
         "dunning.level",
@@ -103,16 +109,21 @@ class DunningSendWizard(models.TransientModel):
             if not customer:
                 wizard.credit_line_ids = False
                 continue
-            run = self.env["dunning.run"].new({"company_id": wizard.company_id.id})
-            credits = run._open_credits(customer).get(customer.id, [])
-            wizard.credit_line_ids = [Command.set([credit.line_id for credit in credits])]
+            ledger = wizard._dunning_ledger()
+            wizard.credit_line_ids = [Command.set([item.line_id for item in ledger.credits()])]
 
-    @api.depends("move_ids", "credit_line_ids", "date")
+    @api.depends("move_ids", "date")
     def _compute_amount_by_currency(self):
+        Partner = self.env["res.partner"]
         for wizard in self:
-            wizard.amount_by_currency = wizard.move_ids._origin._dunning_net_totals_text(
-                wizard.credit_line_ids._origin, wizard.date
+            if not wizard.partner_id:
+                wizard.amount_by_currency = wizard.balance_by_currency = False
+                continue
+            ledger = wizard._dunning_ledger()
+            wizard.amount_by_currency = Partner._dunning_amounts_text(
+                wizard._dunning_message(ledger)["totals"]
             )
+            wizard.balance_by_currency = Partner._dunning_balances_text(ledger)
 
     # Proposed once for the customer: changing the invoices keeps the person's choices.
     @api.depends("partner_id", "company_id", "policy_id")
@@ -168,6 +179,17 @@ class DunningSendWizard(models.TransientModel):
         return wizard._dunning_result(run)
 
     # --------------------------------------------------------------- business
+
+    def _dunning_ledger(self):
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        return customer._dunning_ledger(self.date)[customer.id]
+
+    def _dunning_message(self, ledger=None):
+        """What the message on the chosen invoices shows (res.partner's ledger)."""
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        return customer._dunning_message_data(self.move_ids._origin.ids, self.date, ledger)
 
     def _dunning_check_rights(self):
         if not self.env.user.has_group("account_dunning.group_dunning_user"):
@@ -303,7 +325,7 @@ class DunningSendWizard(models.TransientModel):
                     level=self.level_id.name,
                 )
             )
-        totals = self.move_ids._dunning_net_totals(self.credit_line_ids, self.date)
+        totals = self._dunning_message()["totals"]
         if (
             self.company_id.currency_id.compare_amounts(
                 sum(total["net_company"] for total in totals), 0
@@ -371,7 +393,7 @@ class DunningSendWizard(models.TransientModel):
             level=level,
             fallback=engine._default_fallback_collector(),
         )
-        totals = self.move_ids._dunning_net_totals(self.credit_line_ids, self.date)
+        totals = self._dunning_message()["totals"]
         return {
             "run_id": run.id,
             "partner_id": customer.id,
