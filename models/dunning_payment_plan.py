@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.addons.payment import utils as payment_utils
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
+from odoo.tools import SQL
 
 from ..tools.payment_schedule import is_broken
 from ..tools.stages import EXTERNAL_STAGES, PLANNABLE_STAGES
@@ -101,6 +102,13 @@ class DunningPaymentPlan(models.Model):
     amount_residual = fields.Monetary(string="Left to Pay", compute="_compute_amounts", store=True)
     amount_late = fields.Monetary(string="Late", compute="_compute_amounts", store=True)
     next_date_due = fields.Date(string="Next Due Date", compute="_compute_amounts", store=True)
+    reconcile_mark = fields.Integer(
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="The last reconciliation of the books when the plan was agreed: payments "
+        "matched after it are what the customer paid under the plan.",
+    )
     installment_count = fields.Integer(compute="_compute_counts")
     invoice_count = fields.Integer(compute="_compute_counts")
     event_count = fields.Integer(compute="_compute_counts")
@@ -426,7 +434,7 @@ class DunningPaymentPlan(models.Model):
             if plan.state != "draft":
                 raise UserError(self.env._("%(plan)s is not a draft.", plan=plan.name))
             self._dunning_check_moves(plan.move_ids, plan)
-            balance = sum(plan.move_ids.mapped("amount_residual"))
+            balance = plan._dunning_open_balance()
             if not plan.installment_ids or plan.currency_id.compare_amounts(
                 plan.amount_total, balance
             ):
@@ -439,6 +447,12 @@ class DunningPaymentPlan(models.Model):
                     )
                 )
         self.write({"state": "active", "date_start": today})
+        self.env["account.partial.reconcile"].flush_model()
+        mark = self.env.execute_query(
+            SQL("SELECT COALESCE(MAX(id), 0) FROM account_partial_reconcile")
+        )
+        # sudo: a technical mark of the books, not a value anyone chooses.
+        self.sudo().reconcile_mark = mark[0][0]
         self.move_ids._dunning_set_stage("plan")
         for plan in self:
             plan._portal_ensure_token()
@@ -477,9 +491,15 @@ class DunningPaymentPlan(models.Model):
         # by whatever path: the plan ends, it is neither completed nor reminded.
         ended = plans._dunning_end_for_moves(plans.move_ids, run_date=run_date)
         plans = plans.filtered(lambda p: p.state == "active")
-        done = plans.filtered(
+        received = plans._dunning_received()
+        settled = plans.filtered(
             lambda p: all(m.currency_id.is_zero(m.amount_residual) for m in p.move_ids)
         )
+        # Only money received completes a plan: invoices settled another way (a credit
+        # note, a payment registered with a write-off of the difference) end it.
+        done = plans.filtered(lambda p: p._dunning_is_paid(received[p], p in settled))
+        ended |= (settled - done)._dunning_end_settled(run_date, received)
+        plans -= settled - done
         broken = (plans - done).filtered(
             lambda p: is_broken(
                 ((i.date_due, i.state) for i in p.installment_ids), run_date, p.tolerance_days
@@ -583,17 +603,100 @@ class DunningPaymentPlan(models.Model):
                 result[plan] = found
         return result
 
-    def _dunning_written_off_amounts(self):
-        """What was written off on each plan's invoices during the plan, in the plan's
-        currency (the invoices'): {plan: amount}. It lowers the balance, but is no
-        payment of an installment."""
-        amounts = {}
-        for plan, entries in self._dunning_writeoff_entries().items():
-            lines = entries.line_ids.filtered(
-                lambda line: line.account_id.account_type == "asset_receivable"
+    def _dunning_open_balance(self):
+        """What the plan's invoices owe, net of the customer's credits (the ledger, as
+        the plan sees them: see res.partner._dunning_owed_on)."""
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        return self.currency_id.round(customer._dunning_owed_on(self.move_ids))
+
+    def _dunning_received(self):
+        """What the customer paid on each plan's invoices since it was agreed, in the
+        plan's currency: {plan: amount}. Money only: a credit note, a write-off, or the
+        difference a payment registered "as fully paid" writes off are not received."""
+        received = dict.fromkeys(self, 0.0)
+        plans = self.filtered("date_start")
+        if not plans:
+            return received
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move.line"].flush_model()
+        plans.flush_recordset(["move_ids"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT rel.plan_id, apr.debit_amount_currency, payment.id
+              FROM dunning_payment_plan_account_move_rel rel
+              JOIN dunning_payment_plan plan ON plan.id = rel.plan_id
+              JOIN account_move_line aml ON aml.move_id = rel.move_id
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+              JOIN account_move_line counterpart ON counterpart.id = apr.credit_move_id
+              JOIN account_move payment ON payment.id = counterpart.move_id
+             WHERE rel.plan_id = ANY(%(ids)s)
+               AND acc.account_type = 'asset_receivable'
+               AND apr.id > COALESCE(plan.reconcile_mark, 0)
+               AND (payment.origin_payment_id IS NOT NULL
+                    OR payment.statement_line_id IS NOT NULL)
+                """,
+                ids=plans.ids,
             )
-            amounts[plan] = -sum(lines.mapped("amount_currency"))
-        return amounts
+        )
+        Partial = self.env["account.partial.reconcile"]
+        shares = {}
+        for plan_id, amount, payment_id in rows:
+            if payment_id not in shares:
+                payment = self.env["account.move"].browse(payment_id)
+                shares[payment_id] = Partial._dunning_cash_share(payment)
+            plan = self.browse(plan_id)
+            received[plan] += amount * shares[payment_id]
+        return {plan: plan.currency_id.round(amount) for plan, amount in received.items()}
+
+    def _dunning_is_paid(self, received, settled):
+        """Paid: the money received reaches the plan, or, when the invoices are settled,
+        the discounted amount offered for settling at once."""
+        self.ensure_one()
+        currency = self.currency_id
+        if currency.compare_amounts(received, self.amount_total) >= 0:
+            return True
+        return bool(
+            settled
+            and self.settlement_discount
+            and currency.compare_amounts(received, self.settlement_amount) >= 0
+        )
+
+    def _dunning_end_settled(self, run_date, received):
+        """End the plans whose invoices were settled without the money the plan asked
+        for (a credit note, a payment with a write-off of the difference): not
+        completed, no thank-you; the collector gets a task."""
+        if not self:
+            return self.env["dunning.event"]
+        reasons = {
+            plan: self.env._(
+                "Payment plan %(plan)s ended: its invoices were settled, but %(received)s "
+                "of %(amount)s was received under the plan; the rest was credited or "
+                "written off. The plan is not completed.",
+                plan=plan.name,
+                received=plan.currency_id.format(received[plan]),
+                amount=plan.currency_id.format(plan.amount_total),
+            )
+            for plan in self
+        }
+        self._dunning_update_installments(run_date)
+        # sudo: writing "cancelled" is a manager's decision by hand (see write()); here
+        # the books ended the plan.
+        self.sudo().write({"state": "cancelled", "date_end": run_date})
+        self._dunning_release_moves()
+        activities = {
+            plan: self.env["dunning.engine"]._schedule(
+                plan,
+                self.env._("Payment plan %(plan)s ended", plan=plan.name),
+                reasons[plan],
+                plan._get_collector(),
+                run_date,
+            )
+            for plan in self
+        }
+        return self._dunning_log(run_date, reasons, activities=activities)
 
     def _dunning_renegotiate(self, schedule, send=False, terms=None):
         """Replace the remaining installments of an active plan by ``schedule`` (rows
@@ -607,7 +710,8 @@ class DunningPaymentPlan(models.Model):
         today = fields.Date.context_today(self)
         self._dunning_update_installments(today)
         currency = self.currency_id
-        balance = currency.round(sum(self.move_ids.mapped("amount_residual")))
+        # What the agreement still asks for: the plan less what was received under it.
+        balance = currency.round(self.amount_total - self._dunning_received()[self])
         if not schedule or currency.compare_amounts(sum(r.amount for r in schedule), balance):
             raise UserError(
                 self.env._(
@@ -671,10 +775,9 @@ class DunningPaymentPlan(models.Model):
     def _dunning_update_installments(self, today):
         """Allocate what was paid on the invoices to the installments, oldest first."""
         changes = defaultdict(list)
-        written_off = self._dunning_written_off_amounts()
+        received = self._dunning_received()
         for plan in self:
-            residual = sum(plan.move_ids.mapped("amount_residual")) + written_off.get(plan, 0.0)
-            paid = max(plan.currency_id.round(plan.amount_total - residual), 0.0)
+            paid = plan.currency_id.round(min(received[plan], plan.amount_total))
             for key, ids in plan.installment_ids._dunning_allocate(paid, today).items():
                 changes[key].extend(ids)
         # sudo: what was paid on installments is refused to people; it follows the books.

@@ -610,17 +610,20 @@ class DunningRunLine(models.Model):
     def _refresh_from(self, ledger):
         self.ensure_one()
         still_open = self.move_ids.filtered(
-            lambda move: (
-                move._dunning_is_chasable()
-                and any(ledger.uncovered(item.line_id) > 0 for item in ledger.debits_of(move.id))
-            )
+            lambda move: move._dunning_is_chasable() and ledger.debits_of(move.id)
         )
+        owed = {
+            move.id
+            for move in still_open
+            if any(ledger.uncovered(item.line_id) > 0 for item in ledger.debits_of(move.id))
+        }
         planned = self.step_data or {}
-        # An invoice that already took a step today was handled by another run.
+        # An invoice that already took a step today was handled by another run; one a
+        # credit now covers takes no step (it stays listed, its credit beside it).
         steps = {
             move_id: level_id
             for move_id, level_id in planned.items()
-            if int(move_id) in still_open.ids
+            if int(move_id) in owed
             and still_open.browse(int(move_id)).dunning_last_date != self.date
         }
         credits = [item.line_id for item in ledger.credits()]

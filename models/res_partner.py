@@ -1203,7 +1203,7 @@ class ResPartner(models.Model):
             "promisable": promisable,
             "disputable": customer._dunning_open_moves(DISPUTABLE_STAGES),
             "plan_moves": plan_moves,
-            "plan_balance": sum(plan_moves.mapped("amount_residual")),
+            "plan_balance": customer._dunning_owed_on(plan_moves) if plan_moves else 0.0,
             "reasons": self.env["dunning.dispute.reason"].search([]),
             "is_consumer": customer.dunning_is_consumer,
             "opted_out": bool(self.dunning_email_opt_out or customer.dunning_email_opt_out),
@@ -1307,7 +1307,7 @@ class ResPartner(models.Model):
                     latest=format_date(self.env, latest),
                 )
             )
-        balance = sum(moves.mapped("amount_residual"))
+        balance = self.commercial_partner_id._dunning_owed_on(moves)
         minimum = currency.round(balance * policy.portal_promise_min_share / 100.0)
         if (
             not amount
@@ -1724,6 +1724,15 @@ class ResPartner(models.Model):
             partner_id: Ledger(partner_id, as_of, tuple(partner_items), roundings)
             for partner_id, partner_items in items.items()
         }
+
+    def _dunning_owed_on(self, moves, date=None):
+        """What this customer's credits leave owed on its invoices ``moves`` (all in one
+        currency), counted as the ladder would see them (their hold set aside): what a
+        payment plan or a promise on them is for."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        ledger = customer._dunning_ledger(date)[customer.id].as_askable(moves.ids)
+        return sum(ledger.owed_on(moves.ids).values())
 
     def _dunning_check_ledger_access(self):
         """The ledger is read with SQL: by those who may read a customer's collections

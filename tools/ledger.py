@@ -23,7 +23,7 @@ totals add up exactly.
 
 from collections import defaultdict
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from .aging import DEFAULT_ROUNDING, from_units, to_units
@@ -127,6 +127,30 @@ class Ledger:
                 if not item.held and item.date_due < self.as_of
             ),
         )
+
+    def as_askable(self, move_ids):
+        """This ledger with the debits of ``move_ids`` counted as askable: what they
+        owe when they leave their hold (a plan being agreed on promised invoices)."""
+        moves = set(move_ids)
+        items = tuple(
+            replace(item, held=False) if item.move_id in moves else item for item in self.items
+        )
+        return Ledger(self.partner_id, self.as_of, items, self.roundings)
+
+    def owed_on(self, move_ids):
+        """{currency: what the credits leave owed on the invoices ``move_ids``}."""
+        moves = set(move_ids)
+        owed = defaultdict(float)
+        for item in self.items:
+            if item.is_debit and item.move_id in moves:
+                owed[item.currency] += self.uncovered(item.line_id)
+        return {
+            currency: from_units(
+                to_units(amount, self.roundings.get(currency, DEFAULT_ROUNDING)),
+                self.roundings.get(currency, DEFAULT_ROUNDING),
+            )
+            for currency, amount in owed.items()
+        }
 
     # ------------------------------------------------------------------ reading
 

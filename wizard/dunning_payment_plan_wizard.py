@@ -90,7 +90,11 @@ class DunningPaymentPlanWizard(models.TransientModel):
             wizard.company_id = moves.company_id[:1] or self.env.company
             wizard.partner_id = moves.commercial_partner_id[:1]
             wizard.currency_id = moves.currency_id[:1] or wizard.company_id.currency_id
-            wizard.amount_total = sum(moves.mapped("amount_residual"))
+            # What the invoices owe net of the customer's credits (its ledger).
+            customer = wizard.partner_id.with_company(wizard.company_id)
+            wizard.amount_total = (
+                customer._dunning_owed_on(moves._origin) if customer and moves else 0.0
+            )
 
     @api.depends("partner_id")
     def _compute_contact_id(self):
@@ -244,21 +248,15 @@ class DunningPaymentPlanWizard(models.TransientModel):
                     count=count,
                 )
             )
-        credits = self.env["account.move"].search_count(
-            [
-                ("commercial_partner_id", "=", self.partner_id.id),
-                ("company_id", "=", self.company_id.id),
-                ("move_type", "=", "out_refund"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-            ],
-            limit=1,
-        )
-        if credits:
+        gross = sum(self.move_ids.mapped("amount_residual"))
+        if self.currency_id.compare_amounts(gross, self.amount_total) > 0:
             notes.append(
                 self.env._(
-                    "This customer has open credit notes: reconcile them with the invoices "
-                    "first, so that the plan covers only what is really due."
+                    "The customer's open credits (credit notes, payments not yet applied) "
+                    "leave %(balance)s to pay on these invoices of %(gross)s: the plan is "
+                    "for that balance. Reconcile them with the invoices when you can.",
+                    balance=self.currency_id.format(self.amount_total),
+                    gross=self.currency_id.format(gross),
                 )
             )
         return " ".join(notes) or False
