@@ -69,6 +69,7 @@
             "account_dunning/static/tests/tours/**/*",
         ],
     },
+    "pre_init_hook": "pre_init_hook",
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,

@@ -1,22 +1,29 @@
-from odoo.tools import SQL
+from odoo.tools import SQL, sql
+
+
+def pre_init_hook(env):
+    """Create the stored computed columns the module adds to Odoo's own tables before
+    Odoo does: a column Odoo creates for a computed field is computed for every row at
+    once (every journal entry of a large book, with its lines, in memory). Filled here in
+    SQL (a customer is a consumer unless a company) or in chunks after install (the next
+    step of the open invoices, see post_init_hook)."""
+    cr = env.cr
+    if not sql.column_exists(cr, "account_move", "dunning_next_date"):
+        sql.create_column(cr, "account_move", "dunning_next_date", "date")
+    if not sql.column_exists(cr, "res_partner", "dunning_is_consumer"):
+        sql.create_column(cr, "res_partner", "dunning_is_consumer", "boolean")
+        cr.execute("UPDATE res_partner SET dunning_is_consumer = NOT COALESCE(is_company, FALSE)")
 
 
 def post_init_hook(env):
     """Give every existing company its default policy (new ones get it on create), then
     compute the next step of the open invoices, which had no policy when the column
-    was added."""
+    was added: in chunks whose cache is dropped between them (no memory spike on a large
+    book)."""
     companies = env["res.company"].search([])
     companies._dunning_ensure_default_policy()
     companies._dunning_propose_bad_debt_account()
-    open_invoices = env["account.move"].search(
-        [
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
-        ]
-    )
-    env.add_to_compute(env["account.move"]._fields["dunning_next_date"], open_invoices)
-    open_invoices._recompute_recordset(["dunning_next_date"])
+    env["account.move"]._dunning_recompute_next_dates()
 
 
 def uninstall_hook(env):

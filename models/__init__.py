@@ -2,6 +2,7 @@ from . import dunning_policy
 from . import dunning_level
 from . import dunning_level_step
 from . import dunning_engine
+from . import dunning_hold_mixin
 from . import dunning_event
 from . import res_company
 from . import res_partner

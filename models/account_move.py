@@ -352,6 +352,12 @@ class AccountMove(models.Model):
                 )
         return super().write(vals)
 
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        # A credit note answering a dispute settles it (dunning.dispute.action_accept).
+        self.env["dunning.dispute"]._dunning_accept_credited(posted)
+        return posted
+
     def action_view_dunning_events(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -36,9 +36,12 @@ class DunningCase(models.Model):
 
     _name = "dunning.case"
     _description = "Collection Case"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["dunning.hold.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    _dunning_hold_channel = "handoff"
+    _dunning_hold_action = "account_dunning.action_dunning_case"
+    _dunning_hold_end_field = "date_returned"
 
     name = fields.Char(
         string="Case", required=True, readonly=True, copy=False, default="/", index="trigram"
@@ -342,12 +345,11 @@ class DunningCase(models.Model):
             }
         )
         level = policy._get_handoff_level() if policy else self.env["dunning.level"]
-        moves._dunning_set_stage(handoff_type)
+        # A promise or a plan on these invoices ends (no installment reminders for an
+        # invoice at an agency or a lawyer); a dispute refuses the hand-off.
+        case._dunning_hold_open()
         if level:
             moves._dunning_set_level(level, today)
-        # A plan covering these invoices ends: no installment reminders for an invoice
-        # at an agency or a lawyer (see dunning.payment.plan._dunning_end_for_moves).
-        self.env["dunning.payment.plan"]._dunning_end_for_moves(moves, today, case=case)
         if credit_hold:
             # sudo: collectors may not edit contacts; the hold is this one collections
             # flag, on the customer of the invoices they were allowed to hand off.
@@ -375,6 +377,10 @@ class DunningCase(models.Model):
             case._send_transfer_notice(event, policy, contact)
         engine._record_outcome(event, {"activity_id": case._schedule_followup(policy).id})
         return case
+
+    def _dunning_hold_stage_of(self):
+        self.ensure_one()
+        return self.handoff_type
 
     def _handoff_reason(self):
         self.ensure_one()
@@ -411,19 +417,15 @@ class DunningCase(models.Model):
                 case.sudo().state = state
 
     def _log_event(self, moves, reason, **values):
-        """One hand-off event on the case's customer (the log of collections)."""
+        """One hand-off event on the case's customer, about ``moves`` (the hold's event
+        layout, see dunning.hold.mixin)."""
         self.ensure_one()
-        return self.env["dunning.engine"]._log(
-            {
-                "partner_id": self.partner_id.id,
-                "company_id": self.company_id.id,
-                "move_ids": [Command.set(moves.ids)],
-                "channel": "handoff",
-                "reason": reason,
-                "amount_residual": sum(moves.mapped("amount_residual_signed")),
-                "collector_id": self.user_id.id,
-                **values,
-            }
+        return self._dunning_hold_log(
+            {self: reason},
+            move_ids=[Command.set(moves.ids)],
+            amount_residual=sum(moves.mapped("amount_residual_signed")),
+            collector_id=self.user_id,
+            **values,
         )
 
     def _send_case_file(self, policy, attachments):
@@ -523,6 +525,13 @@ class DunningCase(models.Model):
         channels = dict(
             self.env["dunning.event"]._fields["channel"]._description_selection(self.env)
         )
+        # What the case asks for: the invoices' open amounts less the customer's credits
+        # the ledger applies to them (the customer's other items are not the agency's).
+        customer = debtor.with_company(self.company_id)
+        ledger = customer._dunning_ledger()[debtor.id].as_askable(invoices.ids)
+        owed = {move.id: ledger.owed_on(move.ids) for move in invoices}
+        totals = ledger.owed_on(invoices.ids)
+        currencies = self.env["res.currency"].browse(sorted(totals))
 
         def invoice_names(event):
             # In the order of the invoices table (oldest due first); only this case's.
@@ -558,12 +567,21 @@ class DunningCase(models.Model):
                     "invoice_date": move.invoice_date,
                     "date_due": move.invoice_date_due,
                     "amount": move.amount_total,
-                    "residual": move.amount_residual,
+                    "residual": sum(owed[move.id].values()),
                     "currency": move.currency_id,
                     "currency_name": move.currency_id.name,
                     "digits": move.currency_id.decimal_places,
                 }
                 for move in invoices
+            ],
+            "totals": [
+                {
+                    "amount": totals[currency.id],
+                    "currency": currency,
+                    "currency_name": currency.name,
+                    "digits": currency.decimal_places,
+                }
+                for currency in currencies.sorted("name")
             ],
             "history": [
                 {

@@ -1,10 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.fields import Command
 from odoo.tools import format_date
 
 from ..tools.flows import created_past_opening
-from ..tools.stages import DISPUTABLE_STAGES
+from ..tools.stages import DISPUTABLE_STAGES, HOLD_STAGES
 
 DISPUTE_STATES = [("open", "Open"), ("accepted", "Accepted"), ("rejected", "Rejected")]
 
@@ -37,9 +36,13 @@ class DunningDispute(models.Model):
 
     _name = "dunning.dispute"
     _description = "Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["dunning.hold.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "state, date_expected, id desc"
     _check_company_auto = True
+    _dunning_hold_stage = "dispute"
+    _dunning_hold_channel = "dispute"
+    _dunning_hold_event_field = "dispute_id"
+    _dunning_hold_action = "account_dunning.action_dunning_dispute"
 
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
@@ -95,12 +98,6 @@ class DunningDispute(models.Model):
                 filter(None, (dispute.partner_id.display_name, dispute.reason_id.name))
             )
 
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_open(self):
-        # Deleted open, its invoices would stay in stage dispute, out of the ladder.
-        if any(dispute.state == "open" for dispute in self):
-            raise UserError(self.env._("Settle an open dispute before deleting it."))
-
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su:
@@ -125,9 +122,13 @@ class DunningDispute(models.Model):
         return super().write(vals)
 
     def action_accept(self):
-        """Accept: close the dispute and open Odoo's credit note wizard for the invoices
-        (edit the draft credit note to the accepted part for a partial acceptance)."""
-        self._dunning_close("accepted", self.env._("Dispute accepted: a credit note follows."))
+        """Accept: open Odoo's credit note wizard for the invoices (edit the draft credit
+        note to the accepted part for a partial acceptance). The dispute is accepted,
+        and the invoices go back to the ladder for what is left, when the credit note is
+        posted (account.move._post): a draft credit note keeps them out of the ladder."""
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(self.env._("Only an open dispute can be settled."))
         moves = self.move_ids.filtered(lambda m: m.state == "posted")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account.action_view_account_move_reversal"
@@ -153,16 +154,17 @@ class DunningDispute(models.Model):
                 raise UserError(self.env._("A dispute is about at least one invoice."))
             if moves.commercial_partner_id != dispute.partner_id.commercial_partner_id:
                 raise UserError(self.env._("The invoices of a dispute are the customer's."))
-            wrong = moves.filtered(lambda m: m.dunning_stage not in DISPUTABLE_STAGES)
+            wrong = moves.filtered(lambda m: m.dunning_stage not in DISPUTABLE_STAGES + HOLD_STAGES)
             if wrong:
                 raise UserError(
                     self.env._(
-                        "These invoices cannot be disputed (already disputed or closed): "
-                        "%(invoices)s",
+                        "These invoices cannot be disputed (closed by a recovery or a "
+                        "write-off): %(invoices)s",
                         invoices=", ".join(wrong.mapped("name")),
                     )
                 )
-            moves._dunning_set_stage("dispute")
+            # A promise on them ends; a plan, a case or another dispute refuses it.
+            dispute._dunning_hold_open()
             dispute._dunning_log(
                 self.env._(
                     "Dispute opened: %(reason)s.%(note)s",
@@ -172,36 +174,44 @@ class DunningDispute(models.Model):
             )
 
     def _dunning_close(self, state, reason):
-        today = fields.Date.context_today(self)
         for dispute in self:
             if dispute.state != "open":
                 raise UserError(self.env._("Only an open dispute can be settled."))
-        # sudo: the status is refused to people (see write); accepting or rejecting is
-        # the way, for those who may write these disputes.
-        self.check_access("write")
-        self.sudo().write({"state": state, "date_end": today})
         # Back to the ladder at the level they had: the stage only changes.
-        self.move_ids.filtered(lambda m: m.dunning_stage == "dispute")._dunning_set_stage("normal")
-        for dispute in self:
-            dispute._dunning_log(reason)
+        return self._dunning_hold_close(state, reason=reason)
 
     def _dunning_log(self, reason, activity=None):
         self.ensure_one()
-        moves = self.move_ids
-        return self.env["dunning.engine"]._log(
-            {
-                "company_id": self.company_id.id,
-                "partner_id": self.partner_id.commercial_partner_id.id,
-                "move_ids": [Command.set(moves.ids)],
-                "channel": "dispute",
-                "state": "done",
-                "reason": reason,
-                "amount_residual": sum(moves.mapped("amount_residual_signed")),
-                "collector_id": activity.user_id.id if activity else False,
-                "activity_id": activity.id if activity else False,
-                "dispute_id": self.id,
-            }
+        return self._dunning_hold_log(
+            {self: reason},
+            activity_id=activity or None,
+            collector_id=activity.user_id if activity else None,
         )
+
+    @api.model
+    def _dunning_accept_credited(self, credit_notes):
+        """Posted credit notes that reverse disputed invoices settle their open disputes
+        as accepted: the invoices go back to the ladder for what is left, at their level."""
+        reversed_moves = credit_notes.filtered(
+            lambda m: m.move_type == "out_refund" and m.state == "posted"
+        ).reversed_entry_id
+        if not reversed_moves:
+            return self
+        # sudo: a credit note posted by an accountant settles the dispute it answers,
+        # whoever may write disputes; only the dispute's flow fields change.
+        disputes = self.sudo().search(
+            [("state", "=", "open"), ("move_ids", "in", reversed_moves.ids)]
+        )
+        for dispute in disputes:
+            notes = credit_notes.filtered(lambda m, d=dispute: m.reversed_entry_id in d.move_ids)
+            dispute._dunning_close(
+                "accepted",
+                self.env._(
+                    "Dispute accepted: credit note %(notes)s posted.",
+                    notes=", ".join(notes.mapped("name")),
+                ),
+            )
+        return disputes
 
     def _dunning_process_disputes(self, run_date):
         """The day's follow-up: an open dispute past its expected resolution date gives
@@ -242,13 +252,3 @@ class DunningDispute(models.Model):
                 activity,
             )
         return disputes
-
-    def _dunning_open_action(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account_dunning.action_dunning_dispute"
-        )
-        if len(self) == 1:
-            action.update(views=[(False, "form")], res_id=self.id)
-        else:
-            action["domain"] = [("id", "in", self.ids)]
-        return action

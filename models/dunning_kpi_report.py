@@ -7,6 +7,18 @@ COUNTBACK_MONTHS = 12
 # Figures that are ratios: computed from the sums of their parts for any grouping, never
 # summed or averaged themselves (see _read_group_select).
 RATIO_FIELDS = ("dso", "best_dso", "add_days", "cei", "promise_kept_rate")
+# Figures that are balances at the end of a month: a group of months shows its last
+# month (its first for the opening balance), summed over collectors, never over months.
+BALANCE_FIELDS = (
+    "amount_open",
+    "amount_not_due",
+    "amount_overdue",
+    "amount_overdue_1_30",
+    "amount_overdue_31_60",
+    "amount_overdue_61_90",
+    "amount_overdue_90",
+    "amount_open_begin",
+)
 
 
 def _countback(balance, sales, days):
@@ -119,6 +131,8 @@ class DunningKpiReport(models.Model):
 
     def _read_group_select(self, aggregate_spec, query):
         fname = aggregate_spec.split(":")[0]
+        if fname in BALANCE_FIELDS:
+            return self._balance_sql(fname, query)
         if fname not in RATIO_FIELDS:
             return super()._read_group_select(aggregate_spec, query)
 
@@ -129,6 +143,21 @@ class DunningKpiReport(models.Model):
             return SQL("AVG(%s)", self._field_to_sql(self._table, name, query))
 
         return self._ratio_sql(fname, total, average)
+
+    def _balance_sql(self, fname, query):
+        """A balance of a group of rows: summed over the collectors of a month, never
+        over months (receivables at the end of March and April are not 'receivables'
+        twice): the group's last month, or its first for the opening balance."""
+        month = self._field_to_sql(self._table, "date", query)
+        value = self._field_to_sql(self._table, fname, query)
+        edge = SQL("MIN(%s)", month) if fname == "amount_open_begin" else SQL("MAX(%s)", month)
+        return SQL(
+            "(SELECT COALESCE(SUM(cell.value), 0) FROM unnest(ARRAY_AGG(%s), ARRAY_AGG(%s))"
+            " AS cell(month, value) WHERE cell.month = %s)",
+            month,
+            value,
+            edge,
+        )
 
     def _ratio_sql(self, fname, total, average):
         """SQL of a ratio field from ``total(name)`` and ``average(name)`` of its parts

@@ -6,7 +6,6 @@ from werkzeug.urls import url_encode
 from odoo import api, fields, models
 from odoo.addons.payment import utils as payment_utils
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.fields import Command
 from odoo.tools import SQL
 
 from ..tools.payment_schedule import is_broken
@@ -41,9 +40,18 @@ class DunningPaymentPlan(models.Model):
 
     _name = "dunning.payment.plan"
     _description = "Payment Plan"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["dunning.hold.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
+    _dunning_hold_stage = "plan"
+    _dunning_hold_open_states = ("active",)
+    _dunning_hold_channel = "plan"
+    _dunning_hold_event_field = "payment_plan_id"
+    _dunning_hold_action = "account_dunning.action_dunning_payment_plan"
+    # A hand-off ends the plan (what it covered is not collected by us any more).
+    _dunning_hold_yields_to = ("dunning.case",)
+    # Only drafts: the others are a log.
+    _dunning_hold_deletable_states = ("draft",)
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     company_id = fields.Many2one(
@@ -222,13 +230,6 @@ class DunningPaymentPlan(models.Model):
             )
         return super().write(vals)
 
-    @api.ondelete(at_uninstall=False)
-    def _unlink_only_draft(self):
-        if any(plan.state != "draft" for plan in self):
-            raise UserError(
-                self.env._("Only draft payment plans can be deleted: the others are a log.")
-            )
-
     def action_activate(self):
         self._dunning_activate()
         return True
@@ -335,18 +336,6 @@ class DunningPaymentPlan(models.Model):
                     )
                 )
 
-    def _dunning_open_action(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account_dunning.action_dunning_payment_plan"
-        )
-        if len(self) == 1:
-            action.update(views=[(False, "form")], view_mode="form", res_id=self.id)
-        else:
-            action["domain"] = [("id", "in", self.ids)]
-        return action
-
-    # Business methods
-
     def _check_installments_editable(self):
         if any(plan.state != "draft" for plan in self):
             raise UserError(
@@ -405,19 +394,9 @@ class DunningPaymentPlan(models.Model):
                 _("The invoices of %(plan)s must be the customer's, in the plan's currency "
                   "and company.", plan=plan.name)
             )  # fmt: skip
-        busy = self.search(
-            [
-                ("state", "=", "active"),
-                ("move_ids", "in", moves.ids),
-                ("id", "!=", plan.id if plan else False),
-            ]
-        )
-        if busy:
-            taken = moves & busy.move_ids
-            raise UserError(
-                _("%(moves)s already in the active payment plan %(plans)s; an invoice can be "
-                  "in one active plan at a time.", moves=names(taken), plans=names(busy))
-            )  # fmt: skip
+        # One open hold per invoice: a promise ends when the plan starts; another plan, a
+        # dispute or a case refuses it (named).
+        (plan or self)._dunning_hold_conflicts(moves)
         blocked = moves.filtered(lambda m: m.dunning_stage not in PLANNABLE_STAGES)
         if blocked:
             stages = dict(moves._fields["dunning_stage"]._description_selection(self.env))
@@ -447,13 +426,14 @@ class DunningPaymentPlan(models.Model):
                     )
                 )
         self.write({"state": "active", "date_start": today})
+        # A promise on the invoices ends; another plan, a dispute or a case refuses it.
+        self._dunning_hold_open()
         self.env["account.partial.reconcile"].flush_model()
         mark = self.env.execute_query(
             SQL("SELECT COALESCE(MAX(id), 0) FROM account_partial_reconcile")
         )
         # sudo: a technical mark of the books, not a value anyone chooses.
         self.sudo().reconcile_mark = mark[0][0]
-        self.move_ids._dunning_set_stage("plan")
         for plan in self:
             plan._portal_ensure_token()
         messages = self._dunning_post("agreement", today) if send else {}
@@ -528,6 +508,8 @@ class DunningPaymentPlan(models.Model):
             return self.env["dunning.event"]
         moves &= plans.move_ids
         external = moves.filtered(lambda m: m.dunning_stage in EXTERNAL_STAGES)
+        if case:
+            external |= case.move_ids & moves
         entries = plans._dunning_writeoff_entries(moves)
         reasons = {}
         _ = self.env._
@@ -900,7 +882,13 @@ class DunningPaymentPlan(models.Model):
 
     def _dunning_release_moves(self):
         """Invoices still in the plan stage go back to the normal follow-up."""
-        self.move_ids.filtered(lambda m: m.dunning_stage == "plan")._dunning_set_stage("normal")
+        self._dunning_hold_moves()._dunning_set_stage("normal")
+
+    def _dunning_hold_yield(self, hold):
+        """A hand-off takes the plan's invoices over: the plan ends (not completed)."""
+        return self._dunning_end_for_moves(
+            hold.move_ids, case=hold if hold._name == "dunning.case" else None
+        )
 
     @api.model
     def _dunning_level_after(self, level, levels):
@@ -940,32 +928,21 @@ class DunningPaymentPlan(models.Model):
         return results
 
     def _dunning_log(self, run_date, reasons, messages=None, activities=None, levels=None):
-        vals_list = []
-        for plan in self:
-            message, failure = (messages or {}).get(plan, (False, False))
-            moves = plan.move_ids
-            activity = (activities or {}).get(plan)
-            vals_list.append(
-                {
-                    "date": run_date,
-                    "company_id": plan.company_id.id,
-                    "partner_id": plan.partner_id.id,
-                    "contact_id": plan.contact_id.id,
-                    "move_ids": [Command.set(moves.ids)],
-                    "channel": "plan",
-                    "state": "failed" if failure else "done",
-                    "reason": "\n".join(filter(None, (reasons[plan], failure))),
-                    "amount_residual": sum(moves.mapped("amount_residual_signed")),
-                    "collector_id": activity.user_id.id if activity else False,
-                    "message_id": message.id if message else False,
-                    "activity_id": activity.id if activity else False,
-                    "level_id": (levels or {}).get(plan, self.env["dunning.level"]).id,
-                    "payment_plan_id": plan.id,
-                }
-            )
-        return self.env["dunning.engine"]._log(vals_list)
-
-    # Helpers of the email templates, the agreement and the portal
+        messages, activities, levels = messages or {}, activities or {}, levels or {}
+        failures = {plan: messages.get(plan, (False, False))[1] for plan in self}
+        return self._dunning_hold_log(
+            {plan: "\n".join(filter(None, (reasons[plan], failures[plan]))) for plan in self},
+            day=run_date,
+            partner_id={plan: plan.partner_id for plan in self},
+            contact_id={plan: plan.contact_id for plan in self},
+            state={plan: "failed" if failures[plan] else "done" for plan in self},
+            message_id={plan: messages.get(plan, (None, None))[0] or None for plan in self},
+            activity_id={plan: activities.get(plan) for plan in self},
+            collector_id={
+                plan: activities[plan].user_id if activities.get(plan) else None for plan in self
+            },
+            level_id={plan: levels.get(plan) for plan in self},
+        )
 
     def _get_today(self):
         return self.env.context.get("dunning_date") or fields.Date.context_today(self)

@@ -3,11 +3,10 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.fields import Command
 from odoo.tools import SQL, format_amount, format_date
 
 from ..tools.flows import created_past_opening
-from ..tools.stages import PROMISABLE_STAGES
+from ..tools.stages import HOLD_STAGES, PROMISABLE_STAGES
 
 PROMISE_STATES = [
     ("open", "Open"),
@@ -39,9 +38,21 @@ class DunningPromise(models.Model):
 
     _name = "dunning.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["dunning.hold.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date_promised desc, id desc"
     _check_company_auto = True
+    _dunning_hold_stage = "promised"
+    _dunning_hold_channel = "promise"
+    _dunning_hold_event_field = "promise_id"
+    _dunning_hold_action = "account_dunning.action_dunning_promise"
+    # A promise is a pause: any other hold (a new promise, a plan, a dispute, a hand-off)
+    # takes its invoices over and ends it.
+    _dunning_hold_yields_to = (
+        "dunning.promise",
+        "dunning.dispute",
+        "dunning.payment.plan",
+        "dunning.case",
+    )
 
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
@@ -114,12 +125,6 @@ class DunningPromise(models.Model):
 
     # ------------------------------------------------------------------ create
 
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_open(self):
-        # Deleted open, its invoices would stay in stage promised, out of the ladder.
-        if any(promise.state == "open" for promise in self):
-            raise UserError(self.env._("Cancel an open promise to pay before deleting it."))
-
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su:
@@ -182,7 +187,7 @@ class DunningPromise(models.Model):
 
     def _dunning_open(self):
         """The ladder pauses: the invoices go to stage promised; an older open promise on
-        the same invoices is replaced by this one."""
+        the same invoices is replaced by this one (see dunning.hold.mixin)."""
         for promise in self:
             moves = promise.move_ids
             if not moves:
@@ -193,23 +198,19 @@ class DunningPromise(models.Model):
                 raise UserError(self.env._("The invoices of a promise share one currency."))
             wrong = moves.filtered(
                 lambda m: (
-                    m.dunning_stage not in PROMISABLE_STAGES
+                    m.dunning_stage not in PROMISABLE_STAGES + HOLD_STAGES
                     or m.payment_state not in ("not_paid", "partial")
                 )
             )
             if wrong:
                 raise UserError(
                     self.env._(
-                        "These invoices cannot be promised (paid, or in a plan, a dispute or "
-                        "a hand-off): %(invoices)s",
+                        "These invoices cannot be promised (paid, or closed by a recovery "
+                        "or a write-off): %(invoices)s",
                         invoices=", ".join(wrong.mapped("name")),
                     )
                 )
-            older = self.search(
-                [("state", "=", "open"), ("move_ids", "in", moves.ids), ("id", "!=", promise.id)]
-            )
-            older._dunning_close("cancelled", fields.Date.context_today(self))
-            moves._dunning_set_stage("promised")
+            promise._dunning_hold_open()
             promise._dunning_log(
                 self.env._(
                     "Promise to pay %(amount)s by %(date)s.",
@@ -220,39 +221,19 @@ class DunningPromise(models.Model):
 
     def _dunning_close(self, state, day):
         """End the promises; their invoices still promised go back to Normal."""
-        if not self:
-            return
-        # sudo: the status is refused to people (see write); this flow is the way, for
-        # those who may write these promises.
-        self.check_access("write")
-        self.sudo().write({"state": state, "date_end": day})
-        self.move_ids.filtered(lambda m: m.dunning_stage == "promised")._dunning_set_stage("normal")
-        if state == "cancelled":
-            for promise in self:
-                promise._dunning_log(self.env._("Promise to pay cancelled."), day=day)
+        reason = self.env._("Promise to pay cancelled.") if state == "cancelled" else None
+        return self._dunning_hold_close(state, day, reason=reason)
 
     def _dunning_log(self, reason, day=None, level=None, activity=None, message=None):
         self.ensure_one()
-        moves = self.move_ids
-        return self.env["dunning.engine"]._log(
-            {
-                "date": day or fields.Date.context_today(self),
-                "company_id": self.company_id.id,
-                "partner_id": self.partner_id.commercial_partner_id.id,
-                "move_ids": [Command.set(moves.ids)],
-                "channel": "promise",
-                "state": "done",
-                "reason": reason,
-                "amount_residual": sum(moves.mapped("amount_residual_signed")),
-                "collector_id": activity.user_id.id if activity else False,
-                "activity_id": activity.id if activity else False,
-                "level_id": level.id if level else False,
-                "message_id": message.id if message else False,
-                "promise_id": self.id,
-            }
+        return self._dunning_hold_log(
+            {self: reason},
+            day=day,
+            level_id=level or None,
+            activity_id=activity or None,
+            collector_id=activity.user_id if activity else None,
+            message_id=message or None,
         )
-
-    # --------------------------------------------------------------- follow-up
 
     def _dunning_process_promises(self, run_date):
         """The day's follow-up of open promises (of the current company on an empty
@@ -326,12 +307,9 @@ class DunningPromise(models.Model):
                 highest = promise_level.get(promise)
                 if level and (not highest or level.delay_days > highest.delay_days):
                     promise_level[promise] = level
-        # sudo: the status follows the flow only (see write), for those who may write.
-        self.check_access("write")
-        self.sudo().write({"state": "broken", "date_end": run_date})
         for (level, last_date), move_ids in by_level.items():
             self.env["account.move"].browse(move_ids)._dunning_set_level(level, last_date)
-        self.move_ids.filtered(lambda m: m.dunning_stage == "promised")._dunning_set_stage("normal")
+        self._dunning_hold_close("broken", run_date)
         engine = self.env["dunning.engine"]
         for promise in self:
             collector = engine._get_collector(
@@ -384,13 +362,3 @@ class DunningPromise(models.Model):
             )
         )
         return dict(rows)
-
-    def _dunning_open_action(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account_dunning.action_dunning_promise"
-        )
-        if len(self) == 1:
-            action.update(views=[(False, "form")], res_id=self.id)
-        else:
-            action["domain"] = [("id", "in", self.ids)]
-        return action

@@ -26,7 +26,11 @@ class DunningReferenceRate(models.Model):
     rule = fields.Selection(RATE_SERIES, string="Rate Series", required=True, index=True)
     date_from = fields.Date(string="In Force From", required=True)
     rate = fields.Float(
-        string="Rate (%)", digits=(16, 4), required=True, help="Annual rate, in percent."
+        string="Rate (%)",
+        digits=(16, 4),
+        required=True,
+        aggregator=False,  # rates of different dates: a sum or an average means nothing
+        help="Annual rate, in percent.",
     )
     note = fields.Char(help="Where the figure was published.")
 

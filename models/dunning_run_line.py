@@ -618,13 +618,25 @@ class DunningRunLine(models.Model):
             if any(ledger.uncovered(item.line_id) > 0 for item in ledger.debits_of(move.id))
         }
         planned = self.step_data or {}
-        # An invoice that already took a step today was handled by another run; one a
-        # credit now covers takes no step (it stays listed, its credit beside it).
+        levels = self.env["dunning.level"].browse(set(planned.values()))
+        delay_of = {level.id: level.delay_days for level in levels}
+
+        def handled(move, level_id):
+            # Another run took this step today (or a higher one); a person's send of a
+            # higher level than today's step is not (Send & Print records what it sends).
+            current = move.dunning_level_id
+            return (
+                move.dunning_last_date == self.date
+                and current
+                and current.delay_days >= delay_of[level_id]
+            )
+
+        # One a credit now covers takes no step either (it stays listed, its credit
+        # beside it).
         steps = {
             move_id: level_id
             for move_id, level_id in planned.items()
-            if int(move_id) in owed
-            and still_open.browse(int(move_id)).dunning_last_date != self.date
+            if int(move_id) in owed and not handled(still_open.browse(int(move_id)), level_id)
         }
         credits = [item.line_id for item in ledger.credits()]
         # Nothing written here (no pay-now token yet): a customer another transaction

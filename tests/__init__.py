@@ -48,3 +48,5 @@ from . import test_tours_workspace
 from . import test_workspace_security
 from . import test_run_queue
 from . import test_run_line_invoices
+from . import test_holds
+from . import test_ledger_property

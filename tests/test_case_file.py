@@ -62,7 +62,7 @@ class TestCaseFile(HandoffCommon):
         sections = _sections(text)
         self.assertEqual(
             list(sections),
-            ["Case", "Debtor", "Contact", "Invoices", "Reminders and Calls", "Notes"],
+            ["Case", "Debtor", "Contact", "Invoices", "Total Due", "Reminders and Calls", "Notes"],
         )
         self.assertEqual(sections["Case"][0]["Reference"], "FC-2026-77")
         self.assertEqual(sections["Case"][0]["Note"], "Please call before writing.")
@@ -92,6 +92,17 @@ class TestCaseFile(HandoffCommon):
         # The residual in the invoice's own currency, not converted.
         self.assertEqual(invoices[self.inv_eur.name]["Amount Due"], "400.00")
         self.assertEqual(invoices[self.inv_eur.name]["Currency"], "EUR")
+        # What the agency collects per currency, from the customer's ledger.
+        ledger = self.customer._dunning_ledger()[self.customer.id]
+        owed = ledger.as_askable(case.move_ids.ids).owed_on(case.move_ids.ids)
+        totals = {row["Currency"]: row["Amount Due"] for row in sections["Total Due"]}
+        self.assertEqual(
+            totals,
+            {
+                currency.name: f"{owed[currency.id]:.2f}"
+                for currency in self.env["res.currency"].browse(list(owed))
+            },
+        )
         history = sections["Reminders and Calls"]
         self.assertEqual(
             [(row["Date"], row["Action"]) for row in history],

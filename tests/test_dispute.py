@@ -68,9 +68,10 @@ class TestDispute(DunningRunCommon):
         with freeze_time("2026-03-09"):
             dispute = self._dispute()
             action = dispute.action_accept()
-            self.assertEqual(dispute.state, "accepted")
-            self.assertEqual(self.inv_disputed.dunning_stage, "normal")
             self.assertEqual(action["res_model"], "account.move.reversal")
+            # Nothing is settled until the credit note is posted.
+            self.assertEqual(dispute.state, "open")
+            self.assertEqual(self.inv_disputed.dunning_stage, "dispute")
             reversal = (
                 self.env["account.move.reversal"]
                 .with_context(**action["context"])
@@ -81,11 +82,28 @@ class TestDispute(DunningRunCommon):
             # Partial acceptance: the draft credit note is edited down before posting.
             credit_note = reversal.new_move_ids
             credit_note.invoice_line_ids.price_unit = 200.0
+            self.assertEqual(credit_note.state, "draft")
+            self.assertEqual(dispute.state, "open", "a draft credit note settles nothing")
+            self.assertEqual(self.inv_disputed.dunning_stage, "dispute")
+            run = self._run()
+            self.assertNotIn(self.inv_disputed, run.line_ids.move_ids, "still out of the ladder")
+        with freeze_time("2026-03-10"):
             credit_note.action_post()
+            self.assertEqual(dispute.state, "accepted")
+            self.assertEqual(dispute.date_end, date(2026, 3, 10))
+            self.assertEqual(self.inv_disputed.dunning_stage, "normal")
+            self.assertIn(credit_note.name, dispute.event_ids[-1:].reason)
             (credit_note | self.inv_disputed).line_ids.filtered(
                 lambda line: line.account_id.account_type == "asset_receivable"
             ).reconcile()
             self.assertEqual(self.inv_disputed.amount_residual, 800.0)
+        # The rest is chased again at its level, for what is left.
+        with freeze_time("2026-03-16"):
+            run = self._run()
+            email = run.event_ids.filtered(lambda e: e.channel == "email")
+            self.assertIn(self.inv_disputed, email.move_ids)
+            row = next(r for r in email._get_invoice_rows() if r["move"] == self.inv_disputed)
+            self.assertEqual(row["amount_due"], 800.0)
 
     def test_cannot_dispute_twice(self):
         self._dispute()

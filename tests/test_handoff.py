@@ -187,7 +187,7 @@ class TestHandoff(HandoffCommon):
         with self.assertRaisesRegex(UserError, "Nothing is left to collect"):
             self._handoff(paid)
         self.inv2._dunning_set_stage("dispute")
-        with self.assertRaisesRegex(UserError, "disputed"):
+        with self.assertRaisesRegex(UserError, "from the stage Disputed"):
             self._handoff(self.inv2)
         self.inv1.dunning_excluded = True
         with self.assertRaisesRegex(UserError, "excluded from collections"):
@@ -202,7 +202,7 @@ class TestHandoff(HandoffCommon):
 
     def test_invoice_at_agency_cannot_be_handed_off_again(self):
         self._handoff(self.inv1)
-        with self.assertRaisesRegex(UserError, "cannot be handed off from the stage At Agency"):
+        with self.assertRaisesRegex(UserError, "already held by Collection Case"):
             self._handoff(self.inv1)
 
     def test_user_hands_off_after_the_last_internal_step_manager_any_time(self):

@@ -144,6 +144,47 @@ class TestKpiReport(DunningCommon):
         )  # fmt: skip
         self.assertAlmostEqual(cei, 40.0, places=2)
 
+    def test_balances_are_not_summed_over_months(self):
+        """A group of months shows its closing balance (opening: its first month), the
+        flows their sum: the pivot's Total row of a year is its last month-end."""
+        Report = self.env["dunning.kpi.report"]
+        domain = [
+            ("company_id", "=", self.company.id),
+            ("user_id", "=", self.colin.id),
+            ("date", "in", [date(2025, 2, 1), date(2025, 3, 1), date(2025, 4, 1)]),
+        ]
+        [(opened, closing, overdue, sales, written_off)] = Report._read_group(
+            domain,
+            [],
+            ["amount_open_begin:sum", "amount_open:sum", "amount_overdue:sum",
+             "amount_sales:sum", "amount_written_off:sum"],
+        )  # fmt: skip
+        self.assertEqual(closing, 300.0, "30 Apr, not 1500 + 800 + 300")
+        self.assertEqual(overdue, 300.0)
+        self.assertEqual(opened, 1000.0, "the opening balance of February (31 Jan)")
+        self.assertEqual(sales, 500.0 + 300.0, "flows are summed")
+        self.assertEqual(written_off, 300.0)
+        # Grouped by month, each month keeps its own balance.
+        by_month = dict(Report._read_group(domain, ["date:month"], ["amount_open:sum"]))
+        self.assertEqual(sorted(by_month.values()), [300.0, 800.0, 1500.0])
+        # Every measure a pivot offers on rates of different dates: none is summed.
+        self.assertFalse(self.env["dunning.reference.rate"]._fields["rate"].aggregator)
+
+    def test_this_month_is_the_ledger(self):
+        """The current month's receivables are what the customers' ledgers hold."""
+        Report = self.env["dunning.kpi.report"]
+        today = date.today()
+        [(amount_open,)] = Report._read_group(
+            [("company_id", "=", self.company.id), ("date", "=", today.replace(day=1))],
+            [],
+            ["amount_open:sum"],
+        )
+        customers = self.customer | self.globex
+        ledgers = customers._dunning_ledger()
+        self.assertAlmostEqual(
+            amount_open, sum(ledger.net_company() for ledger in ledgers.values()), places=2
+        )
+
     def test_collectors_read_their_company_only(self):
         rows = (
             self.env["dunning.kpi.report"]

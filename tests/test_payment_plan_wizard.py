@@ -113,7 +113,7 @@ class TestPaymentPlanWizard(PaymentPlanCommon):
 
     def test_an_invoice_is_in_one_active_plan(self):
         plan = self._plan(self.inv_old)
-        with self.assertRaisesRegex(UserError, "already in the active payment plan"):
+        with self.assertRaisesRegex(UserError, "already held by Payment Plan"):
             self._plan(self.invoices)
         # Once that plan is over, the invoice can go in a new one.
         plan.action_cancel()

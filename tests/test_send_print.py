@@ -232,8 +232,8 @@ class TestSendPrint(DunningRunCommon):
         self.assertIn("already got a message", wizard.warning)
         wizard.action_send()
         self.assertEqual(len(self._mails()), 2)
-        # Stepped today by the run: listed again, but no second climb today.
-        self.assertEqual(self.overdue.dunning_level_id, self.levels[2])
+        # The level sent is the level recorded, even after today's lower step.
+        self.assertEqual(self.overdue.dunning_level_id, self.levels[3])
         self.assertEqual(len(run.line_ids), 1)
 
     def test_contact_hours_hold_the_mail(self):
@@ -242,3 +242,33 @@ class TestSendPrint(DunningRunCommon):
         mail = self._mails()
         self.assertEqual(len(mail), 1)
         self.assertTrue(mail.scheduled_date, "sent outside the contact hours: held")
+
+    def test_the_level_sent_is_the_level_recorded_and_the_ladder_goes_on_from_it(self):
+        # 19 days overdue, never reminded: the person sends the formal demand (+30). The
+        # invoice not yet due is paid, so that only the ladder of the sent ones shows.
+        self._dunning_pay(self.not_due, 300.0, pay_date=date(2026, 1, 20))
+        formal = self.levels[4]
+        self._wizard(level_id=formal.id).action_send()
+        self.assertEqual(self.overdue.dunning_level_id, formal)
+        self.assertEqual(self.overdue.dunning_last_date, date(2026, 1, 20))
+        # The next step is the ladder's after +30 (+45 on 15 February), not +30 again.
+        self.assertEqual(self.overdue.dunning_next_date, date(2026, 2, 15))
+
+        def steps(run):
+            return {int(move_id) for line in run.line_ids for move_id in line.step_data or {}}
+
+        for day in ("2026-01-21", "2026-01-31", "2026-02-14"):
+            with freeze_time(day):
+                self.assertNotIn(self.overdue.id, steps(self._run()), f"no step on {day}")
+                self.assertEqual(self.overdue.dunning_level_id, formal)
+        with freeze_time("2026-02-15"):
+            run = self._run()
+            self.assertIn(self.overdue.id, steps(run))
+            self.assertEqual(
+                self.overdue.dunning_level_id,
+                self.levels[5],
+                [
+                    (x.state, x.skip_reason, x.step_data, x.level_id.name, x.note)
+                    for x in run.line_ids
+                ],
+            )

@@ -92,6 +92,12 @@ def case_file_sections(data, _):
             ),
         ),
         CsvSection(
+            _("Total Due"),
+            (_("Currency"), _("Amount Due")),
+            tuple((total["currency_name"], f"{total['amount']:.{total['digits']}f}")
+                  for total in data.get("totals", ())),
+        ),
+        CsvSection(
             _("Reminders and Calls"),
             (_("Date"), _("Action"), _("Step"), _("Invoices")),
             tuple((row["date"], row["channel"], row["level"], row["invoices"])

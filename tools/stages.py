@@ -23,9 +23,13 @@ PLANNABLE_STAGES = ("normal", "promised", "plan")
 HANDOFF_FROM_STAGES = ("normal", "promised", "plan")
 # May be promised: a promise is a pause of the ladder, not of a plan or a case.
 PROMISABLE_STAGES = ("normal", "promised")
-# May be disputed: anything still collected by us or by an agency.
-DISPUTABLE_STAGES = ("normal", "promised", "plan", "agency", "legal")
+# May be disputed: what we collect ourselves (a promise on it ends; an invoice in a plan
+# or at an agency is disputed through them: the plan or the case ends first).
+DISPUTABLE_STAGES = ("normal", "promised")
 # With an agency or a lawyer: payments there are recoveries.
 EXTERNAL_STAGES = ("agency", "legal")
 # Closed by a collections outcome; reopened when the payment or write-off is undone.
 CLOSED_STAGES = ("recovered", "written_off")
+# Held by a promise, a plan, a dispute or a case (dunning.hold.mixin): a new hold on such
+# an invoice ends the old one, or is refused with a message that names it.
+HOLD_STAGES = ("promised", "plan", "dispute", "agency", "legal")

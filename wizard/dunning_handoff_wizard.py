@@ -248,14 +248,9 @@ class DunningHandoffWizard(models.TransientModel):
                     moves=", ".join(excluded.mapped("name")),
                 )
             )
-        disputed = moves.filtered(lambda m: m.dunning_stage == "dispute")
-        if disputed:
-            raise UserError(
-                _(
-                    "%(moves)s is disputed: settle the dispute before handing it off.",
-                    moves=", ".join(disputed.mapped("name")),
-                )
-            )
+        # One open hold per invoice: a promise or a plan ends with the hand-off; a dispute
+        # (or another case than the one being returned) refuses it, named.
+        self.env["dunning.case"].browse(self.source_case_id.ids)._dunning_hold_conflicts(moves)
         source = self.source_case_id
         returning = (
             moves.filtered(

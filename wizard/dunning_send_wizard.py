@@ -371,16 +371,14 @@ class DunningSendWizard(models.TransientModel):
 
     def _dunning_line_values(self, run, kinds):
         """The run line of this send: the chosen invoices, level and steps. Invoices
-        below the level are recorded at it; an invoice that took a step today is listed
-        but does not climb again (as 'Send reminder now')."""
+        below the level are recorded at it, also when they took a lower step today: what
+        a person sends is what the ladder records, so the run does not send it again."""
         customer = self.partner_id.commercial_partner_id
         level = self.level_id
         delays = self.policy_id._dunning_ladder_data()[0]
         target = index_of_delay(delays, level.delay_days)
         steps = {}
         for move in self.move_ids:
-            if move.dunning_last_date == self.date:
-                continue
             current = move.dunning_level_id
             current_index = index_of_delay(delays, current.delay_days) if current else None
             if current_index is None or current_index < target:
