@@ -396,9 +396,9 @@ class AccountMove(models.Model):
         return self.dunning_payment_plan_ids._dunning_open_action()
 
     def action_dunning_promise(self):
-        return self._dunning_open_form(
-            "dunning.promise", {"amount": sum(self.mapped("amount_residual"))}
-        )
+        customer = self.commercial_partner_id[:1].with_company(self.company_id[:1])
+        amount = customer._dunning_owed_on(self) if customer else 0.0
+        return self._dunning_open_form("dunning.promise", {"amount": amount})
 
     def action_dunning_dispute(self):
         return self._dunning_open_form("dunning.dispute", {})
@@ -444,6 +444,22 @@ class AccountMove(models.Model):
             # checked what the user may do, and only the stage changes.
             moves.sudo().write({"dunning_stage": stage})
         return moves
+
+    def _dunning_owed(self):
+        """What the customers' credits leave owed on these invoices, in company currency
+        (the ledger, their holds set aside): the amount an event or a case records."""
+        total = 0.0
+        for (customer, company), moves in self.grouped(
+            lambda move: (move.commercial_partner_id, move.company_id)
+        ).items():
+            partner = customer.with_company(company)
+            ledger = partner._dunning_ledger()[customer.id].as_askable(moves.ids)
+            total += sum(
+                ledger.uncovered_company(item)
+                for item in ledger.items
+                if item.is_debit and item.move_id in moves.ids
+            )
+        return self.env.company.currency_id.round(total)
 
     def _dunning_stage_flow_message(self):
         return self.env._(

@@ -341,7 +341,7 @@ class DunningCase(models.Model):
                 "note": note,
                 "user_id": collector.id,
                 "move_ids": [Command.set(moves.ids)],
-                "amount_handed_off": sum(moves.mapped("amount_residual_signed")),
+                "amount_handed_off": moves._dunning_owed(),
             }
         )
         level = policy._get_handoff_level() if policy else self.env["dunning.level"]
@@ -423,7 +423,7 @@ class DunningCase(models.Model):
         return self._dunning_hold_log(
             {self: reason},
             move_ids=[Command.set(moves.ids)],
-            amount_residual=sum(moves.mapped("amount_residual_signed")),
+            amount_residual=moves._dunning_owed(),
             collector_id=self.user_id,
             **values,
         )

@@ -178,7 +178,7 @@ class DunningHoldMixin(models.AbstractModel):
                 "channel": self._dunning_hold_channel,
                 "state": "done",
                 "reason": reasons[hold],
-                "amount_residual": sum(moves.mapped("amount_residual_signed")),
+                "amount_residual": moves._dunning_owed(),
             }
             if self._dunning_hold_event_field:
                 vals[self._dunning_hold_event_field] = hold.id

@@ -1262,7 +1262,7 @@ class ResPartner(models.Model):
                 "channel": "portal",
                 "state": "done",
                 "reason": reason,
-                "amount_residual": sum(moves.mapped("amount_residual_signed")),
+                "amount_residual": moves._dunning_owed(),
                 "collector_id": activity.user_id.id if activity else False,
                 "activity_id": activity.id if activity else False,
                 **{key: record.id for key, record in links.items()},

@@ -120,6 +120,16 @@ if [ $# -eq 0 ]; then
 fi
 echo "== test suite"
 run_pytest "$db" "$ADDON_DIR/tests" "$@"
+if [ $# -eq 0 ]; then
+    # The pure tests of tools/ under Odoo's own runner too (tests/pure.py): what pytest
+    # just ran as functions, odoo-bin --test-enable runs as test cases.
+    echo "== tools/ tests under Odoo's test runner"
+    odoo_logged "$log_dir/odoo-runner-$db.log" -d "$db" --addons-path="$addons" --test-enable \
+        --test-tags=/account_dunning:OdooRunner --stop-after-init --no-http --log-level=info \
+        | grep -E "odoo.tests.result|post-tests" || true
+    grep -qE "odoo.tests.result: 0 failed, 0 error\(s\) of [1-9][0-9]* tests" \
+        "$log_dir/odoo-runner-$db.log" || die "tools/ tests failed under Odoo's runner (see $log_dir)"
+fi
 if [ $# -eq 0 ] && [ -z "${DUNNING_SKIP_SIM:-}" ]; then
     # Daily runs over a growing book, with their checks (scripts/simulate_year.py):
     # one message per customer and day, none about a paid invoice, no skipped rung.

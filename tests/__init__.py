@@ -1,7 +1,6 @@
-# The Odoo tests (TransactionCase, HttpCase), found by Odoo's own runner as well as by
-# pytest-odoo. The pure tests of tools/ (test_tools_*.py: plain pytest and hypothesis)
-# are left out of this package on purpose: pytest collects them from their files, and
-# Odoo's runner (odoo-bin --test-enable) does not need pytest or hypothesis.
+# Every test, found by Odoo's own runner (odoo-bin --test-enable) as by pytest-odoo; the
+# pure tests of tools/ (test_tools_*.py, plain pytest and hypothesis) too, through the test
+# case each of them builds from its functions (tests/pure.py).
 from . import test_install
 from . import test_policy
 from . import test_partner_figures
@@ -50,3 +49,20 @@ from . import test_run_queue
 from . import test_run_line_invoices
 from . import test_holds
 from . import test_ledger_property
+from . import test_tools_ab_testing
+from . import test_tools_aging
+from . import test_tools_call_caps
+from . import test_tools_case_file
+from . import test_tools_contact_hours
+from . import test_tools_flows
+from . import test_tools_i18n
+from . import test_tools_job_batches
+from . import test_tools_ladder
+from . import test_tools_late_charges
+from . import test_tools_ledger
+from . import test_tools_payer_profile
+from . import test_tools_payment_schedule
+from . import test_tools_planning
+from . import test_tools_prediction
+from . import test_tools_priority
+from . import test_tools_template_check

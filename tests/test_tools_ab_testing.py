@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from ..tools.ab_testing import ab_winner, assign_variant, two_proportion_z_test
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 ids = st.integers(min_value=1, max_value=10**9)
 
@@ -88,3 +89,7 @@ def test_equal_shares_never_significant(total, data):
     test = two_proportion_z_test(success, total, success * 2, total * 2)
     assert test.z == pytest.approx(0.0, abs=1e-9)
     assert ab_winner(success, total, success * 2, total * 2) is None
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -17,6 +17,7 @@ from ..tools.aging import (
     to_units,
 )
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 AS_OF = date(2026, 3, 31)
 
@@ -132,3 +133,7 @@ def test_buckets_follow_days_in_order(days):
     assert BUCKETS.index(bucket_of(days)) <= BUCKETS.index(bucket_of(days + 1))
     if days > 0:
         assert bucket_of(days) != "not_due"
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

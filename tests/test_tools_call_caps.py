@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 from ..tools.call_caps import next_call_date
+from .pure import odoo_test_case
 
 MONDAY = date(2026, 3, 2)
 
@@ -33,3 +34,7 @@ def test_simulated_week_never_exceeds_the_cap():
     for start in (MONDAY + timedelta(days=n) for n in range(60)):
         window = [d for d in attempts if start <= d < start + timedelta(days=7)]
         assert len(window) <= 3
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from ..tools.case_file import CsvSection, allocate_in_order, neutralise_cell, sections_to_csv
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
@@ -126,3 +127,7 @@ def test_allocation_refuses_more_than_open_or_negative():
     with pytest.raises(ValueError, match="negative"):
         allocate_in_order(-1.0, [50.0], 2)
     assert allocate_in_order(60.0, [50.0, 50.0], 2) == [50.0, 10.0]
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -17,6 +17,7 @@ from ..tools.planning import (
     plan_customer,
 )
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 ZONES = [
     "UTC",
@@ -212,3 +213,7 @@ def test_email_cap_property(last, cap, overdue):
     if decision is None:
         return
     assert (decision.skip_reason == SKIP_EMAIL_CAP) == (last < cap)
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -1,6 +1,7 @@
 from datetime import date
 
 from ..tools.flows import created_past_opening
+from .pure import odoo_test_case
 
 TODAY = date(2026, 5, 4)
 
@@ -19,3 +20,7 @@ def test_closed_backdated_or_ended_is_refused():
         {"overdue_notified_date": TODAY}, TODAY, ("date_end", "overdue_notified_date")
     )
     assert not created_past_opening({"overdue_notified_date": TODAY}, TODAY)
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -14,6 +14,8 @@ import polib
 import pytest
 from lxml import etree
 
+from .pure import odoo_test_case
+
 I18N = Path(__file__).resolve().parent.parent / "i18n"
 TEMPLATE = I18N / "account_dunning.pot"
 # Every term of the template is translated in every shipped language (fuzzy counts as
@@ -105,3 +107,7 @@ def test_translation_checks_catch_mistakes():
     assert _placeholders("{{ object.name }}: hi") == _placeholders("{{ object.name }} : salut")
     assert _placeholders("Rate (%)") == _placeholders("Taux (%)")
     assert _is_xml("<strong>Total</strong>") and not _is_xml("<strong>Total</strong")
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

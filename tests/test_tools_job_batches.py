@@ -11,6 +11,7 @@ from ..tools.job_batches import (
     finish_identity_key,
 )
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 line_ids = st.sets(st.integers(min_value=1, max_value=5000), max_size=300)
 sizes = st.integers(min_value=1, max_value=120)
@@ -63,3 +64,7 @@ def test_keys_identify_run_and_batch(run_a, run_b, bucket_a, bucket_b):
     assert not batch_identity_key(run_a * 10 + 2, bucket_a).startswith(batch_key_prefix(run_a))
     assert not finish_identity_key(run_a).startswith(batch_key_prefix(run_a))
     assert finish_identity_key(run_a) != finish_identity_key(run_a + 1)
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -14,6 +14,7 @@ from ..tools.ladder import (
     next_level_index,
 )
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 DELAYS = tuple(step.delay_days for step in DEFAULT_LADDER)
 ladders = st.lists(st.integers(-30, 400), min_size=1, max_size=9, unique=True).map(
@@ -85,3 +86,7 @@ def test_next_business_day(day):
     assert day <= result <= day + timedelta(days=2)
     if day.weekday() < 5:
         assert result == day
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

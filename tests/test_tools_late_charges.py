@@ -15,6 +15,7 @@ from ..tools.late_charges import (
     round_amount,
 )
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 D = date.fromisoformat
 
@@ -229,3 +230,7 @@ def test_uk_fixed_sum_grows_with_amount(low, high):
     small = charge("uk_late_payment", *args, rates=BOE, amount=float(low))
     large = charge("uk_late_payment", *args, rates=BOE, amount=float(high))
     assert large.compensation >= small.compensation
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from ..tools.ledger import CREDIT_NOTE, ENTRY, INVOICE, PAYMENT, Item, Ledger
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 AS_OF = date(2026, 3, 31)
 
@@ -173,3 +174,7 @@ def test_held_debits_take_credits_last(rows):
         held_covered = any(i.held and ledger.uncovered(i.line_id) < i.residual for i in mine)
         askable_owed = any(not i.held and ledger.uncovered(i.line_id) > 0 for i in mine)
         assert not (held_covered and askable_owed)
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -15,6 +15,7 @@ from ..tools.payer_profile import (
     History,
     payer_profile,
 )
+from .pure import odoo_test_case
 
 lateness = st.floats(min_value=-30, max_value=400, allow_nan=False)
 
@@ -116,3 +117,7 @@ def test_every_band_has_reasons(history):
     assert profile.reasons
     if profile.band != "A":
         assert set(_codes(profile)) - {REASON_FEW, REASON_GOOD}
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

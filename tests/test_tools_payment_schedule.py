@@ -20,6 +20,7 @@ from ..tools.payment_schedule import (
     to_units,
 )
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 ROUNDINGS = st.sampled_from([0.01, 0.05, 1.0, 0.001])
 DATES = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))
@@ -263,3 +264,7 @@ def test_reminders_once_each():
     assert (
         reminder_kind(due, "due", date(2026, 3, 9), **{**kw, "agreed_on": date(2026, 3, 8)}) is None
     )
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -22,6 +22,7 @@ from ..tools.planning import (
     plan_reminder,
 )
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 DELAYS = (-3, 0, 7, 15, 30, 45, 60)
 LADDER = Ladder(DELAYS, min_days_between_steps=3, minimum_amount=50.0,
@@ -202,3 +203,7 @@ def test_resumed_invoice_takes_its_rung_today_despite_age_and_last_step():
 def test_resumed_invoice_old_enough_climbs_past_its_rung():
     resumed = InvoiceFacts(1, TODAY - timedelta(days=31), 100.0, 15, None, True)
     assert plan_customer(customer(resumed), LADDER, TODAY).steps == {1: 4}
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from ..tools.priority import BROKEN_PROMISE_WEIGHT, DAYS_PER_STEP, MAX_DAYS, dunning_priority
 from . import hypothesis_settings  # noqa: F401 - loads the profile
+from .pure import odoo_test_case
 
 amounts = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)
 positive = st.floats(min_value=0.01, max_value=1e9, allow_nan=False, allow_infinity=False)
@@ -72,3 +73,7 @@ def test_older_or_more_broken_is_strictly_first(amount, age, count):
     score = dunning_priority(amount, age, count)
     assert dunning_priority(amount, age + 1, count) > score
     assert dunning_priority(amount, age, count + 1) > score
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

@@ -8,6 +8,7 @@ from ..tools.template_check import (
     find_threatening_phrases,
     parse_phrases,
 )
+from .pure import odoo_test_case
 
 PHRASES = parse_phrases(DEFAULT_PHRASES)
 
@@ -53,3 +54,7 @@ def test_threat_found(lang, text, phrase):
 @pytest.mark.parametrize("text", NEUTRAL)
 def test_neutral_wording_not_found(text):
     assert find_threatening_phrases([text], PHRASES) == []
+
+
+# The same tests under Odoo's own runner (see tests/pure.py).
+OdooRunner = odoo_test_case(globals())

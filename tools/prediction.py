@@ -80,6 +80,13 @@ class Prior:
             return 0.0
         return n / (n + self.k)
 
+    def rest(self, n):
+        """Weight of the company's mean, ``k / (n + k)`` (1 - weight, without its
+        rounding)."""
+        if n <= 0 or math.isinf(self.k):
+            return 1.0
+        return self.k / (n + self.k)
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -125,8 +132,11 @@ def predict(summary, prior, days_past_due=None):
     it (None: not conditioned, as when predicting at the due date).
     """
     weight = prior.weight(summary.n)
-    center = weight * summary.mean + (1.0 - weight) * prior.mean
-    sd = math.sqrt(max(prior.within_var + (1.0 - weight) * prior.between_var, 0.0))
+    # 1 - weight as k / (n + k): computed as 1 - weight, a weight that rounds to 1.0
+    # loses the company's share, and a wider between-customer spread narrowed the range.
+    rest = prior.rest(summary.n)
+    center = weight * summary.mean + rest * prior.mean
+    sd = math.sqrt(max(prior.within_var + rest * prior.between_var, 0.0))
     if days_past_due is None or days_past_due <= center - 8 * sd:
         return Estimate(center, center - RANGE_Z * sd, center + RANGE_Z * sd, sd, weight)
     if sd == 0.0:

@@ -60,7 +60,10 @@ class DunningCallWizard(models.TransientModel):
     @api.onchange("outcome", "move_ids")
     def _onchange_promise_amount(self):
         if self.outcome == "promised" and not self.promise_amount:
-            self.promise_amount = sum(self.move_ids.mapped("amount_residual"))
+            customer = self.move_ids.commercial_partner_id[:1].with_company(self.company_id)
+            self.promise_amount = (
+                customer._dunning_owed_on(self.move_ids._origin) if customer else 0.0
+            )
 
     @api.model
     def default_get(self, fields_list):
@@ -114,7 +117,7 @@ class DunningCallWizard(models.TransientModel):
                 "state": "done",
                 "call_outcome": self.outcome,
                 "reason": reason,
-                "amount_residual": sum(self.move_ids.mapped("amount_residual_signed")),
+                "amount_residual": self.move_ids._dunning_owed(),
                 "collector_id": self.env.user.id,
             }
         )

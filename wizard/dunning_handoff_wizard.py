@@ -79,7 +79,7 @@ class DunningHandoffWizard(models.TransientModel):
             wizard.partner_id = partner
             wizard.company_id = company
             wizard.currency_id = company.currency_id
-            wizard.amount_total = sum(moves.mapped("amount_residual_signed"))
+            wizard.amount_total = moves._origin._dunning_owed()
             wizard.policy_id = (
                 partner.with_company(company)._dunning_get_policy() if partner else False
             )

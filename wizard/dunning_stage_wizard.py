@@ -41,7 +41,7 @@ class DunningStageWizard(models.TransientModel):
                     "company_id": company.id,
                     "move_ids": [Command.set(partner_moves.ids)],
                     "channel": "note",
-                    "amount_residual": sum(partner_moves.mapped("amount_residual_signed")),
+                    "amount_residual": partner_moves._dunning_owed(),
                     "reason": self.env._(
                         "Collections stage corrected to %(stage)s (was %(before)s). "
                         "Reason: %(reason)s",
