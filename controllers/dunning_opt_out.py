@@ -1,35 +1,56 @@
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequest, NotFound
 
 from odoo import http
 from odoo.http import request
 
 
+def _signed_partner(kind, partner_id, company_id, token):
+    """The partner and company of a valid link of ``kind``; 404 otherwise."""
+    # sudo: the visitor has no session; nothing is read or written unless the token is
+    # the signature of this very partner and company as they are now (res.partner's
+    # one link signer: _dunning_check_link_token, compared in constant time).
+    partner = request.env["res.partner"].sudo().browse(partner_id).exists()
+    company = request.env["res.company"].sudo().browse(company_id).exists()
+    if not (partner and company and partner._dunning_check_link_token(kind, company, token)):
+        raise NotFound()
+    lang = partner.lang or company.partner_id.lang
+    if lang and request.env["res.lang"]._get_data(code=lang):
+        request.update_context(lang=lang)
+    return partner, company
+
+
+def _confirmed():
+    """A POST that acts: the page's own form (its CSRF token), or a mail client's
+    one-click unsubscribe (RFC 8058: the body says List-Unsubscribe=One-Click)."""
+    params = request.httprequest.form
+    if params.get("List-Unsubscribe") == "One-Click":
+        return True
+    if not request.validate_csrf(params.get("csrf_token")):
+        raise BadRequest("Session expired (invalid CSRF token)")
+    return True
+
+
 class DunningEmailOptOut(http.Controller):
-    """The one-click link at the bottom of a consumer's reminder emails (Regulation F
-    1006.6(e)): stops the reminder emails of that person, as Odoo's own unsubscribe
-    links do (/mail/unfollow): a GET signed by a per-partner HMAC, no session needed."""
+    """The opt-out link of a consumer's reminder emails (Regulation F 1006.6(e)) and its
+    List-Unsubscribe header: a GET only shows what will stop (mail scanners and link
+    previews open links), the button or the mail client's one-click POST stops it."""
 
     @http.route(
         "/dunning/email_opt_out/<int:partner_id>/<int:company_id>/<string:token>",
         type="http",
         auth="public",
-        methods=["GET"],
+        methods=["GET", "POST"],
         sitemap=False,
+        csrf=False,  # checked in _confirmed: a mail client's one-click POST has none
     )
     def dunning_email_opt_out(self, partner_id, company_id, token, **kwargs):
-        # sudo: the visitor has no session; nothing is read or written unless the token
-        # is the signature of this very partner and company (compared in constant time).
-        partner = request.env["res.partner"].sudo().browse(partner_id).exists()
-        company = request.env["res.company"].sudo().browse(company_id).exists()
-        if not (partner and company and partner._dunning_check_opt_out_token(company, token)):
-            raise NotFound()
-        partner._dunning_email_opt_out(company)
-        lang = partner.lang or company.partner_id.lang
-        if lang and request.env["res.lang"]._get_data(code=lang):
-            request.update_context(lang=lang)
+        partner, company = _signed_partner("email_opt_out", partner_id, company_id, token)
+        done = request.httprequest.method == "POST" and _confirmed()
+        if done:
+            partner._dunning_email_opt_out(company)
         return request.render(
-            "account_dunning.dunning_email_opt_out_done",
-            {"partner": partner, "company": company},
+            "account_dunning.dunning_email_opt_out_page",
+            {"partner": partner, "company": company, "done": done},
         )
 
 
@@ -47,20 +68,11 @@ class DunningSmsOptOut(http.Controller):
         sitemap=False,
     )
     def dunning_sms_opt_out(self, partner_id, company_id, token, **kwargs):
-        # sudo: the visitor has no session; nothing is read or written unless the token
-        # is the signature of this very partner, company and phone number (compared in
-        # constant time).
-        partner = request.env["res.partner"].sudo().browse(partner_id).exists()
-        company = request.env["res.company"].sudo().browse(company_id).exists()
-        if not (partner and company and partner._dunning_check_sms_opt_out_token(company, token)):
-            raise NotFound()
+        partner, company = _signed_partner("sms_stop", partner_id, company_id, token)
         number = partner._dunning_sms_number()
         done = request.httprequest.method == "POST"
         if done:
             partner._dunning_sms_opt_out(company)
-        lang = partner.lang or company.partner_id.lang
-        if lang and request.env["res.lang"]._get_data(code=lang):
-            request.update_context(lang=lang)
         return request.render(
             "account_dunning.dunning_sms_opt_out_page",
             {"partner": partner, "company": company, "number": number, "done": done},

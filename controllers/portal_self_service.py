@@ -20,7 +20,7 @@ class DunningSelfService(http.Controller):
     """The customer's self-service page, opened from the link in any reminder.
 
     No session is needed: the link is signed for one contact and one company (see
-    res.partner._dunning_self_service_token). Every form is a POST that Odoo checks for
+    res.partner._dunning_check_link_token). Every form is a POST that Odoo checks for
     its CSRF token (type="http" routes do); every action runs in a savepoint, so a
     refused one leaves nothing behind, and is counted for the hourly limit.
     """
@@ -32,7 +32,11 @@ class DunningSelfService(http.Controller):
         # Everything shown or done afterwards is limited to this contact's customer.
         partner = request.env["res.partner"].sudo().browse(partner_id).exists()
         company = request.env["res.company"].sudo().browse(company_id).exists()
-        if not (partner and company and partner._dunning_check_self_service_token(company, token)):
+        if not (
+            partner
+            and company
+            and partner._dunning_check_link_token("self_service", company, token)
+        ):
             raise NotFound()
         partner = partner.with_company(company)
         if not partner._dunning_self_service_enabled():

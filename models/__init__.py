@@ -21,10 +21,11 @@ from . import dunning_promise
 from . import dunning_dispute_reason
 from . import dunning_dispute
 from . import mail_activity
+from . import mail_mail
+from . import mail_notification
 from . import dunning_kpi_report
 from . import dunning_template_report
 from . import dunning_template_check
 from . import mail_template
 from . import ir_qweb
-from . import sms_sms
 from . import sms_template

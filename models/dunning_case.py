@@ -366,12 +366,13 @@ class DunningCase(models.Model):
         if handoff_type == "agency":
             case._send_case_file(policy, attachments)
         else:
-            case.message_post(
-                body=self.env._(
+            engine._post_note(
+                case,
+                self.env._(
                     "Case file for %(lawyer)s attached: send it with your instructions.",
                     lawyer=agency.display_name,
                 ),
-                attachment_ids=attachments.ids,
+                attachments,
             )
         if notify_customer:
             case._send_transfer_notice(event, policy, contact)
@@ -429,58 +430,71 @@ class DunningCase(models.Model):
         )
 
     def _send_case_file(self, policy, attachments):
-        """Email the case file to the agency (queued; logged on the case)."""
+        """Email the case file to the agency's case address, through the gateway (an
+        agency, not the customer: no opt-out nor one-message-a-day); logged as an email
+        event of the customer's history and on the case."""
         self.ensure_one()
         agency = self.agency_id
-        return self.env["dunning.engine"]._send(
+        event = self._log_event(
+            self.move_ids,
+            self.env._(
+                "Case file %(case)s sent to %(agency)s.",
+                case=self.name,
+                agency=agency.display_name,
+            ),
+            channel="email",
+            attachment_id=self.case_file_pdf_id.id,
+        )
+        self.env["dunning.engine"]._deliver(
             [
                 {
+                    "channel": "email",
+                    "event": event,
+                    "customer": None,
                     "template": self.env.ref("account_dunning.mail_template_dunning_case_agency"),
                     "record": self,
                     "thread": self,
                     # The case email, which may differ from the agency's own address.
-                    "recipients": self.env["res.partner"],
                     "email_to": agency._dunning_get_agency_email(),
                     "attachments": attachments,
                     "policy": policy,
                     "company": self.company_id,
                 }
             ]
-        )[0]
+        )
+        return event
 
     def _send_transfer_notice(self, event, policy, contact):
-        """The customer's neutral notice of transfer, rendered on the hand-off event."""
+        """The customer's neutral notice of transfer: its own email event (rendered on
+        it, listing the case's invoices), through the gateway."""
         self.ensure_one()
-        engine = self.env["dunning.engine"]
-        if not contact.email:
-            engine._record_outcome(
-                event,
-                {
-                    "reason": self.env._(
-                        "%(reason)s Transfer notice not sent: %(contact)s has no email address.",
-                        reason=event.reason,
-                        contact=contact.display_name,
-                    )
-                },
-            )
-            return self.env["mail.message"]
         template = (policy and policy.handoff_notice_template_id) or self.env.ref(
             "account_dunning.mail_template_dunning_handoff"
         )
-        message = engine._send(
+        notice = self._log_event(
+            event.move_ids,
+            self.env._("Notice of transfer (case %(case)s).", case=self.name),
+            channel="email",
+            contact_id=contact.id,
+            level_id=event.level_id.id,
+        )
+        self.env["dunning.engine"]._deliver(
             [
                 {
+                    "channel": "email",
+                    "event": notice,
+                    "customer": self.partner_id,
+                    "contact": contact,
                     "template": template,
-                    "record": event,
                     "thread": self.partner_id,
-                    "recipients": contact,
                     "policy": policy,
                     "company": self.company_id,
+                    # The collector handing off decided the customer is told now.
+                    "override": True,
                 }
             ]
-        )[0]
-        engine._record_outcome(event, {"message_id": message.id})
-        return message
+        )
+        return notice
 
     def _schedule_followup(self, policy):
         """The collector's reminder to ask the agency or lawyer how the case goes."""
@@ -604,6 +618,11 @@ class DunningCase(models.Model):
         self.ensure_one()
         return sections_to_csv(case_file_sections(self._get_case_file_data(), self.env._))
 
+    def _dunning_case_file_name(self):
+        """The case file's name, without extension, in the context's language."""
+        self.ensure_one()
+        return self.env._("Case file %(case)s", case=self.name).replace("/", "-")
+
     def _build_case_file(self):
         """Render the case file (PDF and CSV) and attach both to the case."""
         self.ensure_one()
@@ -615,7 +634,7 @@ class DunningCase(models.Model):
         )
         if isinstance(pdf, str):  # the HTML rendering that replaces the PDF in tests
             pdf = pdf.encode()
-        basename = self.env._("Case file %(case)s", case=self.name).replace("/", "-")
+        basename = self._dunning_case_file_name()
         Attachment = self.env["ir.attachment"]
         common = {"res_model": self._name, "res_id": self.id, "type": "binary"}
         pdf_attachment = Attachment.create(

@@ -109,14 +109,15 @@ class DunningCaseRecovery(models.Model):
                 else:
                     bill.invoice_line_ids = [Command.delete(line.id)]
             elif line:
-                recovery.case_id.message_post(
-                    body=self.env._(
+                self.env["dunning.engine"]._post_note(
+                    recovery.case_id,
+                    self.env._(
                         "The payment %(payment)s on %(invoice)s was unreconciled, but its "
                         "commission is on the posted bill %(bill)s: ask the agency for a "
                         "credit note.",
                         payment=recovery.payment_move_id.name,
                         invoice=recovery.move_id.name,
                         bill=line.move_id.name,
-                    )
+                    ),
                 )
         self.unlink()

@@ -13,6 +13,7 @@ DISPUTE_STATES = [("open", "Open"), ("accepted", "Accepted"), ("rejected", "Reje
 DISPUTE_FLOW_FIELDS = frozenset(
     {
         "state",
+        "contact_id",
         "date_start",
         "date_end",
         "overdue_notified_date",
@@ -43,6 +44,7 @@ class DunningDispute(models.Model):
     _dunning_hold_channel = "dispute"
     _dunning_hold_event_field = "dispute_id"
     _dunning_hold_action = "account_dunning.action_dunning_dispute"
+    _dunning_hold_confirm_template = "account_dunning.mail_template_dunning_dispute_confirmation"
 
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
@@ -50,6 +52,12 @@ class DunningDispute(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, ondelete="restrict",
         domain="[('parent_id', '=', False)]", tracking=True,
+    )  # fmt: skip
+    contact_id = fields.Many2one(
+        "res.partner", ondelete="set null",
+        domain="[('commercial_partner_id', '=', partner_id)]",
+        help="Who raised the dispute; the confirmation goes to them (the customer's accounts "
+        "payable contact when empty).",
     )  # fmt: skip
     move_ids = fields.Many2many(
         "account.move", "dunning_dispute_account_move_rel", "dispute_id", "move_id",
@@ -172,6 +180,7 @@ class DunningDispute(models.Model):
                     note=f" {dispute.note}" if dispute.note else "",
                 )
             )
+        self._dunning_hold_confirm()
 
     def _dunning_close(self, state, reason):
         for dispute in self:

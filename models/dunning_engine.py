@@ -11,12 +11,10 @@ from odoo.tools import SQL
 from odoo.tools.mail import html_to_inner_content
 
 from ..tools.contact_hours import next_contact_time
+from .mail_notification import CONTACT_FAILURES
 
 _logger = logging.getLogger(__name__)
 
-
-# Events that sent the customer a message.
-CUSTOMER_CHANNELS = ("email", "sms", "letter", "plan", "thank_you")
 
 # Odoo's layout of its own notification emails (company logo, name, contact details).
 LAYOUT = "mail.mail_notification_light"
@@ -61,6 +59,290 @@ class DunningEngine(models.AbstractModel):
     # ----------------------------------------------------------------- messages
 
     @api.model
+    def _deliver(self, requests):
+        """The one gateway of every message a customer or an agency receives: ladder
+        email, SMS and letters, Send & Print and "send now", statements, thank-you,
+        payment plan messages, hand-off notices, the agency's case file.
+
+        ``requests``: dicts with ``channel`` (a kind of the channel registry:
+        dunning.level.step._dunning_channels), ``event`` (the dunning.event of the
+        message, logged by the flow; its outcome is written here), ``company``,
+        ``policy``, ``customer`` (commercial partner; None: an agency), ``contact``
+        (default: the customer's accounts-payable contact), ``override`` (a person's
+        explicit send, or the reason to give: the one-message-a-day rule gives way,
+        logged), and what the
+        channel delivers: for an email, the keys of ``_send`` (template, record,
+        rendered or subject/body, thread, attachments, email_to, layout); for an SMS,
+        ``body`` and ``thread``; for a letter or a statement to print, ``attachments``
+        and ``thread``.
+
+        In one place for all: the contact's opt-out of the channel, what it needs to be
+        reached (a failure gives the collector one "Fix contact" task), one message per
+        customer, company and day (the steps of one run line are one message), contact
+        hours in the contact's time zone (email and SMS wait in Odoo's queues), the
+        recipient, one event per message whose state then follows the delivery
+        (mail.notification). Returns one status per request: ``sent``, ``unreachable``
+        (opted out, or missing what the channel needs) or ``limited`` (the day's
+        message went already)."""
+        channels = self.env["dunning.level.step"]._dunning_channels()
+        statuses = [None] * len(requests)
+        customers = self.env["res.partner"].browse(
+            {r["customer"].commercial_partner_id.id for r in requests if r.get("customer")}
+        )
+        contacts = customers._dunning_get_contacts() if customers else {}
+        today = fields.Date.context_today(self)
+        messaged = {}
+        for company, day in {(r["company"], r["event"].date or today) for r in requests}:
+            messaged[company, day] = self._messaged_conversations(customers, day, company)
+        sending = defaultdict(list)  # channel -> [(index, request)]
+        for index, request in enumerate(requests):
+            channel = channels.get(request["channel"])
+            event = request["event"]
+            customer = request.get("customer")
+            customer = customer.commercial_partner_id if customer else customer
+            if customer and not request.get("contact"):
+                request["contact"] = contacts[customer.id]
+            contact = request.get("contact") or self.env["res.partner"]
+            block = channel and customer and contact._dunning_channel_block(channel, customer)
+            if block:
+                state, reason, fix = block
+                self._record_outcome(event, {"state": state, "reason": reason})
+                if fix:
+                    self._schedule_fix_contact(
+                        customer,
+                        event.collector_id or self._get_collector(customer, request["company"]),
+                        fields.Date.context_today(self),
+                        reason,
+                        need=channel.needs,
+                    )
+                statuses[index] = "unreachable"
+                continue
+            conversation = event.run_line_id.id or event.id
+            key = (request["company"], event.date or today)
+            if customer and channel and channel.customer_facing:
+                others = messaged[key].get(customer.id, set()) - {conversation}
+                if others and not request.get("override"):
+                    self._record_outcome(
+                        event,
+                        {
+                            "state": "skipped",
+                            "reason": self.env._(
+                                "Not sent today: the customer already got a message from us "
+                                "today (one message per customer and day). It goes on a "
+                                "later day."
+                            ),
+                        },
+                    )
+                    statuses[index] = "limited"
+                    continue
+                if others:
+                    self._record_outcome(
+                        event,
+                        {
+                            "reason": "\n".join(
+                                filter(
+                                    None,
+                                    (
+                                        event.reason,
+                                        request["override"]
+                                        if isinstance(request["override"], str)
+                                        else self.env._(
+                                            "Sent by %(user)s although the customer already "
+                                            "got a message from us today.",
+                                            user=self.env.user.name,
+                                        ),
+                                    ),
+                                )
+                            )
+                        },
+                    )
+                messaged[key].setdefault(customer.id, set()).add(conversation)
+            sending[request["channel"]].append((index, request))
+        for kind, pending in sending.items():
+            channel = channels[kind]
+            transport = self.env[channel.transport]
+            getattr(transport, f"_dunning_deliver_{channel.delivery or kind}")(
+                [request for _index, request in pending]
+            )
+            for index, request in pending:
+                statuses[index] = "sent"
+                outcome = {
+                    "is_customer_message": bool(request.get("customer") and channel.customer_facing)
+                }
+                if request["event"].state != "failed":  # a transport may fail at once
+                    outcome["state"] = "done"
+                self._record_outcome(request["event"], outcome)
+        return statuses
+
+    # ----------------------------------------------------------------- languages
+
+    @api.model
+    def _customer_lang(self, contact, company=None):
+        """The language a customer or agency reads (messages, documents and their file
+        names, invoice lines, its pages): the contact's, else its company's, else ours."""
+        contact = contact[:1]
+        return (
+            contact.lang
+            or contact.commercial_partner_id.lang
+            or (company or self.env.company).partner_id.lang
+            or "en_US"
+        )
+
+    @api.model
+    def _staff_lang(self, company=None, user=None):
+        """The language staff read (events, activities, notes, notifications): the user
+        acting or assigned, unless a public visitor or the scheduler, else the
+        company's."""
+        user = user or self.env.user
+        if user and not user._is_public() and not user._is_superuser() and user.lang:
+            return user.lang
+        return (company or self.env.company).partner_id.lang or "en_US"
+
+    @api.model
+    def _dunning_deliver_email(self, requests):
+        """Emails through the mail queue (see _send); their events get the message."""
+        messages = []
+        for request in requests:
+            message = {
+                key: request[key]
+                for key in (
+                    "template", "record", "rendered", "subject", "body", "thread",
+                    "attachments", "email_to", "policy", "company", "layout",
+                    "layout_description",
+                )
+                if key in request
+            }  # fmt: skip
+            contact = request.get("contact") or self.env["res.partner"]
+            message.setdefault("record", request["event"])
+            message["recipients"] = contact
+            message["contact"] = contact
+            message["note"] = request["event"]._dunning_chatter_note(contact)
+            opt_out = request["event"]._get_opt_out_url() if request.get("customer") else ""
+            if opt_out:
+                # RFC 2369 and 8058: the mail client's own unsubscribe button, one click.
+                message["headers"] = {
+                    "List-Unsubscribe": f"<{opt_out}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                }
+            messages.append(message)
+        for request, message in zip(requests, self._send(messages), strict=True):
+            self._record_outcome(request["event"], {"message_id": message.id})
+
+    @api.model
+    def _dunning_deliver_sms(self, requests):
+        """SMS through Odoo's own _message_sms on the customer: the SMS queue sends it,
+        held in mail.message.schedule until the contact hours open; its delivery status
+        is the message's notification."""
+        for request in requests:
+            contact = request["contact"]
+            customer = request["customer"].commercial_partner_id
+            holder = contact if contact.phone else customer
+            number = holder._dunning_sms_number()
+            when = self._dunning_contact_time(contact or holder, request.get("policy"),
+                                              request["company"])  # fmt: skip
+            # sudo: posting on a customer needs the right to edit it, which a collections
+            # user may not have; the body is the level's template rendered on the event.
+            message = (
+                request.get("thread", customer)
+                .sudo()
+                ._message_sms(
+                    request["body"],
+                    partner_ids=holder.ids,
+                    sms_pid_to_number={holder.id: number},
+                    scheduled_date=when or False,
+                    put_in_queue=True,  # Odoo's SMS queue sends it, as mail.mail's
+                )
+            )
+            self._record_outcome(
+                request["event"],
+                {"message_id": message.id, "reason": request["event"].reason or number},
+            )
+
+    @api.model
+    def _dunning_deliver_print(self, requests):
+        """A letter or a statement to print and post: left in the customer's chatter
+        for the person who posts the mail (the event keeps the document)."""
+        for request in requests:
+            thread = request.get("thread") or request["customer"].commercial_partner_id
+            note = self._post_note(thread, request["note"], request.get("attachments"))
+            self._record_outcome(request["event"], {"message_id": note.id})
+
+    @api.model
+    def _dunning_delivery_failed(self, notifications):
+        """Odoo could not deliver these notifications (a bounce, an invalid address or
+        number, a refused SMS): the events of their messages fail with Odoo's reason,
+        and the collector gets the one "Fix contact" task when the contact is wrong."""
+        # sudo: the delivery status comes from Odoo's queues (often the scheduler or
+        # the mail gateway), the events follow it; nothing else is read or written.
+        events = (
+            self.env["dunning.event"]
+            .sudo()
+            .search(
+                [
+                    ("message_id", "in", notifications.mail_message_id.ids),
+                    ("state", "=", "done"),
+                ]
+            )
+        )
+        if not events:
+            return events
+        Notification = self.env["mail.notification"]
+        labels = dict(Notification._fields["failure_type"]._description_selection(self.env))
+        for event in events:
+            notification = notifications.filtered(
+                lambda n, e=event: n.mail_message_id == e.message_id
+            )[:1]
+            why = notification.failure_reason or labels.get(notification.failure_type) or ""
+            reason = self.env._(
+                "Not delivered to %(recipient)s: %(why)s",
+                recipient=notification.res_partner_id.display_name or notification.sms_number or "",
+                why=why,
+            )
+            self._record_outcome(
+                event,
+                {"state": "failed", "reason": "\n".join(filter(None, (event.reason, reason)))},
+            )
+            if notification.failure_type in CONTACT_FAILURES and event.is_customer_message:
+                customer = event.partner_id
+                self._schedule_fix_contact(
+                    customer,
+                    event.collector_id or self._get_collector(customer, event.company_id),
+                    fields.Date.context_today(self),
+                    reason,
+                    need={"sms": "phone", "snail": "address"}.get(
+                        notification.notification_type, "email"
+                    ),
+                )
+        return events
+
+    @api.model
+    def _messaged_conversations(self, customers, day, company):
+        """{customer id: {conversation}} of the customers messaged on ``day`` by
+        ``company``: a conversation is a run line (its steps are one message) or a
+        single event."""
+        if not customers:
+            return {}
+        # sudo: reading who was messaged, nothing of the events themselves.
+        events = (
+            self.env["dunning.event"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("date", "=", day),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "done"),
+                    ("is_customer_message", "=", True),
+                    ("partner_id", "in", customers.ids),
+                ],
+                ["partner_id", "run_line_id"],
+            )
+        )
+        result = defaultdict(set)
+        for event in events:
+            result[event.partner_id.id].add(event.run_line_id.id or event.id)
+        return result
+
+    @api.model
     def _send(self, messages):
         """Queue messages in the mail queue, one mail.mail each, posted in a chatter.
 
@@ -99,7 +381,9 @@ class DunningEngine(models.AbstractModel):
                 {
                     "subject": values["subject"],
                     "body_html": email_body,
-                    "body": values["body_html"],
+                    # The chatter keeps a short note (what, to whom, how much) that
+                    # the chatter's width shows whole; the email is the full message.
+                    "body": message.get("note") or values["body_html"],
                     "email_from": sender,
                     "reply_to": (policy and policy.reply_to) or sender,
                     "email_cc": (policy and policy.email_cc) or False,
@@ -113,7 +397,12 @@ class DunningEngine(models.AbstractModel):
                     "author_id": company.partner_id.id,
                     "attachment_ids": [Command.set(attachments.ids)],
                     "auto_delete": False,
+                    # The mail notifies its message's recipients: Odoo's queue then
+                    # writes the delivery status on their notifications, and deleting
+                    # the mail keeps the message.
+                    "is_notification": True,
                     "scheduled_date": scheduled_date,
+                    "headers": repr(message["headers"]) if message.get("headers") else False,
                 }
             )
         # sudo: mail.mail is reserved to administrators; every value comes from the
@@ -241,40 +530,38 @@ class DunningEngine(models.AbstractModel):
         reports = values.get("attachments") or []
         if not reports:
             return self.env["ir.attachment"]
-        return self.env["ir.attachment"].create(
-            [
-                {
-                    "name": name,
-                    "datas": content,
-                    "res_model": thread._name,
-                    "res_id": thread.id,
-                }
-                for name, content in reports
-            ]
+        # sudo: attaching to a record needs the right to edit it (a customer, for a
+        # collections user who may not); the documents were rendered with the user's
+        # rights and go with the message posted on that record.
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": name,
+                        "datas": content,
+                        "res_model": thread._name,
+                        "res_id": thread.id,
+                    }
+                    for name, content in reports
+                ]
+            )
+            .with_env(self.env)
         )
 
     @api.model
     def _messaged_on(self, partners, day, company=None):
         """The customers (commercial partner ids) who got a message from ``company``
         (default: the current one) on ``day``: one message per customer and day,
-        whatever the flow."""
+        whatever the flow (see _deliver)."""
         if not partners:
             return set()
-        events = (
-            self.env["dunning.event"]
-            .sudo()
-            .search(
-                [
-                    ("date", "=", day),
-                    ("company_id", "=", (company or self.env.company).id),
-                    ("state", "=", "done"),
-                    ("channel", "in", CUSTOMER_CHANNELS),
-                    ("partner_id", "in", partners.commercial_partner_id.ids),
-                ]
+        return set(
+            self._messaged_conversations(
+                partners.commercial_partner_id, day, company or self.env.company
             )
         )
-        # sudo: reading who was messaged, nothing of the events themselves.
-        return set(events.partner_id.ids)
 
     # --------------------------------------------------------------- assignment
 
@@ -452,20 +739,22 @@ class DunningEngine(models.AbstractModel):
         return note_ids
 
     @api.model
-    def _schedule_fix_contact(self, partner, user, date_deadline, reason, phone=False):
+    def _schedule_fix_contact(self, partner, user, date_deadline, reason, need="email"):
         """One open 'Fix contact' task per customer, whatever the number of failures
-        (a missing email address, a wrong phone number)."""
+        (a missing email address, a wrong phone number, an incomplete postal address:
+        ``need``, as Channel.needs)."""
         customer = partner.commercial_partner_id
-        summaries = [
-            self.env._("Fix contact: no email address for reminders"),
-            self.env._("Fix contact: wrong phone number"),
-        ]
-        summary = summaries[1] if phone else summaries[0]
+        summaries = {
+            "email": self.env._("Fix contact: no email address for reminders"),
+            "phone": self.env._("Fix contact: wrong phone number"),
+            "address": self.env._("Fix contact: no complete postal address"),
+        }
+        summary = summaries.get(need, summaries["email"])
         pending = self.env["mail.activity"].search_count(
             [
                 ("res_model", "=", "res.partner"),
                 ("res_id", "=", customer.id),
-                ("summary", "in", summaries),
+                ("summary", "in", list(summaries.values())),
             ],
             limit=1,
         )
@@ -508,12 +797,3 @@ class DunningEngine(models.AbstractModel):
         if dates:
             # sudo: scheduling a run of Odoo's own queue action, nothing else.
             self.env.ref(cron_xmlid).sudo()._trigger(dates)
-
-    @api.model
-    def _dunning_sms_state(self, contact, policy, company):
-        """Values of a queued sms.sms: outgoing now, or held until the window opens."""
-        when = self._dunning_contact_time(contact, policy, company)
-        if not when:
-            return {"state": "outgoing"}
-        self._dunning_wake_queue("sms.ir_cron_sms_scheduler_action", [when])
-        return {"state": "dunning_scheduled", "dunning_scheduled_date": when}

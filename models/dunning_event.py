@@ -1,8 +1,10 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import LazyTranslate, format_amount, format_date
+from odoo.tools import LazyTranslate, format_amount, format_date, html_sanitize
 
 from ..tools.contact_hours import format_hours, local_time
 
@@ -36,7 +38,14 @@ CONVERSATION_OUTCOMES = ("reached", "promised", "disputed", "plan_requested")
 EVENT_STATES = [("done", "Done"), ("skipped", "Skipped"), ("failed", "Failed")]
 
 # What the log records cannot change after the fact; the engine completes the outcome.
-_OUTCOME_FIELDS = {"state", "reason", "message_id", "activity_id", "attachment_id"}
+_OUTCOME_FIELDS = {
+    "state",
+    "reason",
+    "message_id",
+    "activity_id",
+    "attachment_id",
+    "is_customer_message",
+}
 
 # Talking points of the call script, per tone of the level.
 CALL_POINTS = {
@@ -117,6 +126,13 @@ class DunningEvent(models.Model):
     policy_id = fields.Many2one(related="level_id.policy_id", store=True)
     tone = fields.Selection(related="level_id.tone")
     channel = fields.Selection(selection="_selection_channel", required=True, index=True)
+    is_customer_message = fields.Boolean(
+        string="Message to the Customer",
+        readonly=True,
+        index=True,
+        help="A message the customer received through the collections gateway (the one "
+        "message per customer and day counts these).",
+    )
     state = fields.Selection(EVENT_STATES, required=True, default="done", index=True)
     reason = fields.Text(help="Why the step was skipped or failed, or what was noted.")
     currency_id = fields.Many2one(related="company_id.currency_id")
@@ -135,6 +151,12 @@ class DunningEvent(models.Model):
     activity_id = fields.Many2one("mail.activity", ondelete="set null")
     attachment_id = fields.Many2one("ir.attachment", string="Letter", ondelete="set null")
 
+    message_body = fields.Html(
+        string="Message Sent",
+        compute="_compute_message_body",
+        sanitize=False,  # sanitized in the compute
+        help="The message as the customer received it (the chatter keeps a short note).",
+    )
     # What the event's message shows, read from the customer's ledger when rendered.
     message_data = fields.Json(
         compute="_compute_message_data",
@@ -168,6 +190,20 @@ class DunningEvent(models.Model):
                 )
                 if part
             )
+
+    @api.depends("message_id")
+    def _compute_message_body(self):
+        # sudo: mail.mail is reserved to administrators; only the body of the email of
+        # an event the user may read is shown, sanitized.
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .search_fetch([("mail_message_id", "in", self.message_id.ids)], ["body_html"])
+        )
+        body_of = {mail.mail_message_id.id: mail.body_html for mail in mails}
+        for event in self:
+            body = body_of.get(event.message_id.id)
+            event.message_body = html_sanitize(body, strip_classes=True) if body else False
 
     def _compute_message_data(self):
         """For all the events being rendered at once: one read of the ledger per
@@ -251,6 +287,39 @@ class DunningEvent(models.Model):
             },
         )
 
+    def _dunning_chatter_note(self, contact):
+        """The chatter's copy of this event's message, short enough for the chatter's
+        width: the kind of message and its step, the recipient, the invoices and what is
+        asked per currency, and a link to the event (the full message is there)."""
+        self.ensure_one()
+        Partner = self.env["res.partner"]
+        lang = self.env["dunning.engine"]._staff_lang(self.company_id)
+        event = self.with_context(lang=lang)
+        labels = dict(event._fields["channel"]._description_selection(event.env))
+        totals = (
+            Partner._dunning_hydrate_message(self.message_data)["totals"] if self.move_ids else []
+        )
+        asked = Partner.with_context(lang=lang)._dunning_amounts_text(totals)
+        what = " - ".join(
+            filter(None, (labels.get(self.channel), self.level_id.with_context(lang=lang).name))
+        )
+        parts = [
+            Markup("<strong>%s</strong>") % what,
+            event.env._(
+                "to %(recipient)s",
+                recipient=(contact or self.contact_id).display_name or self.reason or "",
+            ),
+        ]
+        if self.move_ids:
+            parts.append(", ".join(self.move_ids.mapped("name")))
+        if asked:
+            parts.append(event.env._("asked: %(amount)s", amount=asked))
+        link = Markup('<a href="/odoo/dunning.event/%s">%s</a>') % (
+            self.id,
+            event.env._("the message"),
+        )
+        return Markup("<p>%s</p>") % Markup(" · ").join([*parts, link])
+
     def _get_message(self):
         """What the message of this event shows (rows, credits, totals, due state), from
         the customer's ledger on the event's date (res.partner._dunning_message_values)."""
@@ -282,6 +351,14 @@ class DunningEvent(models.Model):
     def _get_deadline(self):
         self.ensure_one()
         return self.date + timedelta(days=self.level_id.letter_deadline_days or 14)
+
+    def _dunning_letter_file_name(self):
+        """The letter's file name, without extension, in the context's language (the
+        customer's when it is sent)."""
+        self.ensure_one()
+        return self.env._(
+            "Letter %(customer)s %(date)s", customer=self.partner_id.name, date=self.date
+        ).replace("/", "-")
 
     def _get_company_address(self):
         self.ensure_one()

@@ -33,6 +33,9 @@ class DunningHoldMixin(models.AbstractModel):
     _dunning_hold_deletable_states = ()
     # The date a hold ends on.
     _dunning_hold_end_field = "date_end"
+    # The email confirming an opened hold to the customer (a mail.template on
+    # dunning.event), when the policy confirms holds; None: not confirmed.
+    _dunning_hold_confirm_template = None
 
     # ------------------------------------------------------------------ CRUD
 
@@ -130,6 +133,15 @@ class DunningHoldMixin(models.AbstractModel):
         """Put the invoices of these holds in their stage, after ending the holds they
         supersede and refusing those they cannot. Call on new or activated holds."""
         for hold in self:
+            contact = hold["contact_id"] if "contact_id" in hold._fields else None
+            if contact and contact.commercial_partner_id != hold.partner_id.commercial_partner_id:
+                raise UserError(
+                    self.env._(
+                        "%(contact)s is not a contact of %(customer)s.",
+                        contact=contact.display_name,
+                        customer=hold.partner_id.commercial_partner_id.display_name,
+                    )
+                )
             for other in hold._dunning_hold_conflicts(hold.move_ids):
                 # sudo: the hold the user opens ends the one it supersedes, whoever
                 # recorded that one; only its flow fields change, logged.
@@ -190,3 +202,61 @@ class DunningHoldMixin(models.AbstractModel):
                     vals[key] = value
             vals_list.append(vals)
         return self.env["dunning.engine"]._log(vals_list)
+
+    def _dunning_hold_confirm(self):
+        """Confirm opened holds to the customer by email through the gateway: what was
+        noted and that the reminders on those invoices pause. To the hold's contact (who
+        promised or disputed) or the customer's accounts-payable contact; each is its own
+        event. It answers the customer's own request, so it goes even when the customer
+        heard from us today (logged); an opt-out or a missing address shows on the event
+        as for any message."""
+        template = self._dunning_hold_confirm_template and self.env.ref(
+            self._dunning_hold_confirm_template, raise_if_not_found=False
+        )
+        holds = self.filtered(
+            lambda hold: (policy := hold._dunning_hold_policy()) and policy.confirm_holds
+        )
+        if not template or not holds:
+            return self.env["dunning.event"]
+        engine = self.env["dunning.engine"]
+        contacts = {
+            hold: hold.contact_id
+            or hold.partner_id.with_company(hold.company_id)._dunning_get_contact()
+            for hold in holds
+        }
+        events = holds._dunning_hold_log(
+            {hold: hold._dunning_hold_confirm_reason() for hold in holds},
+            channel="email",
+            contact_id=contacts,
+        )
+        engine._deliver(
+            [
+                {
+                    "channel": "email",
+                    "event": event,
+                    "customer": hold.partner_id.commercial_partner_id,
+                    "contact": contacts[hold],
+                    "template": template,
+                    "thread": hold,
+                    "policy": hold._dunning_hold_policy(),
+                    "company": hold.company_id,
+                    "override": self.env._(
+                        "Sent although the customer already got a message from us today: "
+                        "it confirms what they told us."
+                    ),
+                }
+                for hold, event in zip(holds, events, strict=True)
+            ]
+        )
+        return events
+
+    def _dunning_hold_confirm_reason(self):
+        self.ensure_one()
+        return self.env._(
+            "Confirmation of %(hold)s sent to the customer.",
+            hold=f"{self._description} {self.display_name}",
+        )
+
+    def _dunning_hold_policy(self):
+        self.ensure_one()
+        return self.partner_id.with_company(self.company_id)._dunning_get_policy()

@@ -310,6 +310,21 @@ class DunningLevel(models.Model):
             "attach_statement": "statement",
         }
 
+    def _dunning_step_missing(self, kind):
+        """Why this level cannot take a step of ``kind`` as it is configured (its template
+        is missing), or False."""
+        self.ensure_one()
+        if kind == "email" and not self.mail_template_id:
+            return self.env._(
+                "Level %(level)s has no email template: choose one on the level.",
+                level=self.name,
+            )
+        if kind == "sms" and not self.sms_template_id:
+            return self.env._(
+                "Level %(level)s has no SMS template: choose one on the level.", level=self.name
+            )
+        return False
+
     def _dunning_step_kinds(self):
         """The kinds of steps this level takes, in the order the run carries them out."""
         self.ensure_one()

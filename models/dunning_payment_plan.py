@@ -436,8 +436,10 @@ class DunningPaymentPlan(models.Model):
         self.sudo().reconcile_mark = mark[0][0]
         for plan in self:
             plan._portal_ensure_token()
-        messages = self._dunning_post("agreement", today) if send else {}
-        return self._dunning_log(
+        # A person agreed the plan: the agreement goes now (their send overrides the
+        # one message a day rule).
+        return self._dunning_notify(
+            "agreement" if send else None,
             today,
             {
                 plan: self.env._(
@@ -450,7 +452,7 @@ class DunningPaymentPlan(models.Model):
                 )
                 for plan in self
             },
-            messages,
+            override=True,
         )
 
     def _dunning_process_plans(self, run_date=None):
@@ -485,8 +487,14 @@ class DunningPaymentPlan(models.Model):
                 ((i.date_due, i.state) for i in p.installment_ids), run_date, p.tolerance_days
             )
         )
-        events = ended | done._dunning_complete(run_date)
-        events |= broken._dunning_break(run_date)
+        # One message per customer and day: a customer the ladder wrote to today hears
+        # that its plan is complete or broken tomorrow (the plan stays as it is till then).
+        messaged = self.env["dunning.engine"]._messaged_on(plans.partner_id, run_date)
+        waiting = (done | broken).filtered(
+            lambda p: p.partner_id.commercial_partner_id.id in messaged
+        )
+        events = ended | (done - waiting)._dunning_complete(run_date)
+        events |= (broken - waiting)._dunning_break(run_date)
         events |= (plans - done - broken)._dunning_send_reminders(run_date)
         return events
 
@@ -731,7 +739,6 @@ class DunningPaymentPlan(models.Model):
         )
         if terms:
             self.write(terms)
-        messages = self._dunning_post("agreement", today) if send else {}
         reason = self.env._(
             "Payment plan %(plan)s renegotiated by %(user)s: the remaining installments "
             "%(old)s are replaced by %(new)s (%(balance)s open).",
@@ -741,7 +748,8 @@ class DunningPaymentPlan(models.Model):
             new=self._dunning_schedule_text(new.with_env(self.env)),
             balance=currency.format(balance),
         )
-        return self._dunning_log(today, {self: reason}, messages)
+        return self._dunning_notify("agreement" if send else None, today, {self: reason},
+                                    override=True)  # fmt: skip
 
     def _dunning_schedule_text(self, installments, residual=False):
         self.ensure_one()
@@ -772,13 +780,12 @@ class DunningPaymentPlan(models.Model):
             return self.env["dunning.event"]
         self.write({"state": "completed", "date_end": run_date})
         self._dunning_release_moves()
-        messages = self._dunning_post("completed", run_date)
         reasons = {
             plan: self.env._("Payment plan %(plan)s completed: every invoice is paid.",
                              plan=plan.name)
             for plan in self
         }  # fmt: skip
-        return self._dunning_log(run_date, reasons, messages)
+        return self._dunning_notify("completed", run_date, reasons)
 
     def _dunning_break(self, run_date):
         """End plans with a missed installment: the ladder resumes one level higher."""
@@ -803,7 +810,6 @@ class DunningPaymentPlan(models.Model):
         for level, move_ids in by_level.items():
             Move.browse(move_ids)._dunning_set_level(level, run_date)
         self._dunning_release_moves()
-        messages = self._dunning_post("broken", run_date)
         activities = {}
         for plan in self:
             activities[plan] = self.env["dunning.engine"]._schedule(
@@ -828,7 +834,7 @@ class DunningPaymentPlan(models.Model):
             )
             for plan in self
         }
-        return self._dunning_log(run_date, reasons, messages, activities, plan_level)
+        return self._dunning_notify("broken", run_date, reasons, activities, levels=plan_level)
 
     def _dunning_send_reminders(self, run_date):
         """One message per plan: a late notice, else a reminder of what falls due soon."""
@@ -853,9 +859,8 @@ class DunningPaymentPlan(models.Model):
         for kind in ("late", "before"):
             plans = self.browse([plan.id for plan, k in kinds.items() if k == kind])
             if plans:
-                messages = plans._dunning_post(kind, run_date)
                 reasons = {plan: plan._dunning_reminder_reason(kind, run_date) for plan in plans}
-                events |= plans._dunning_log(run_date, reasons, messages)
+                events |= plans._dunning_notify(kind, run_date, reasons)
         return events
 
     def _dunning_reminder_reason(self, kind, run_date):
@@ -901,42 +906,43 @@ class DunningPaymentPlan(models.Model):
             return levels.filtered(lambda lvl: lvl.delay_days > level.delay_days)[:1] or level
         return levels.filtered(lambda lvl: lvl.delay_days > 0)[:1] or levels[-1:]
 
-    def _dunning_post(self, kind, run_date):
-        """Email each plan's contact; returns {plan: (message, failure reason)}."""
+    def _dunning_notify(self, kind, run_date, reasons, activities=None, levels=None, *,
+                        override=False):  # fmt: skip
+        """Log each plan's event ({plan: reason}) and, with a ``kind`` of message, email
+        it to the plan's contact through the gateway (dunning.engine._deliver): no
+        address, an opt-out or the day's message already sent show on the event.
+        ``override``: a person's send. Returns the events."""
+        events = self._dunning_log(run_date, reasons, activities=activities, levels=levels)
+        if not kind:
+            return events
         template = self.env.ref(_TEMPLATES[kind]).with_context(dunning_date=run_date)
-        results, messages, sending = {}, [], []
-        for plan in self.with_context(dunning_date=run_date):
-            if not plan.contact_id.email:
-                failure = self.env._("%(contact)s has no email address.",
-                                     contact=plan.contact_id.display_name)  # fmt: skip
-                results[plan] = (self.env["mail.message"], failure)
-                continue
-            messages.append(
-                {
-                    "template": template,
-                    "record": plan,
-                    "thread": plan,
-                    "recipients": plan.contact_id,
-                    "policy": plan._get_policy(),
-                    "company": plan.company_id,
-                }
-            )
-            sending.append(plan)
         engine = self.env["dunning.engine"].with_context(dunning_date=run_date)
-        for plan, message in zip(sending, engine._send(messages), strict=True):
-            results[self.browse(plan.id)] = (message, False)
-        return results
+        engine._deliver(
+            [
+                {
+                    "channel": "email",
+                    "event": event,
+                    "customer": plan.partner_id.commercial_partner_id,
+                    "contact": plan.contact_id,
+                    "template": template,
+                    "record": plan.with_context(dunning_date=run_date),
+                    "thread": plan,
+                    "policy": plan._dunning_hold_policy(),
+                    "company": plan.company_id,
+                    "override": override,
+                }
+                for plan, event in zip(self, events, strict=True)
+            ]
+        )
+        return events
 
-    def _dunning_log(self, run_date, reasons, messages=None, activities=None, levels=None):
-        messages, activities, levels = messages or {}, activities or {}, levels or {}
-        failures = {plan: messages.get(plan, (False, False))[1] for plan in self}
+    def _dunning_log(self, run_date, reasons, activities=None, levels=None):
+        activities, levels = activities or {}, levels or {}
         return self._dunning_hold_log(
-            {plan: "\n".join(filter(None, (reasons[plan], failures[plan]))) for plan in self},
+            reasons,
             day=run_date,
             partner_id={plan: plan.partner_id for plan in self},
             contact_id={plan: plan.contact_id for plan in self},
-            state={plan: "failed" if failures[plan] else "done" for plan in self},
-            message_id={plan: messages.get(plan, (None, None))[0] or None for plan in self},
             activity_id={plan: activities.get(plan) for plan in self},
             collector_id={
                 plan: activities[plan].user_id if activities.get(plan) else None for plan in self
@@ -947,19 +953,24 @@ class DunningPaymentPlan(models.Model):
     def _get_today(self):
         return self.env.context.get("dunning_date") or fields.Date.context_today(self)
 
-    def _get_policy(self):
+    def _dunning_agreement_file_name(self):
+        """The agreement's file name, without extension, in the context's language (the
+        customer's when it is sent)."""
         self.ensure_one()
-        return self.partner_id.with_company(self.company_id)._dunning_get_policy()
+        return self.env._("Payment plan agreement %(plan)s", plan=self.name).replace("/", "-")
 
     def _get_sender(self):
         self.ensure_one()
-        policy = self._get_policy()
+        policy = self._dunning_hold_policy()
         return policy._get_sender() if policy else self.company_id.email_formatted
 
     def _get_collector(self):
         self.ensure_one()
         return self.env["dunning.engine"]._get_collector(
-            self.partner_id, self.company_id, policy=self._get_policy(), fallback=self.user_id
+            self.partner_id,
+            self.company_id,
+            policy=self._dunning_hold_policy(),
+            fallback=self.user_id,
         )
 
     def _get_upcoming_installments(self, today=None):

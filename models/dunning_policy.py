@@ -83,6 +83,13 @@ class DunningPolicy(models.Model):
         help="A short thank-you email when an invoice that got a reminder is paid in "
         "full, or when a promise to pay is kept. Never twice for one invoice.",
     )
+    confirm_holds = fields.Boolean(
+        string="Confirm Promises and Disputes",
+        default=True,
+        help="An email confirms to the customer a promise to pay or a dispute, recorded "
+        "by a collector or on the self-service page: what we noted, and that the "
+        "reminders on those invoices pause.",
+    )
     promise_grace_days = fields.Integer(
         default=3,
         help="A promise to pay not kept this many days after its date is broken: its "
@@ -186,6 +193,13 @@ class DunningPolicy(models.Model):
         "statement, pay now, promise a date, ask for a payment plan, dispute an "
         "invoice, stop reminder emails or propose a new accounts-payable contact.",
     )
+    portal_link_days = fields.Integer(
+        string="Self-Service Link Valid (Days)",
+        default=90,
+        help="The self-service link of a reminder works this many days; every new reminder "
+        "carries a new one. It stops working at once when the contact's email address, "
+        "customer or company changes, or the contact is archived.",
+    )
     portal_promise_max_days = fields.Integer(
         string="Promise: Latest Date (Days)",
         default=30,
@@ -263,6 +277,7 @@ class DunningPolicy(models.Model):
 
     _portal_limits_positive = models.Constraint(
         "CHECK(portal_promise_max_days >= 0 AND portal_plan_max_months >= 0 "
+        "AND portal_link_days >= 1 "
         "AND portal_plan_first_date_max_days >= 0 AND portal_max_actions_per_hour >= 1 "
         "AND portal_plan_min_installment >= 0 AND portal_plan_max_balance >= 0 "
         "AND portal_promise_min_share >= 0 AND portal_promise_min_share <= 100)",

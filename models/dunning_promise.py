@@ -20,7 +20,16 @@ PROMISE_STATES = [
 # JSON-RPC. Changing the state by hand would skip the stage change of the invoices;
 # backdating the start would count older payments toward the promise.
 PROMISE_FLOW_FIELDS = frozenset(
-    {"state", "date_start", "date_end", "call_event_id", "company_id", "partner_id", "move_ids"}
+    {
+        "state",
+        "contact_id",
+        "date_start",
+        "date_end",
+        "call_event_id",
+        "company_id",
+        "partner_id",
+        "move_ids",
+    }
 )
 
 # What was promised can be corrected while the promise is open, not once it is history.
@@ -45,6 +54,7 @@ class DunningPromise(models.Model):
     _dunning_hold_channel = "promise"
     _dunning_hold_event_field = "promise_id"
     _dunning_hold_action = "account_dunning.action_dunning_promise"
+    _dunning_hold_confirm_template = "account_dunning.mail_template_dunning_promise_confirmation"
     # A promise is a pause: any other hold (a new promise, a plan, a dispute, a hand-off)
     # takes its invoices over and ends it.
     _dunning_hold_yields_to = (
@@ -60,6 +70,12 @@ class DunningPromise(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, ondelete="restrict",
         domain="[('parent_id', '=', False)]", tracking=True,
+    )  # fmt: skip
+    contact_id = fields.Many2one(
+        "res.partner", ondelete="set null",
+        domain="[('commercial_partner_id', '=', partner_id)]",
+        help="Who promised; the confirmation goes to them (the customer's accounts "
+        "payable contact when empty).",
     )  # fmt: skip
     move_ids = fields.Many2many(
         "account.move", "dunning_promise_account_move_rel", "promise_id", "move_id",
@@ -218,6 +234,7 @@ class DunningPromise(models.Model):
                     date=format_date(self.env, promise.date_promised),
                 )
             )
+        self._dunning_hold_confirm()
 
     def _dunning_close(self, state, day):
         """End the promises; their invoices still promised go back to Normal."""

@@ -67,9 +67,6 @@ MANUAL_EXECUTION_LIMIT = 200
 # module, or turning the option on, does not thank for last year's payments).
 THANK_YOU_LOOKBACK_DAYS = 30
 
-# Events that count as a reminder the customer received.
-REMINDER_CHANNELS = ("email", "sms", "letter")
-
 # Paid there, not here: a recovery or a write-off is not a payment to thank for.
 NOT_THANKED_STAGES = ("agency", "legal", "recovered", "written_off")
 
@@ -899,7 +896,8 @@ class DunningRun(models.Model):
 
     def _select_thanked_invoices(self):
         """(customer, invoice) of the company's invoices paid in full, not thanked yet,
-        reminded at least once (a done email, SMS or letter listing them) and settled by
+        reminded at least once (a step of the ladder that reaches the customer listing
+        them: dunning.level.step._dunning_channels) and settled by
         a reconciliation dated within the lookback."""
         self.env["account.move"].flush_model()
         self.env["account.partial.reconcile"].flush_model()
@@ -932,7 +930,9 @@ class DunningRun(models.Model):
             """,
                 company=self.company_id.id,
                 stages=NOT_THANKED_STAGES,
-                channels=REMINDER_CHANNELS,
+                # A reminder is a step of the ladder that reaches the customer (the
+                # channel registry), not a plan message nor a note.
+                channels=tuple(self.env["dunning.level.step"]._dunning_customer_kinds()),
                 since=self.date - timedelta(days=THANK_YOU_LOOKBACK_DAYS),
             )
         )
@@ -940,67 +940,56 @@ class DunningRun(models.Model):
     @api.model
     def _dunning_thank(self, items, day):
         """One thank-you per item ``(customer, invoices, promise or None)`` when the
-        customer's policy says so; the invoices paid in full are remembered as thanked
-        either way (turning the option on later thanks no old payment)."""
+        customer's policy says so, through the gateway (one message per customer and
+        day: a customer who heard from us today is thanked on a later day, its invoices
+        staying "not thanked" until then); the invoices paid in full are remembered as
+        thanked once it went (turning the option on later thanks no old payment)."""
         engine = self.env["dunning.engine"]
         template = self.env.ref(
             "account_dunning.mail_template_dunning_thank_you", raise_if_not_found=False
         )
-        # One message per customer and day: a customer who already heard from us today
-        # (a reminder, a plan or hand-off notice, another thank-you) is thanked on a
-        # later day; its invoices stay "not thanked" until then.
-        messaged = self.env["dunning.engine"]._messaged_on(
+        messaged = engine._messaged_on(
             self.env["res.partner"].browse([p.id for p, _m, _pr in items]), day
         )
         items = [item for item in items if item[0].commercial_partner_id.id not in messaged]
         if not items:
             return self.env["dunning.event"]
-        vals_list, sending = [], []
+        vals_list, requests = [], []
         customers = self.env["res.partner"].browse([partner.id for partner, _m, _p in items])
         contacts = customers._dunning_get_contacts()
         for partner, moves, promise in items:
             policy = partner._dunning_get_policy()
             if not template or not policy or not policy.send_thank_you:
                 continue
-            contact = contacts[partner.id]
-            vals = {
-                "date": day,
-                "company_id": (promise.company_id if promise else moves.company_id[:1]).id
-                or self.env.company.id,
-                "partner_id": partner.commercial_partner_id.id,
-                "contact_id": contact.id,
-                "move_ids": [Command.set(moves.ids)],
-                "channel": "thank_you",
-                "state": "done",
-                "amount_residual": 0.0,
-                "promise_id": promise.id if promise else False,
-            }
-            if not contact.email:
-                vals.update(
-                    state="failed",
-                    reason=self.env._(
-                        "No thank-you: %(contact)s has no email address.",
-                        contact=contact.display_name,
-                    ),
-                )
-            vals_list.append(vals)
-            sending.append((partner, contact, policy, bool(contact.email)))
+            company = (promise.company_id if promise else moves.company_id[:1]) or self.env.company
+            vals_list.append(
+                {
+                    "date": day,
+                    "company_id": company.id,
+                    "partner_id": partner.commercial_partner_id.id,
+                    "contact_id": contacts[partner.id].id,
+                    "move_ids": [Command.set(moves.ids)],
+                    "channel": "thank_you",
+                    "state": "done",
+                    "amount_residual": 0.0,
+                    "promise_id": promise.id if promise else False,
+                }
+            )
+            requests.append(
+                {
+                    "channel": "email",
+                    "customer": partner.commercial_partner_id,
+                    "contact": contacts[partner.id],
+                    "template": template,
+                    "thread": partner.commercial_partner_id,
+                    "policy": policy,
+                    "company": company,
+                }
+            )
         events = engine._log(vals_list)
-        messages = [
-            {
-                "template": template,
-                "record": event,
-                "thread": partner.commercial_partner_id,
-                "recipients": contact,
-                "policy": policy,
-                "company": event.company_id,
-            }
-            for event, (partner, contact, policy, ok) in zip(events, sending, strict=True)
-            if ok
-        ]
-        sent_events = events.filtered(lambda e: e.state == "done")
-        for event, message in zip(sent_events, engine._send(messages), strict=True):
-            engine._record_outcome(event, {"message_id": message.id})
+        for request, event in zip(requests, events, strict=True):
+            request["event"] = event
+        engine._deliver(requests)
         paid = (
             self.env["account.move"]
             .browse([move.id for _p, moves, _pr in items for move in moves])

@@ -55,6 +55,8 @@ class StepBatch:
         # (no email address, no phone): the step counts as taken, so the ladder goes on
         # with the channels that can (letter, call...) instead of failing every day.
         self.unreachable = set()
+        # Lines whose message waits: the customer got one from us today already.
+        self.limited = set()
 
     def add(self, line, events):
         self.events[line.id] = self.events_of(line) | events
@@ -83,6 +85,7 @@ class StepBatch:
         self.events.pop(line.id, None)
         self.attachments.pop(line.id, None)
         self.unreachable.discard(line.id)
+        self.limited.discard(line.id)
         for move_id in line.move_ids.ids:
             self.notes.pop(move_id, None)
 
@@ -488,11 +491,15 @@ class DunningRunLine(models.Model):
         it; the method logs its events with ``batch.add``.
         """
         kinds_of = {line.id: set(line._dunning_kinds()) for line in self}
-        for kind in self.env["dunning.level.step"]._dunning_kinds():
+        channels = self.env["dunning.level.step"]._dunning_channels()
+        for kind in channels:
             lines = self.filtered(lambda line, k=kind: k in kinds_of[line.id])
             if not lines:
                 continue
             method = getattr(lines, f"_dunning_step_{kind}", None)
+            if method is None and channels[kind].document:
+                lines._dunning_step_document(batch, kind)
+                continue
             if method is None:
                 raise UserError(
                     self.env._(
@@ -511,6 +518,10 @@ class DunningRunLine(models.Model):
         outcomes = defaultdict(list)  # {(state, note): line ids}: one write for many
         for line in self:
             events = batch.events_of(line)
+            if line.id in batch.limited and not events.filtered("is_customer_message"):
+                # The customer got a message from us since the plan: the step waits.
+                outcomes["skipped", line.note].append(line.id)
+                continue
             taken = events.filtered(
                 lambda e, line=line: (
                     e.state == "done"
@@ -523,20 +534,17 @@ class DunningRunLine(models.Model):
             note = "\n".join(filter(None, failed.mapped("reason"))) or line.note
             outcomes[state, note].append(line.id)
         for (state, note), line_ids in outcomes.items():
-            self.browse(line_ids).write({"state": state, "note": note})
+            values = {"state": state, "note": note}
+            if state == "skipped":
+                values["skip_reason"] = "too_soon"
+            self.browse(line_ids).write(values)
         for (level_id, day), move_ids in levels.items():
             self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, day)
 
     def _prepare_emails(self):
         """Log the email events of the batch and render them, one render per template
         for the whole batch. Returns {line id: (event, rendered values)}."""
-        lines = self.filtered(
-            lambda line: (
-                "email" in line._dunning_kinds()
-                and line.email_to
-                and not line._dunning_email_block_reason()
-            )
-        )
+        lines = self.filtered(lambda line: line._dunning_email_can_reach())
         if not lines:
             return {}
         events = self.env["dunning.engine"]._log([line._event_values("email") for line in lines])
@@ -681,101 +689,148 @@ class DunningRunLine(models.Model):
 
     def _dunning_step_letter(self, batch):
         """The formal letter as a PDF on its event; attached to the email when the level
-        sends one, else left in the customer's chatter to print and post."""
-        report = self.env.ref("account_dunning.action_report_dunning_letter")
+        sends one that can reach the customer, else left to print and post (through the
+        gateway: dunning.engine._deliver)."""
+        to_print = []
         for line in self:
             event = line._log_event("letter")
-            content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(
-                report, event.ids
-            )
-            # sudo: an attachment on a record needs the right to write it, and the
-            # history is written by the engine only; the PDF is the event's own letter.
-            letter = (
-                self.env["ir.attachment"]
-                .sudo()
-                .create(
-                    {
-                        "name": self.env._(
-                            "Letter %(customer)s %(date)s.pdf",
-                            customer=event.partner_id.name,
-                            date=event.date,
-                        ),
-                        "raw": content,
-                        "mimetype": "application/pdf",
-                        "res_model": event._name,
-                        "res_id": event.id,
-                    }
-                )
-                .with_env(self.env)
-            )
-            self.env["dunning.engine"]._record_outcome(event, {"attachment_id": letter.id})
+            letter = line._dunning_letter_pdf(event)
             batch.add(line, event)
-            if "email" in line._dunning_kinds() and not line._dunning_email_block_reason():
-                batch.attach(line, letter)
-            else:
-                self.env["dunning.engine"]._post_note(
-                    line.partner_id.commercial_partner_id,
-                    self.env._(
-                        "Dunning letter to print and send: %(level)s", level=line.level_id.name
-                    ),
-                    letter,
-                )
+            line._dunning_attach_or_print(
+                batch, event, letter, to_print,
+                self.env._("Dunning letter to print and send: %(level)s",
+                           level=line.level_id.name),
+            )  # fmt: skip
+        self.env["dunning.engine"]._deliver(to_print)
+
+    def _dunning_attach_or_print(self, batch, event, document, to_print, note):
+        """A document of the line's level goes with its email when that email can reach
+        the customer; else it joins ``to_print`` (print requests for the gateway)."""
+        self.ensure_one()
+        if self._dunning_email_can_reach():
+            batch.attach(self, document)
+        else:
+            to_print.append(self._dunning_print_request(event, document, note))
+
+    def _dunning_letter_pdf(self, event):
+        """The level's formal letter for ``event``, as a PDF attached to it, named in
+        the reader's language."""
+        self.ensure_one()
+        report = self.env.ref("account_dunning.action_report_dunning_letter")
+        content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(report, event.ids)
+        lang = self.env["dunning.engine"]._customer_lang(self.contact_id, self.company_id)
+        # sudo: an attachment on a record needs the right to write it, and the history
+        # is written by the engine only; the PDF is the event's own letter.
+        letter = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": event.with_context(lang=lang)._dunning_letter_file_name() + ".pdf",
+                    "raw": content,
+                    "mimetype": "application/pdf",
+                    "res_model": event._name,
+                    "res_id": event.id,
+                }
+            )
+            .with_env(self.env)
+        )
+        self.env["dunning.engine"]._record_outcome(event, {"attachment_id": letter.id})
+        return letter
+
+    def _dunning_step_document(self, batch, kind):
+        """A channel that carries the level's letter (Channel.document: a postal
+        service...): the letter as a PDF on the step's event, delivered through the
+        gateway by the channel's transport."""
+        requests = []
+        for line in self:
+            event = line._log_event(kind)
+            letter = line._dunning_letter_pdf(event)
+            requests.append({**line._dunning_request(event, kind), "attachments": letter})
+        self._dunning_deliver_steps(batch, requests)
+
+    def _dunning_deliver_steps(self, batch, requests):
+        """Deliver one request per line (in the lines' order) through the gateway and
+        book each outcome in the batch; returns the gateway's statuses."""
+        statuses = self.env["dunning.engine"]._deliver(requests)
+        for line, request, status in zip(self, requests, statuses, strict=True):
+            batch.add(line, request["event"])
+            if status == "unreachable":
+                batch.mark_unreachable(line)
+            elif status == "limited":
+                batch.limited.add(line.id)
+        return statuses
 
     def _dunning_step_email(self, batch):
-        """One message per customer to its contact, through the engine's mail queue."""
+        """One message per customer to its contact, through the gateway (opt-out, no
+        address, contact hours, one message a day: dunning.engine._deliver)."""
         engine = self.env["dunning.engine"]
-        messages, sent = [], []
+        requests, lines = [], []
         budget = SYNC_PDF_LIMIT
         for line in self:
-            blocked = line._dunning_email_block_reason()
-            if blocked:  # opted out, or a consumer's work address: no email, no task
-                batch.mark_unreachable(line, line._log_event("email", "skipped", blocked))
-                continue
-            if not line.email_to:
-                event = line._log_event(
-                    "email",
-                    state="failed",
-                    reason=self.env._(
-                        "No email address for %(contact)s.", contact=line.contact_id.display_name
-                    ),
-                )
-                line._schedule_fix_contact()
-                batch.add(line, event)
-                batch.mark_unreachable(line)
-                if batch.attachments_of(line):
-                    self.env["dunning.engine"]._post_note(
-                        line.partner_id.commercial_partner_id,
-                        self.env._(
-                            "Dunning letter to print and send (no email address): %(level)s",
-                            level=line.level_id.name,
-                        ),
-                        batch.attachments_of(line),
-                    )
-                continue
             event, rendered = batch.prepared.get(line.id) or (line._log_event("email"), None)
             attachments = batch.attachments_of(line)
-            if line.policy_id.attach_invoice_pdf:
+            if line.policy_id.attach_invoice_pdf and line._dunning_email_can_reach():
                 pdfs, reason, budget = line._dunning_email_pdfs(budget)
                 attachments |= pdfs
                 if reason:
                     engine._record_outcome(event, {"reason": reason})
-            messages.append(
+            requests.append(
                 {
+                    **line._dunning_request(event, "email"),
                     "template": event._dunning_mail_template(),
-                    "record": event,
                     "rendered": rendered,
-                    "thread": line.partner_id.commercial_partner_id,
-                    "recipients": line.contact_id,
                     "attachments": attachments,
-                    "policy": line.policy_id,
-                    "company": line.company_id,
-                    "contact": line.contact_id,
                 }
             )
-            sent.append((line, event))
-        for (line, event), message in zip(sent, engine._send(messages), strict=True):
-            engine._record_outcome(event, {"message_id": message.id})
-            batch.add(line, event)
+            lines.append(line)
+        for line, request, status in zip(lines, requests, engine._deliver(requests), strict=True):
+            batch.add(line, request["event"])
+            if status == "unreachable":
+                batch.mark_unreachable(line)
+                documents = batch.attachments_of(line)
+                if documents:  # the letter goes by post instead
+                    self.env["dunning.engine"]._post_note(
+                        line.partner_id.commercial_partner_id,
+                        self.env._(
+                            "Dunning letter to print and send (no email): %(level)s",
+                            level=line.level_id.name,
+                        ),
+                        documents,
+                    )
+            elif status == "limited":
+                batch.limited.add(line.id)
+
+    def _dunning_email_can_reach(self):
+        """The line's level sends an email that its contact can receive."""
+        self.ensure_one()
+        channel = self.env["dunning.level.step"]._dunning_channels()["email"]
+        return "email" in self._dunning_kinds() and not self.contact_id._dunning_channel_block(
+            channel, self.partner_id.commercial_partner_id
+        )
+
+    def _dunning_request(self, event, channel):
+        """What the gateway needs to deliver a message of this line."""
+        self.ensure_one()
+        return {
+            "channel": channel,
+            "event": event,
+            "customer": self.partner_id.commercial_partner_id,
+            "contact": self.contact_id,
+            "thread": self.partner_id.commercial_partner_id,
+            "policy": self.policy_id,
+            "company": self.company_id,
+            # A person's send now (Send & Print, send reminder now) overrides the one
+            # message a day rule; the daily run does not.
+            "override": bool(self.run_id.force),
+        }
+
+    def _dunning_print_request(self, event, documents, note):
+        return {
+            **self._dunning_request(event, event.channel),
+            "attachments": documents,
+            "note": note,
+        }
 
     def _dunning_email_pdfs(self, budget):
         """The PDFs a reminder attaches: the stored invoice PDFs (rendered ahead by the
@@ -891,37 +946,12 @@ class DunningRunLine(models.Model):
         return self.contact_id._dunning_email_block_reason(self.partner_id.commercial_partner_id)
 
     def _dunning_step_sms(self, batch):
-        """An SMS to the contact's phone, queued in Odoo's SMS queue and shown in the
-        customer's chatter; no number: a failed step and the 'Fix contact' task; a
-        blacklisted number (opted out): skipped, the level's other steps go on."""
-        holders = {
-            line.id: (
-                line.contact_id if line.contact_id.phone else line.partner_id.commercial_partner_id
-            )
-            for line in self
-        }
-        numbers = {line.id: holders[line.id]._dunning_sms_number() for line in self}
-        blacklisted = self.env["res.partner"]._dunning_sms_blacklisted(list(numbers.values()))
+        """An SMS to the contact's phone through the gateway (Odoo's _message_sms,
+        shown in the customer's chatter); no number: a failed step and the 'Fix
+        contact' task; a blacklisted number (opted out): skipped, the level's other
+        steps go on."""
+        requests = []
         for line in self:
-            contact = line.contact_id
-            customer = line.partner_id.commercial_partner_id
-            phone_holder, number = holders[line.id], numbers[line.id]
-            if not number:
-                reason = self.env._(
-                    "No phone number for %(contact)s: the SMS was not sent.",
-                    contact=contact.display_name,
-                )
-                batch.add(line, line._log_event("sms", state="failed", reason=reason))
-                line._schedule_fix_contact(reason)
-                batch.mark_unreachable(line)
-                continue
-            if number in blacklisted:
-                reason = self.env._(
-                    "SMS not sent: %(number)s asked for no more SMS (phone blacklist).",
-                    number=number,
-                )
-                batch.mark_unreachable(line, line._log_event("sms", "skipped", reason))
-                continue
             event = line._log_event("sms")
             template = line.level_id.sms_template_id
             body = template._render_field("body", event.ids, compute_lang=True)[event.id]
@@ -929,31 +959,13 @@ class DunningRunLine(models.Model):
             if opt_out_url not in body:
                 lang = template._render_lang(event.ids)[event.id] or self.env.lang
                 body = f"{body} {event.with_context(lang=lang)._get_sms_opt_out()}"
-            message = customer.message_post(
-                body=body, message_type="sms", subtype_xmlid="mail.mt_note"
-            )
-            # sudo: sms.sms is reserved to administrators, as mail.mail is; the body is
-            # the level's template rendered on records the user can read.
-            self.env["sms.sms"].sudo().create(
-                {
-                    "number": number,
-                    "body": body,
-                    "partner_id": phone_holder.id,
-                    "mail_message_id": message.id,
-                    # Held until the contact hours open in the contact's time zone.
-                    **self.env["dunning.engine"]._dunning_sms_state(
-                        contact or phone_holder, line.policy_id, line.company_id
-                    ),
-                }
-            )
-            self.env["dunning.engine"]._record_outcome(
-                event, {"message_id": message.id, "reason": number}
-            )
-            batch.add(line, event)
+            requests.append({**line._dunning_request(event, "sms"), "body": body})
+        self._dunning_deliver_steps(batch, requests)
 
     def _dunning_step_statement(self, batch):
         """The statement of account of each customer: attached to the email of the same
-        level, or left in the customer's chatter to print when no email goes."""
+        level, or left to print when no email can go."""
+        to_print = []
         for company, lines in self.grouped("company_id").items():
             errors = {}
             customers = lines.partner_id.commercial_partner_id.with_company(company)
@@ -971,18 +983,9 @@ class DunningRunLine(models.Model):
                 event = line._log_event("statement")
                 self.env["dunning.engine"]._record_outcome(event, {"attachment_id": statement.id})
                 batch.add(line, event)
-                if (
-                    "email" in line._dunning_kinds()
-                    and line.email_to
-                    and not line._dunning_email_block_reason()
-                ):
-                    batch.attach(line, statement)
-                else:
-                    self.env["dunning.engine"]._post_note(
-                        customer,
-                        self.env._(
-                            "Statement of account to print and send: %(level)s",
-                            level=line.level_id.name,
-                        ),
-                        statement,
-                    )
+                line._dunning_attach_or_print(
+                    batch, event, statement, to_print,
+                    self.env._("Statement of account to print and send: %(level)s",
+                               level=line.level_id.name),
+                )  # fmt: skip
+        self.env["dunning.engine"]._deliver(to_print)

@@ -3,7 +3,7 @@ import logging
 import math
 import re
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
@@ -40,9 +40,19 @@ from .account_move import HISTORY_DAYS, PREDICTION_GROUPS
 
 _logger = logging.getLogger(__name__)
 
-OPT_OUT_SCOPE = "account_dunning.email_opt_out"
-
-SMS_OPT_OUT_SCOPE = "account_dunning.sms_opt_out"
+# The links a customer receives: their signature scopes and their routes.
+LINK_SCOPES = {
+    "self_service": "account_dunning.self_service",
+    "email_opt_out": "account_dunning.email_opt_out",
+    "sms_stop": "account_dunning.sms_opt_out",
+}
+LINK_PATHS = {
+    "self_service": "/dunning/account",
+    "email_opt_out": "/dunning/email_opt_out",
+    "sms_stop": "/dunning/sms_stop",
+}
+# Days a self-service link stays valid without a policy saying otherwise.
+DEFAULT_LINK_DAYS = 90
 
 # 16 hex digits (64 bits) of the HMAC: an SMS has 160 characters, and a link that can
 # only be guessed online, one request at a time, needs no more.
@@ -89,8 +99,6 @@ DUNNING_USER_FIELDS = frozenset(
 # Written by the scheduled actions and the engine only (shown read-only), not even by a
 # manager, through the form or RPC: the monthly statement's date, the priority.
 DUNNING_SYSTEM_FIELDS = frozenset({"dunning_statement_last_date", "dunning_priority"})
-
-SELF_SERVICE_SCOPE = "account_dunning.self_service"
 
 # What a customer may attach to a dispute: documents and photos, checked on the content.
 DISPUTE_FILE_MAX_BYTES = 5 * 1024 * 1024
@@ -735,27 +743,36 @@ class ResPartner(models.Model):
         )
 
     def action_dunning_send_statement(self):
-        """Odoo's mail composer with the statement template (PDF attached)."""
+        """Send the customer its statement of account now, through the gateway (a
+        person's send: the one message a day rule gives way, logged)."""
         self.ensure_one()
-        template = self.env.ref("account_dunning.mail_template_dunning_statement")
+        customer = self.commercial_partner_id
+        [status] = customer._dunning_send_statements(
+            self.env._("Statement of account sent by %(user)s.", user=self.env.user.name),
+            override=True,
+        )
+        event = self.env["dunning.event"].search(
+            [("partner_id", "=", customer.id), ("channel", "=", "statement")],
+            order="id desc",
+            limit=1,
+        )
+        message = (
+            self.env._(
+                "Statement of account sent to %(contact)s.", contact=event.contact_id.display_name
+            )
+            if status == "sent"
+            else event.reason
+        )
         return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Send statement"),
-            "res_model": "mail.compose.message",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {
-                "default_model": "res.partner",
-                "default_res_ids": self.commercial_partner_id.ids,
-                "default_template_id": template.id,
-                "default_composition_mode": "comment",
-                "default_email_layout_xmlid": "mail.mail_notification_light",
-                "force_email": True,
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Collections"),
+                "message": message,
+                "type": "success" if status == "sent" else "warning",
+                "sticky": status != "sent",
             },
         }
-
-    # ------------------------------------------------------------------ actions
 
     def action_dunning_new_payment_plan(self):
         """The payment-plan wizard for the customer's open invoices that can take one."""
@@ -873,6 +890,61 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self.tz or self.commercial_partner_id.tz or company.partner_id.tz or "UTC"
 
+    def _dunning_channel_block(self, channel, customer):
+        """Why a message by ``channel`` (a Channel of the registry) cannot reach this
+        contact of ``customer``: (event state, reason, whether the contact must be
+        fixed), or False. Opted out: skipped; missing what it needs: failed."""
+        contact = self[:1] or customer
+        if channel.opt_out == "email" and contact:
+            blocked = contact._dunning_email_block_reason(customer)
+            if blocked:
+                return ("skipped", blocked, False)
+        if channel.needs == "email" and not contact.email:
+            return (
+                "failed",
+                self.env._("No email address for %(contact)s.", contact=contact.display_name),
+                True,
+            )
+        if channel.needs == "phone":
+            holder = contact if contact.phone else customer
+            number = holder._dunning_sms_number()
+            if not number:
+                return (
+                    "failed",
+                    self.env._(
+                        "No phone number for %(contact)s: the SMS was not sent.",
+                        contact=contact.display_name,
+                    ),
+                    True,
+                )
+            if channel.opt_out == "sms" and self._dunning_sms_blacklisted([number]):
+                return (
+                    "skipped",
+                    self.env._(
+                        "SMS not sent: %(number)s asked for no more SMS (phone blacklist).",
+                        number=number,
+                    ),
+                    False,
+                )
+        if channel.needs == "address" and not contact._dunning_postal_recipient(customer):
+            return (
+                "failed",
+                self.env._(
+                    "No complete postal address for %(contact)s (street, zip, city and country).",
+                    contact=contact.display_name,
+                ),
+                True,
+            )
+        return False
+
+    def _dunning_postal_recipient(self, customer):
+        """Who a letter to this contact of ``customer`` is addressed to: the contact
+        with its own complete address, else the customer with its; empty without one."""
+        for holder in (self[:1], customer):
+            if holder.street and holder.zip and holder.city and holder.country_id:
+                return holder
+        return self.browse()
+
     def _dunning_email_block_reason(self, customer=None):
         """Why no reminder email may go to this contact of ``customer``, or False."""
         self.ensure_one()
@@ -886,22 +958,9 @@ class ResPartner(models.Model):
             )
         return False
 
-    def _dunning_opt_out_token(self, company):
-        """A signature of (partner, company), as Odoo's mail unsubscribe links have."""
-        self.ensure_one()
-        # sudo: hmac reads the database secret (an admin-only parameter); only the
-        # signature leaves this method, never the secret.
-        return hmac(self.env(su=True), OPT_OUT_SCOPE, (self.id, company.id))
-
-    def _dunning_check_opt_out_token(self, company, token):
-        self.ensure_one()
-        return bool(token) and consteq(self._dunning_opt_out_token(company), str(token))
-
     def _dunning_opt_out_url(self, company):
-        self.ensure_one()
-        base = self.get_base_url()
-        token = self._dunning_opt_out_token(company)
-        return f"{base}/dunning/email_opt_out/{self.id}/{company.id}/{token}"
+        """The link that stops reminder emails to this contact (a page, then a POST)."""
+        return self._dunning_link_url("email_opt_out", company)
 
     def _dunning_email_opt_out(self, company):
         """Opt out by the customer's own link: set the flag, log it. False when it was
@@ -946,30 +1005,10 @@ class ResPartner(models.Model):
         blacklisted = {re.sub(r"[^\d+]", "", entry.number) for entry in entries}
         return {number for number in numbers if number in blacklisted}
 
-    def _dunning_sms_opt_out_token(self, company, number=None):
-        """A signature of (partner, company, number): the link stops the SMS to the
-        number it was sent to, and no other."""
-        self.ensure_one()
-        number = number if number is not None else self._dunning_sms_number()
-        # sudo: hmac reads the database secret (an admin-only parameter); only the
-        # signature leaves this method, never the secret.
-        signature = hmac(self.env(su=True), SMS_OPT_OUT_SCOPE, (self.id, company.id, number))
-        return signature[:SMS_TOKEN_LENGTH]
-
-    def _dunning_check_sms_opt_out_token(self, company, token):
-        self.ensure_one()
-        number = self._dunning_sms_number()
-        return bool(number and token) and consteq(
-            self._dunning_sms_opt_out_token(company, number), str(token)
-        )
-
     def _dunning_sms_opt_out_url(self, company):
+        """The short link that stops SMS to this contact's number; '' without one."""
         self.ensure_one()
-        number = self._dunning_sms_number()
-        if not number:
-            return ""
-        token = self._dunning_sms_opt_out_token(company, number)
-        return f"{self.get_base_url()}/dunning/sms_stop/{self.id}/{company.id}/{token}"
+        return self._dunning_link_url("sms_stop", company) if self._dunning_sms_number() else ""
 
     def _dunning_sms_opt_out(self, company):
         """Opt out by the SMS's own link: the number goes on Odoo's phone blacklist,
@@ -997,6 +1036,16 @@ class ResPartner(models.Model):
         )
         return True
 
+    def _dunning_statement_file_name(self):
+        """The statement's file name, without extension, in the context's language (the
+        customer's when it is sent, the user's when printed)."""
+        self.ensure_one()
+        return self.env._(
+            "Statement of account %(customer)s %(date)s",
+            customer=self.commercial_partner_id.name,
+            date=fields.Date.context_today(self),
+        ).replace("/", "-")
+
     def _dunning_statement_attachments(self, company, errors=None):
         """The statement of account of each customer in ``company``, rendered now and
         stored on the customer: ``{commercial partner id: ir.attachment}``.
@@ -1007,6 +1056,8 @@ class ResPartner(models.Model):
         """
         report = self.env.ref("account_dunning.action_report_dunning_statement")
         Report = self.env["ir.actions.report"].with_company(company)
+        engine = self.env["dunning.engine"]
+        contacts = self.commercial_partner_id._dunning_get_contacts()
         attachments = {}
         for customer in self.commercial_partner_id:
             try:
@@ -1021,12 +1072,11 @@ class ResPartner(models.Model):
                         .sudo()
                         .create(
                             {
+                                # In the language of the customer who receives it.
                                 "name": "{}.{}".format(
-                                    self.env._(
-                                        "Statement of account %(customer)s %(date)s",
-                                        customer=customer.name,
-                                        date=fields.Date.context_today(self),
-                                    ),
+                                    customer.with_context(
+                                        lang=engine._customer_lang(contacts[customer.id], company)
+                                    )._dunning_statement_file_name(),
                                     "pdf" if is_pdf else "html",
                                 ),
                                 "raw": content,
@@ -1138,22 +1188,65 @@ class ResPartner(models.Model):
     # customer (commercial partner) in that company, nothing else. The actions below are
     # called by controllers/portal_self_service.py with a sudo environment after the
     # signature check.
-    def _dunning_self_service_token(self, company):
-        """A signature of (contact, company), in its own scope (not the opt-out's)."""
+    def _dunning_self_service_url(self, company):
+        """The customer's self-service page, for this contact, in ``company``: valid for
+        the policy's days (each reminder carries a new one)."""
         self.ensure_one()
+        policy = self.commercial_partner_id.with_company(company)._dunning_get_policy()
+        days = policy.portal_link_days if policy else DEFAULT_LINK_DAYS
+        expires = fields.Date.context_today(self) + timedelta(days=days)
+        return self._dunning_link_url("self_service", company, expires)
+
+    # The links a customer receives: one signer for all of them (self-service page,
+    # email opt-out, SMS stop), each kind in its own scope. A link is bound to what it
+    # acts on: the contact, its customer, its email address or number, the company; it
+    # stops working when one changes, when the contact is archived, or at its expiry.
+    def _dunning_link_facts(self, kind, company):
+        self.ensure_one()
+        if kind == "self_service":
+            return (self.id, self.commercial_partner_id.id, email_normalize(self.email) or "",
+                    company.id)  # fmt: skip
+        if kind == "sms_stop":
+            return (self.id, company.id, self._dunning_sms_number())
+        return (self.id, company.id)
+
+    def _dunning_link_token(self, kind, company, expires=None):
+        """The signature of a link of ``kind`` ("self_service", "email_opt_out",
+        "sms_stop") for this contact, with its expiry date in front when it has one."""
+        self.ensure_one()
+        facts = self._dunning_link_facts(kind, company)
+        if expires:
+            facts = (*facts, expires.isoformat())
         # sudo: hmac reads the database secret (an admin-only parameter); only the
         # signature leaves this method, never the secret.
-        return hmac(self.env(su=True), SELF_SERVICE_SCOPE, (self.id, company.id))
+        signature = hmac(self.env(su=True), LINK_SCOPES[kind], facts)
+        if kind == "sms_stop":  # an SMS has 160 characters: 64 bits are enough online
+            signature = signature[:SMS_TOKEN_LENGTH]
+        return f"{expires:%Y%m%d}.{signature}" if expires else signature
 
-    def _dunning_check_self_service_token(self, company, token):
+    def _dunning_check_link_token(self, kind, company, token):
+        """True when ``token`` signs a link of ``kind`` for this contact as it is now
+        and has not expired."""
         self.ensure_one()
-        return bool(token) and consteq(self._dunning_self_service_token(company), str(token))
+        if not token or not self.active:
+            return False
+        expires = None
+        if "." in str(token):
+            stamp = str(token).split(".", 1)[0]
+            try:
+                expires = datetime.strptime(stamp, "%Y%m%d").date()
+            except ValueError:
+                return False
+            if expires < fields.Date.context_today(self):
+                return False
+        elif kind == "self_service":
+            return False  # a self-service link always has an expiry
+        return consteq(self._dunning_link_token(kind, company, expires), str(token))
 
-    def _dunning_self_service_url(self, company):
-        """The customer's self-service page, for this contact, in ``company``."""
+    def _dunning_link_url(self, kind, company, expires=None):
         self.ensure_one()
-        token = self._dunning_self_service_token(company)
-        return f"{self.get_base_url()}/dunning/account/{self.id}/{company.id}/{token}"
+        token = self._dunning_link_token(kind, company, expires)
+        return f"{self.get_base_url()}{LINK_PATHS[kind]}/{self.id}/{company.id}/{token}"
 
     def _dunning_self_service_policy(self):
         """The policy whose limits apply (current company); may be empty."""
@@ -1245,6 +1338,11 @@ class ResPartner(models.Model):
                 )
             )
 
+    def _dunning_as_staff(self):
+        """This contact in the language staff read (dunning.engine._staff_lang): what a
+        customer does on its page is recorded for the collector in their language."""
+        return self.with_context(lang=self.env["dunning.engine"]._staff_lang(self.env.company))
+
     def _dunning_self_service_collector(self):
         engine = self.env["dunning.engine"]
         return engine._get_collector(self.commercial_partner_id, self.env.company)
@@ -1322,38 +1420,43 @@ class ResPartner(models.Model):
                     balance=format_amount(self.env, balance, currency),
                 )
             )
-        collector = self._dunning_self_service_collector()
-        promise = self.env["dunning.promise"].create(
+        # From here on, what staff read (the records, the history, the collector's
+        # task) in their language, whoever opened the page.
+        staff = self._dunning_as_staff()
+        _ = staff.env._
+        collector = staff._dunning_self_service_collector()
+        promise = staff.env["dunning.promise"].create(
             {
-                "company_id": self.env.company.id,
-                "partner_id": self.commercial_partner_id.id,
+                "company_id": staff.env.company.id,
+                "partner_id": staff.commercial_partner_id.id,
                 "move_ids": [Command.set(moves.ids)],
                 "amount": amount,
                 "date_promised": date_promised,
                 "user_id": collector.id,
-                "note": _("Promised online by %(contact)s.", contact=self.display_name),
+                "contact_id": staff.id,
+                "note": _("Promised online by %(contact)s.", contact=staff.display_name),
             }
         )
         summary = _(
             "%(amount)s promised online for %(date)s",
-            amount=format_amount(self.env, amount, currency),
-            date=format_date(self.env, date_promised),
+            amount=format_amount(staff.env, amount, currency),
+            date=format_date(staff.env, date_promised),
         )
-        activity = self.env["dunning.engine"]._schedule(
+        activity = staff.env["dunning.engine"]._schedule(
             promise,
             _("Promise to pay made online"),
             Markup("<p>%s</p>")
             % _(
                 "%(contact)s promised %(summary)s on the self-service page (invoices "
                 "%(invoices)s). Nothing to do unless it is not kept.",
-                contact=self.display_name,
+                contact=staff.display_name,
                 summary=summary,
                 invoices=", ".join(moves.mapped("name")),
             ),
             collector,
             today,
         )
-        self._dunning_self_service_log(summary, moves, activity, promise_id=promise)
+        staff._dunning_self_service_log(summary, moves, activity, promise_id=promise)
         return promise
 
     def _dunning_self_service_plan(self, installment_count, first_date):
@@ -1418,32 +1521,36 @@ class ResPartner(models.Model):
                     maximum=format_amount(self.env, policy.portal_plan_max_balance, currency),
                 )
             )
+        # From here on, what staff read (the plan's history, the collector's task) in
+        # their language, whoever opened the page; the agreement is the customer's.
+        staff = self._dunning_as_staff()
+        _ = staff.env._
         asked = _(
             "%(count)s monthly installments of about %(amount)s from %(date)s, %(balance)s "
             "in total",
             count=len(schedule),
-            amount=format_amount(self.env, schedule[0].amount, currency),
-            date=format_date(self.env, first_date),
-            balance=format_amount(self.env, balance, currency),
+            amount=format_amount(staff.env, schedule[0].amount, currency),
+            date=format_date(staff.env, first_date),
+            balance=format_amount(staff.env, balance, currency),
         )
         if not outside:
-            action = wizard.action_confirm()
-            plan = self.env["dunning.payment.plan"].browse(action["res_id"])
-            self._dunning_self_service_log(
+            action = wizard.with_env(staff.env).action_confirm()
+            plan = staff.env["dunning.payment.plan"].browse(action["res_id"])
+            staff._dunning_self_service_log(
                 _("Payment plan asked for online and agreed: %(request)s.", request=asked),
                 moves,
                 payment_plan_id=plan,
             )
             return plan
-        collector = self._dunning_self_service_collector()
-        activity = self.env["dunning.engine"]._schedule(
+        collector = staff._dunning_self_service_collector()
+        activity = staff.env["dunning.engine"]._schedule(
             customer,
             _("Payment plan asked for online: approve?"),
             Markup("<p>%s</p><p>%s</p>")
             % (
                 _(
                     "%(contact)s asks for a payment plan: %(request)s (invoices %(invoices)s).",
-                    contact=self.display_name,
+                    contact=staff.display_name,
                     request=asked,
                     invoices=", ".join(moves.mapped("name")),
                 ),
@@ -1456,7 +1563,7 @@ class ResPartner(models.Model):
             collector,
             today,
         )
-        self._dunning_self_service_log(
+        staff._dunning_self_service_log(
             _(
                 "Payment plan asked for online, for the collector to approve (%(why)s): "
                 "%(request)s.",
@@ -1496,16 +1603,21 @@ class ResPartner(models.Model):
                 )
             if guess_mimetype(data) not in DISPUTE_FILE_MIMETYPES:
                 self._refuse(_("Attach a PDF, PNG or JPEG file."))
-        collector = self._dunning_self_service_collector()
-        dispute = self.env["dunning.dispute"].create(
+        # From here on, what staff read (the records, the history, the collector's
+        # task) in their language, whoever opened the page.
+        staff = self._dunning_as_staff()
+        _ = staff.env._
+        collector = staff._dunning_self_service_collector()
+        dispute = staff.env["dunning.dispute"].create(
             {
-                "company_id": self.env.company.id,
-                "partner_id": self.commercial_partner_id.id,
+                "company_id": staff.env.company.id,
+                "partner_id": staff.commercial_partner_id.id,
                 "move_ids": [Command.set(moves.ids)],
                 "reason_id": reason.id,
+                "contact_id": staff.id,
                 "note": _(
                     "From %(contact)s, online: %(message)s",
-                    contact=self.display_name,
+                    contact=staff.display_name,
                     message=message,
                 ),
                 "user_id": collector.id,
@@ -1513,7 +1625,7 @@ class ResPartner(models.Model):
         )
         if data:
             name = (filename or "").replace("/", "_").replace("\\", "_").strip()[:128]
-            self.env["ir.attachment"].create(
+            staff.env["ir.attachment"].create(
                 {
                     "name": name or _("Attachment"),
                     "raw": data,
@@ -1521,22 +1633,22 @@ class ResPartner(models.Model):
                     "res_id": dispute.id,
                 }
             )
-        activity = self.env["dunning.engine"]._schedule(
+        activity = staff.env["dunning.engine"]._schedule(
             dispute,
             _("Dispute opened online"),
             Markup("<p>%s</p>")
             % _(
                 "%(contact)s disputes %(invoice)s (%(reason)s): %(message)s",
-                contact=self.display_name,
+                contact=staff.display_name,
                 invoice=moves.name,
-                reason=reason.name,
+                reason=reason.with_env(staff.env).name,
                 message=message,
             ),
             collector,
             fields.Date.context_today(self) + timedelta(days=2),
         )
-        self._dunning_self_service_log(
-            _("Dispute opened online: %(reason)s.", reason=reason.name),
+        staff._dunning_self_service_log(
+            _("Dispute opened online: %(reason)s.", reason=reason.with_env(staff.env).name),
             moves,
             activity,
             dispute_id=dispute,
@@ -1551,11 +1663,15 @@ class ResPartner(models.Model):
             self._refuse(
                 self.env._("Reminder emails to a business go to its accounts-payable contact.")
             )
-        changed = self._dunning_email_opt_out(self.env.company)
-        self._dunning_self_service_log(
-            self.env._("Reminder emails stopped online.")
+        # From here on, what staff read (the records, the history, the collector's
+        # task) in their language, whoever opened the page.
+        staff = self._dunning_as_staff()
+        _ = staff.env._
+        changed = staff._dunning_email_opt_out(staff.env.company)
+        staff._dunning_self_service_log(
+            staff.env._("Reminder emails stopped online.")
             if changed
-            else self.env._("Reminder emails stopped online (already stopped).")
+            else staff.env._("Reminder emails stopped online (already stopped).")
         )
         return changed
 
@@ -1572,20 +1688,24 @@ class ResPartner(models.Model):
         phone = self._dunning_self_service_text(phone)[:64]
         if not name or not normalized:
             self._refuse(_("Give the contact's name and a valid email address."))
+        # From here on, what staff read (the records, the history, the collector's
+        # task) in their language, whoever opened the page.
+        staff = self._dunning_as_staff()
+        _ = staff.env._
         proposal = _(
             "%(name)s, %(email)s%(phone)s",
             name=name,
             email=normalized,
             phone=f", {phone}" if phone else "",
         )
-        activity = self.env["dunning.engine"]._schedule(
+        activity = staff.env["dunning.engine"]._schedule(
             customer,
             _("New accounts-payable contact proposed online"),
             Markup("<p>%s</p><p>%s</p>")
             % (
                 _(
                     "%(contact)s proposes as accounts-payable contact: %(proposal)s.",
-                    contact=self.display_name,
+                    contact=staff.display_name,
                     proposal=proposal,
                 ),
                 _(
@@ -1593,10 +1713,10 @@ class ResPartner(models.Model):
                     "then set the contact as 'Accounts-Payable Contact' on the customer."
                 ),
             ),
-            self._dunning_self_service_collector(),
+            staff._dunning_self_service_collector(),
             fields.Date.context_today(self) + timedelta(days=2),
         )
-        self._dunning_self_service_log(
+        staff._dunning_self_service_log(
             _("Accounts-payable contact proposed online: %(proposal)s.", proposal=proposal),
             activity=activity,
         )
@@ -2106,41 +2226,54 @@ class ResPartner(models.Model):
         return customers.filtered(lambda partner: partner.id in with_items)
 
     def _dunning_send_monthly_statements(self, month_start):
-        """Queue one email with the statement PDF to each customer's dunning contact."""
-        template = self.env.ref("account_dunning.mail_template_dunning_statement")
-        contacts = self._dunning_get_contacts()
-        comment = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
-        for customer in self:
-            contact = contacts[customer.id]
-            if not contact.email:
-                _logger.warning(
-                    "Monthly statement not sent to %s (id %s, company %s): no email address on %s.",
-                    customer.display_name,
-                    customer.id,
-                    self.env.company.name,
-                    contact.display_name or customer.display_name,
-                )
-                continue
-            policy = customer._dunning_get_policy()
-            sender = customer._dunning_statement_sender()
-            template.send_mail(
-                customer.id,
-                email_values={
-                    "recipient_ids": [Command.set(contact.ids)],
-                    "email_from": sender,
-                    "reply_to": (policy.reply_to if policy else False) or sender,
-                    "email_cc": (policy.email_cc if policy else False) or False,
-                    "message_type": "comment",
-                    "subtype_id": comment,
-                    "author_id": self.env.company.partner_id.id,
-                    "record_company_id": self.env.company.id,
-                    "auto_delete": False,
-                },
-            )
-            # sudo: a field of the scheduled action only (see res.partner _has_field_access).
-            customer.sudo().dunning_statement_last_date = month_start
+        """The month's statement of each customer, through the gateway; the month is
+        marked sent once it went (a customer messaged today gets it tomorrow)."""
+        statuses = self._dunning_send_statements(self.env._("Monthly statement of account."))
+        sent = self.browse(
+            [c.id for c, status in zip(self, statuses, strict=True) if status == "sent"]
+        )
+        # sudo: a field of the scheduled action only (see res.partner _has_field_access).
+        sent.sudo().dunning_statement_last_date = month_start
 
-    # ---------------------------------------------------------- business methods
+    def _dunning_send_statements(self, reason, override=False):
+        """Email each customer its statement of account (PDF attached) through the
+        gateway, to its accounts-payable contact: one 'statement' event each, whose
+        state follows the delivery. ``override``: a person's send. Returns the
+        gateway's statuses."""
+        template = self.env.ref("account_dunning.mail_template_dunning_statement")
+        customers = self.commercial_partner_id
+        contacts = customers._dunning_get_contacts()
+        company = self.env.company
+        engine = self.env["dunning.engine"]
+        events = engine._log(
+            [
+                {
+                    "company_id": company.id,
+                    "partner_id": customer.id,
+                    "contact_id": contacts[customer.id].id,
+                    "channel": "statement",
+                    "reason": reason,
+                }
+                for customer in customers
+            ]
+        )
+        return engine._deliver(
+            [
+                {
+                    "channel": "email",
+                    "event": event,
+                    "customer": customer,
+                    "contact": contacts[customer.id],
+                    "template": template,
+                    "record": customer,
+                    "thread": customer,
+                    "policy": customer._dunning_get_policy(),
+                    "company": company,
+                    "override": override,
+                }
+                for customer, event in zip(customers, events, strict=True)
+            ]
+        )
 
     def _dunning_priority_facts(self):
         """The facts of the priority of every customer of the current company that has

@@ -48,6 +48,8 @@ from . import test_workspace_security
 from . import test_run_queue
 from . import test_run_line_invoices
 from . import test_holds
+from . import test_gateway
+from . import test_migrations
 from . import test_ledger_property
 from . import test_tools_ab_testing
 from . import test_tools_aging
@@ -65,4 +67,5 @@ from . import test_tools_payment_schedule
 from . import test_tools_planning
 from . import test_tools_prediction
 from . import test_tools_priority
+from . import test_tools_sms
 from . import test_tools_template_check

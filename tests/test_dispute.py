@@ -38,8 +38,10 @@ class TestDispute(DunningRunCommon):
             self.assertIn(name, names)
 
     def test_dispute_pauses_its_invoice_only_then_reject_resumes_at_same_level(self):
-        with freeze_time("2026-03-09"):
+        # Opened the day before: its confirmation is that day's message to the customer.
+        with freeze_time("2026-03-08"):
             dispute = self._dispute()
+        with freeze_time("2026-03-09"):
             self.assertEqual(self.inv_disputed.dunning_stage, "dispute")
             run = self._run()
             email = run.event_ids.filtered(lambda e: e.channel == "email")

@@ -41,6 +41,13 @@ class TestEngineMail(DunningRunCommon):
         self.assertNotIn(logo, chatter)
         self.assertNotIn("Powered by", chatter)
         self.assertNotIn("<html", chatter)
+        # A short note the chatter's width shows whole, linking to the event, whose form
+        # shows the message as sent.
+        self.assertNotIn("<table", chatter)
+        self.assertIn("$ 100.00", chatter.replace("&nbsp;", " ").replace("\xa0", " "))
+        event = self.env["dunning.event"].search([("message_id", "=", mail.mail_message_id.id)])
+        self.assertIn(f"/odoo/dunning.event/{event.id}", chatter)
+        self.assertIn("Pay now", event.message_body)
 
     @freeze_time("2026-03-11")
     def test_layout_rendered_once_names_each_customer(self):

@@ -1,4 +1,8 @@
+import ast
+import re
 from datetime import date, datetime
+from unittest.mock import patch
+from urllib.parse import urlsplit
 
 from freezegun import freeze_time
 
@@ -102,19 +106,30 @@ class TestGuardrailContactHours(GuardrailsCommon):
 
     @freeze_time("2026-03-11 03:00:00")  # 23:00 in New York
     def test_guardrail_sms_held_until_the_window_opens(self):
+        """Odoo's own scheduled notification (_message_sms with scheduled_date): no SMS
+        in the queue before the window opens, Odoo's cron creates it after."""
         level = self.levels[2]
         level.send_sms = True
         self._dunning_invoice(100.0, "2026-03-01", partner=self.consumer)
-        self._run()
+        # Odoo compares a scheduled date with the transaction's time (cr.now()).
+        with patch.object(self.env.cr, "now", lambda: datetime(2026, 3, 11, 3, 0)):
+            run = self._run()
+        event = run.event_ids.filtered(lambda e: e.channel == "sms")
+        self.assertEqual(event.state, "done")
+        self.assertFalse(self.env["sms.sms"].search([("partner_id", "=", self.consumer.id)]))
+        schedule = self.env["mail.message.schedule"].search(
+            [("mail_message_id", "=", event.message_id.id)]
+        )
+        self.assertEqual(schedule.scheduled_datetime, datetime(2026, 3, 11, 12, 0))
+        Schedule = self.env["mail.message.schedule"]
+        Schedule._send_notifications_cron()
+        self.assertFalse(self.env["sms.sms"].search([("partner_id", "=", self.consumer.id)]))
+        with freeze_time("2026-03-11 12:00:01"):
+            Schedule._send_notifications_cron()
         sms = self.env["sms.sms"].search([("partner_id", "=", self.consumer.id)])
         self.assertEqual(len(sms), 1)
-        self.assertEqual(sms.state, "dunning_scheduled")
-        self.assertEqual(sms.dunning_scheduled_date, datetime(2026, 3, 11, 12, 0))
-        # The SMS queue leaves it alone before the opening, releases it after.
-        self.assertFalse(self.env["sms.sms"]._dunning_release_scheduled())
-        with freeze_time("2026-03-11 12:00:01"):
-            self.assertEqual(self.env["sms.sms"]._dunning_release_scheduled(), sms)
         self.assertEqual(sms.state, "outgoing")
+        self.assertEqual(sms.mail_message_id, event.message_id)
 
     @freeze_time("2026-03-14 15:00:00")  # a Saturday; 11:00 in New York (EDT)
     def test_guardrail_call_on_a_working_day_with_local_time(self):
@@ -237,33 +252,45 @@ class TestGuardrailOptOutLink(GuardrailsCommon, HttpCase):
         self._dunning_invoice(100.0, "2026-03-01", partner=self.consumer)
         self._dunning_invoice(100.0, "2026-03-01")
         self._run()
-        consumer_body = _text(self._mails(self.consumer).mail_message_id.body)
+        consumer_body = _text(self._mails(self.consumer).body_html)
         url = self.consumer._dunning_opt_out_url(self.company)
         self.assertIn("Stop reminder emails", consumer_body)
         self.assertIn(url.replace("&", "&amp;"), consumer_body)
-        business_body = _text(self._mails().mail_message_id.body)
+        business_body = _text(self._mails().body_html)
         self.assertNotIn("Stop reminder emails", business_body)
         self.assertNotIn("/dunning/email_opt_out/", business_body)
 
     def test_guardrail_opt_out_route(self):
         path = "/dunning/email_opt_out/%s/%s/%s"
-        token = self.consumer._dunning_opt_out_token(self.company)
+        token = self.consumer._dunning_link_token("email_opt_out", self.company)
         other = self.env["res.partner"].create({"name": "Someone Else"})
         # A forged token, another partner's token, another company: nothing changes.
         for url in (
             path % (self.consumer.id, self.company.id, "0" * len(token)),
-            path % (self.consumer.id, self.company.id, other._dunning_opt_out_token(self.company)),
+            path
+            % (self.consumer.id, self.company.id,
+               other._dunning_link_token("email_opt_out", self.company)),
             path % (other.id, self.company.id, token),
             path
             % (self.consumer.id, self.env["res.company"].create({"name": "Other Co"}).id, token),
             path % (999999999, self.company.id, token),
-        ):
+        ):  # fmt: skip
             response = self.url_open(url)
             self.assertEqual(response.status_code, 404, url)
         self.assertFalse(self.consumer.dunning_email_opt_out)
         self.assertFalse(other.dunning_email_opt_out)
-        # The right link: flag set, logged, confirmation page.
-        response = self.url_open(path % (self.consumer.id, self.company.id, token))
+        good = path % (self.consumer.id, self.company.id, token)
+        # Opening the link (a mail scanner, a link preview) only asks: nothing changes.
+        response = self.url_open(good)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Stop reminder emails?", response.text)
+        self.assertFalse(self.consumer.dunning_email_opt_out)
+        # A POST without the page's CSRF token nor a one-click body is refused.
+        self.assertEqual(self.url_open(good, data={"x": "1"}).status_code, 400)
+        self.assertFalse(self.consumer.dunning_email_opt_out)
+        # The page's button: flag set, logged, confirmation page.
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+        response = self.url_open(good, data={"csrf_token": csrf})
         self.assertEqual(response.status_code, 200)
         self.assertIn("Reminder emails stopped", response.text)
         self.assertIn("camille@home.example.com", response.text)
@@ -272,15 +299,32 @@ class TestGuardrailOptOutLink(GuardrailsCommon, HttpCase):
         self.assertEqual(len(events), 1)
         self.assertEqual((events.channel, events.company_id), ("note", self.company))
         # A second click changes nothing more.
-        self.url_open(path % (self.consumer.id, self.company.id, token))
+        self.url_open(good, data={"csrf_token": csrf})
         self.assertEqual(
             self.env["dunning.event"].search_count([("partner_id", "=", self.consumer.id)]), 1
         )
 
+    def test_guardrail_one_click_unsubscribe_header(self):
+        """A consumer's reminder carries List-Unsubscribe and List-Unsubscribe-Post
+        (RFC 8058); the mail client's one-click POST stops the emails."""
+        with freeze_time("2026-03-11 15:00:00"):
+            self._dunning_invoice(100.0, "2026-03-01", partner=self.consumer)
+            self._dunning_invoice(100.0, "2026-03-01")
+            self._run()
+        headers = ast.literal_eval(self._mails(self.consumer).headers)
+        url = self.consumer._dunning_opt_out_url(self.company)
+        self.assertEqual(headers["List-Unsubscribe"], f"<{url}>")
+        self.assertEqual(headers["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click")
+        self.assertFalse(self._mails().headers, "a business gets no unsubscribe header")
+        self.env.flush_all()
+        response = self.url_open(urlsplit(url).path, data={"List-Unsubscribe": "One-Click"})
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(self.consumer.dunning_email_opt_out)
+
     def test_guardrail_opt_out_page_escapes(self):
         self.consumer.name = '<script>alert("x")</script>'
         self.consumer.email = False
-        token = self.consumer._dunning_opt_out_token(self.company)
+        token = self.consumer._dunning_link_token("email_opt_out", self.company)
         response = self.url_open(
             f"/dunning/email_opt_out/{self.consumer.id}/{self.company.id}/{token}"
         )
@@ -409,8 +453,11 @@ class TestGuardrailTemplates(GuardrailsCommon):
                     "channel": "email",
                 }
             )
-            thank_you = self.env.ref(
-                "account_dunning.mail_template_dunning_thank_you", raise_if_not_found=False
+            # Not collection messages (a thank-you, a confirmation of what the customer
+            # told us): no opt-out link.
+            answers = self.env["mail.template"].browse(
+                self.env.ref(f"account_dunning.mail_template_dunning_{name}").id
+                for name in ("thank_you", "promise_confirmation", "dispute_confirmation")
             )
             for template in mail_templates:
                 with self.subTest(lang=code, template=template.name):
@@ -419,7 +466,7 @@ class TestGuardrailTemplates(GuardrailsCommon):
                     self.assertIn(self.company.name, body)
                     self.assertIn("Rue de la Loi 16", body)
                     self.assertIn("BE0477472701", body)
-                    if template != thank_you:  # not a collection message: no opt-out
+                    if template not in answers:
                         self.assertIn("/dunning/email_opt_out/", body, "consumer: opt-out link")
                         self.assertIn(STOP_LINK[code], body)
                     text = values[event.id]["subject"] + " " + body

@@ -75,11 +75,24 @@ class TestHandoff(HandoffCommon):
         self.assertIn("Acme Retail", to_agency.subject)
         self.assertIn("Please call before writing.", to_agency.body_html)
 
-        # The customer's AP contact gets the neutral notice, linked to the event.
-        notice = self.env["mail.mail"].search([("mail_message_id", "=", event.message_id.id)])
+        # The customer's AP contact gets the neutral notice, its own email event.
+        notice_event = self.inv1.dunning_event_ids.filtered(
+            lambda e: e.channel == "email" and e.contact_id == self.ap_contact
+        )
+        self.assertEqual(len(notice_event), 1)
+        self.assertTrue(notice_event.is_customer_message)
+        notice = self.env["mail.mail"].search(
+            [("mail_message_id", "=", notice_event.message_id.id)]
+        )
         self.assertEqual((notice.model, notice.res_id), ("res.partner", self.customer.id))
         self.assertEqual(notice.recipient_ids, self.ap_contact)
-        self.assertEqual(event.message_id, notice.mail_message_id)
+        self.assertEqual(notice_event.message_id, notice.mail_message_id)
+        # The case file is an email event too, not a message to the customer.
+        to_agency_event = self.inv1.dunning_event_ids.filtered(
+            lambda e: e.channel == "email" and "Case file" in (e.reason or "")
+        )
+        self.assertEqual(to_agency_event.message_id, to_agency.mail_message_id)
+        self.assertFalse(to_agency_event.is_customer_message)
         self.assertIn("transfer", notice.subject)
         self.assertIn(self.inv1.name, notice.body_html)
         self.assertIn("finance@company-a.example.com", notice.email_from)
@@ -127,9 +140,12 @@ class TestHandoff(HandoffCommon):
         self.ap_contact.email = False
         self.customer.email = False
         self._handoff(self.inv1)
-        event = self.inv1.dunning_event_ids.filtered(lambda e: e.channel == "handoff")
-        self.assertFalse(event.message_id)
-        self.assertIn("no email address", event.reason)
+        notice = self.inv1.dunning_event_ids.filtered(
+            lambda e: e.channel == "email" and e.contact_id
+        )
+        self.assertEqual(notice.state, "failed")
+        self.assertFalse(notice.message_id)
+        self.assertIn("No email address", notice.reason)
 
     def test_wizard_from_customer_takes_its_overdue_invoices(self):
         not_due = self._dunning_invoice(300.0, "2026-04-20")

@@ -53,7 +53,7 @@ class TestLateChargesMessage(DunningRunCommon):
         with freeze_time(RUN_DATE):
             run = self._run()
         self.assertEqual(run.line_ids.level_id, self.polite)
-        body = _text(self._mails().mail_message_id.body)
+        body = _text(self._mails().body_html)
         self.assertIn(INTRO, body)
         for move in (usd, eur):
             charges = move._dunning_late_charges(RUN_DATE)
@@ -88,7 +88,7 @@ class TestLateChargesMessage(DunningRunCommon):
         self.assertTrue(usd.dunning_late_charge_ids)
         with freeze_time(RUN_DATE):
             self._run()
-        body = _text(self._mails().mail_message_id.body)
+        body = _text(self._mails().body_html)
         # Only 6-11 March, and no second compensation: 1000 x 10.15 % x 6 / 365 = 1.67.
         charges = usd._dunning_late_charges(
             RUN_DATE, date_from=date(2026, 3, 6), compensation=False
@@ -101,7 +101,7 @@ class TestLateChargesMessage(DunningRunCommon):
         self._invoices()
         with freeze_time(RUN_DATE):
             self._run()
-        body = _text(self._mails().mail_message_id.body)
+        body = _text(self._mails().body_html)
         self.assertIn("Our records do not show your payment", body)
         self.assertNotIn(INTRO, body)
 
@@ -110,7 +110,7 @@ class TestLateChargesMessage(DunningRunCommon):
         self._invoices()
         with freeze_time(RUN_DATE):
             self._run()
-        self.assertNotIn(INTRO, _text(self._mails().mail_message_id.body))
+        self.assertNotIn(INTRO, _text(self._mails().body_html))
 
     def test_never_on_friendly_levels(self):
         friendly = self.levels[0]
@@ -152,7 +152,7 @@ class TestLateChargesMessage(DunningRunCommon):
             self._run()
         self.assertEqual(calls, [(set(moves_all.ids), RUN_DATE)])
         for customer, move in zip(customers, moves, strict=True):
-            body = _text(self._mails(customer).mail_message_id.body)
+            body = _text(self._mails(customer).body_html)
             self.assertIn(self._row(move, move._dunning_late_charges(RUN_DATE)), body)
 
     def test_sample_render_of_a_level_without_invoices(self):

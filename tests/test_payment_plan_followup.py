@@ -139,7 +139,7 @@ class TestPaymentPlanFollowup(PaymentPlanCommon):
         self._plan()
         events = self._process("2026-03-07")
         self.assertEqual(events.state, "failed")
-        self.assertIn("has no email address", events.reason)
+        self.assertIn("No email address", events.reason)
         self.assertFalse(self._process("2026-03-07"))
 
     def test_only_a_manager_cancels(self):

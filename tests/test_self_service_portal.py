@@ -166,10 +166,13 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
         self.assertEqual(promise.user_id, self.collector)
         self.assertEqual(self.inv_old.dunning_stage, "promised")
         self.assertEqual(self.inv_new.dunning_stage, "normal")
-        # The collector is told; the history has the promise's event and the portal's.
+        # The collector is told.
         activity = self._activities(promise)
         self.assertEqual(activity.user_id, self.collector)
-        self.assertEqual(sorted(promise.event_ids.mapped("channel")), ["portal", "promise"])
+        # Opened, recorded as the customer's online answer, confirmed to them by email.
+        self.assertEqual(
+            sorted(promise.event_ids.mapped("channel")), ["email", "portal", "promise"]
+        )
         event = self._events()
         self.assertEqual(len(event), 1)
         self.assertEqual(event.contact_id, self.ap_contact)

@@ -30,16 +30,18 @@ class TestSendPrint(DunningRunCommon):
             cls.paid = cls._dunning_invoice(90.0, "2026-01-01")
         cls._dunning_pay(cls.paid, 90.0, pay_date=date(2026, 1, 5))
         cls.excluded.dunning_excluded = True
-        cls.env["dunning.dispute"].create(
-            {
-                "partner_id": cls.customer.id,
-                "move_ids": [Command.set(cls.disputed.ids)],
-                "reason_id": cls.env.ref("account_dunning.dispute_reason_price").id,
-                "date_expected": date(2026, 2, 20),
-            }
-        )
+        # Disputed (and confirmed to the customer) days before the tests' day.
+        with freeze_time("2026-01-10"):
+            cls.env["dunning.dispute"].create(
+                {
+                    "partner_id": cls.customer.id,
+                    "move_ids": [Command.set(cls.disputed.ids)],
+                    "reason_id": cls.env.ref("account_dunning.dispute_reason_price").id,
+                    "date_expected": date(2026, 2, 20),
+                }
+            )
 
-    def _wizard(self, user=None, partner=None, **values):
+    def _wizard(self, user=None, partner=None, channels=None, **values):
         partner = (partner or self.customer).with_user(user or self.collector)
         action = partner.action_dunning_send_print()
         self.assertEqual(action["res_model"], "dunning.send.wizard")
@@ -51,7 +53,19 @@ class TestSendPrint(DunningRunCommon):
         )
         if values:
             wizard.write(values)
+        if channels:
+            self._choose(wizard, **channels)
         return wizard
+
+    @staticmethod
+    def _channels(wizard):
+        return {line.kind: line for line in wizard.channel_ids}
+
+    def _choose(self, wizard, **kinds):
+        """Tick or untick channels of the wizard: kind=True/False."""
+        lines = self._channels(wizard)
+        for kind, selected in kinds.items():
+            lines[kind].selected = selected
 
     def _events(self, partner=None):
         return self.env["dunning.event"].search(
@@ -66,16 +80,24 @@ class TestSendPrint(DunningRunCommon):
         self.assertEqual(wizard.contact_id, self.ap_contact)
         self.assertIn("1,000.00", wizard.amount_by_currency)
         self.assertIn("400.00", wizard.amount_by_currency)  # in EUR, not converted
-        self.assertTrue(wizard.send_email)
-        self.assertFalse(wizard.send_letter or wizard.attach_statement)
+        # The channels are the registry's that reach the customer, the level's ticked.
+        channels = self._channels(wizard)
+        self.assertEqual(list(channels), ["letter", "statement", "email", "sms"])
+        self.assertTrue(channels["email"].selected)
+        self.assertFalse(channels["letter"].selected or channels["statement"].selected)
         self.assertFalse(wizard.warning)
-        # A level with a letter proposes it; SMS only when the level has its template.
+        # A level with a letter proposes it; SMS needs the level's template.
         wizard.level_id = self.levels[4]  # formal demand: email, call, letter
-        self.assertTrue(wizard.send_letter)
-        self.assertTrue(wizard.sms_available)
+        self.assertTrue(self._channels(wizard)["letter"].selected)
+        self.assertIn("No phone number", self._channels(wizard)["sms"].note)
+        self.ap_contact.phone = "+32 470 12 34 56"
+        wizard.level_id = self.levels[3]
+        wizard.level_id = self.levels[4]
+        self.assertFalse(self._channels(wizard)["sms"].note)
         self.levels[4].sms_template_id = False
-        wizard.invalidate_recordset(["sms_available"])
-        self.assertFalse(wizard.sms_available)
+        wizard.level_id = self.levels[3]
+        wizard.level_id = self.levels[4]
+        self.assertIn("no SMS template", self._channels(wizard)["sms"].note)
 
     def test_the_form_proposes_and_sends(self):
         arch = self.env.ref("account_dunning.view_partner_form_dunning").arch
@@ -88,9 +110,14 @@ class TestSendPrint(DunningRunCommon):
         )
         self.assertEqual(form.level_id, self.levels[2])
         self.assertEqual(len(form.move_ids), 2)
-        form.attach_statement = True
+        kinds = [line["kind"] for line in form.channel_ids._records]
+        with form.channel_ids.edit(kinds.index("statement")) as line:
+            line.selected = True
         form.move_ids.remove(id=self.foreign.id)
-        self.assertTrue(form.attach_statement, "changing the invoices keeps the channels")
+        self.assertTrue(
+            form.channel_ids._records[kinds.index("statement")]["selected"],
+            "changing the invoices keeps the channels",
+        )
         self.assertNotIn("400.00", form.amount_by_currency)
         self.assertIn("1,000.00", form.amount_by_currency)
         wizard = form.save()
@@ -106,7 +133,7 @@ class TestSendPrint(DunningRunCommon):
         self.assertEqual(self._wizard().level_id, self.levels[4])
 
     def test_send_queues_one_mail_with_the_chosen_attachments(self):
-        wizard = self._wizard(send_letter=True, attach_statement=True)
+        wizard = self._wizard(channels={"letter": True, "statement": True})
         wizard.action_send()
         mail = self._mails()
         self.assertEqual(len(mail), 1)
@@ -133,7 +160,7 @@ class TestSendPrint(DunningRunCommon):
 
     def test_chosen_channels_only(self):
         wizard = self._wizard(level_id=self.levels[4].id)  # email, call and letter
-        wizard.write({"send_letter": False, "attach_statement": True})
+        self._choose(wizard, letter=False, statement=True)
         result = wizard.action_send()
         self.assertEqual(result["params"]["type"], "success")
         self.assertEqual(sorted(self._events().mapped("channel")), ["email", "statement"])
@@ -141,7 +168,7 @@ class TestSendPrint(DunningRunCommon):
         self.assertEqual(self.overdue.dunning_level_id, self.levels[4])
 
     def test_print_only_downloads_the_letter_and_sends_no_email(self):
-        wizard = self._wizard(send_email=False, send_letter=True)
+        wizard = self._wizard(channels={"email": False, "letter": True})
         result = wizard.action_send()
         self.assertFalse(self._mails())
         letter = self._events().filtered(lambda e: e.channel == "letter")
@@ -197,11 +224,14 @@ class TestSendPrint(DunningRunCommon):
         nomail = self.env["res.partner"].create({"name": "No Mail Ltd", "is_company": True})
         with freeze_time("2026-01-01"):
             invoice = self._dunning_invoice(700.0, "2026-01-01", partner=nomail)
-        wizard = self._wizard(partner=nomail, attach_statement=True)
-        self.assertIn("No email address", wizard.warning)
+        wizard = self._wizard(partner=nomail, channels={"statement": True})
+        email = self._channels(wizard)["email"]
+        self.assertIn("No email address", email.note)
+        self.assertFalse(email.selected, "not proposed: it cannot reach the customer")
+        email.selected = True  # the person insists
         result = wizard.action_send()
         self.assertEqual(result["params"]["type"], "warning")
-        self.assertIn("nothing was sent", result["params"]["message"])
+        self.assertIn("Nothing was sent", result["params"]["message"])
         self.assertFalse(self._mails(nomail))
         self.assertFalse(self._events(nomail))
         self.assertFalse(invoice.dunning_level_id, "nothing lost: the invoice did not climb")
@@ -211,7 +241,7 @@ class TestSendPrint(DunningRunCommon):
         self.assertEqual(len(tasks), 1)
         self.assertIn("Fix contact", tasks.summary)
         # Unticking the email prints instead.
-        wizard.send_email = False
+        self._choose(wizard, email=False)
         wizard.action_send()
         self.assertEqual(self._events(nomail).mapped("channel"), ["statement"])
         self.assertEqual(invoice.dunning_level_id, self.levels[2])
@@ -219,8 +249,13 @@ class TestSendPrint(DunningRunCommon):
     def test_opted_out_contact_is_refused_by_email(self):
         self.ap_contact.dunning_email_opt_out = True
         wizard = self._wizard()
-        self.assertIn("opted out", wizard.warning)
+        email = self._channels(wizard)["email"]
+        self.assertIn("opted out", email.note)
+        self.assertFalse(email.selected, "an opted-out channel is not proposed")
         with self.assertRaises(UserError):
+            wizard.action_send()  # nothing chosen
+        email.selected = True
+        with self.assertRaisesRegex(UserError, "opted out"):
             wizard.action_send()
         self.assertFalse(self._mails())
 

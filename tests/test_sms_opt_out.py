@@ -4,6 +4,7 @@ from freezegun import freeze_time
 
 from odoo.tests import HttpCase, tagged
 
+from ..tools.sms import sms_length
 from .common import DunningRunCommon
 
 PATH = "/dunning/sms_stop/%s/%s/%s"
@@ -36,11 +37,32 @@ class TestSmsOptOut(DunningRunCommon, HttpCase):
         sms = self._sms()
         self.assertEqual(len(sms), 1)
         url = self.ap_contact._dunning_sms_opt_out_url(self.company)
-        token = self.ap_contact._dunning_sms_opt_out_token(self.company)
+        token = self.ap_contact._dunning_link_token("sms_stop", self.company)
         self.assertEqual(len(token), 16)
         self.assertTrue(url.endswith(PATH % (self.ap_contact.id, self.company.id, token)))
         self.assertTrue(sms.body.endswith(f"Stop these SMS: {url}"), sms.body)
         self.assertEqual(sms.body.count(url), 1)
+
+    def test_template_form_shows_the_length_as_sent(self):
+        template = self.level.sms_template_id
+        self.assertFalse(template.dunning_rendered_length)  # nothing to render it on yet
+        self._late_invoice()
+        with freeze_time("2026-01-09 10:00:00"):
+            self._run()
+        sent = self._sms().body
+        template.invalidate_recordset(["dunning_rendered_length"])
+        length = sms_length(sent)
+        self.assertEqual(
+            template.dunning_rendered_length.split(" of ")[0],
+            f"{length.segments} SMS: {length.units}",
+        )
+        self.assertIn(
+            f"of {length.limit} characters ({length.encoding})", template.dunning_rendered_length
+        )
+        other = self.env["sms.template"].create(
+            {"name": "Other", "model_id": self.env["ir.model"]._get_id("res.partner"), "body": "Hi"}
+        )
+        self.assertFalse(other.dunning_rendered_length)
 
     def test_sms_opt_out_link_in_the_contact_language(self):
         """A translated body (i18n/) without the link gets it, in the same language."""
@@ -96,8 +118,12 @@ class TestSmsOptOut(DunningRunCommon, HttpCase):
 
     def test_sms_opt_out_route(self):
         contact = self.ap_contact
-        token = contact._dunning_sms_opt_out_token(self.company)
+        token = contact._dunning_link_token("sms_stop", self.company)
         good = PATH % (contact.id, self.company.id, token)
+        number = contact.phone
+        contact.phone = "+32 470 00 00 00"
+        other_number_token = contact._dunning_link_token("sms_stop", self.company)
+        contact.phone = number
         # Opening the link (a phone previewing it) only asks.
         response = self.url_open(good)
         self.assertEqual(response.status_code, 200)
@@ -110,13 +136,13 @@ class TestSmsOptOut(DunningRunCommon, HttpCase):
         other = self.env["res.partner"].create(
             {"name": "Someone Else", "phone": "+32 470 99 99 99"}
         )
+        others_token = other._dunning_link_token("sms_stop", self.company)
         forged = (
             PATH % (contact.id, self.company.id, "0" * len(token)),
-            PATH % (contact.id, self.company.id, other._dunning_sms_opt_out_token(self.company)),
+            PATH % (contact.id, self.company.id, others_token),
             PATH % (other.id, self.company.id, token),
             PATH % (contact.id, self.env["res.company"].create({"name": "Other Co"}).id, token),
-            PATH % (contact.id, self.company.id, contact._dunning_sms_opt_out_token(
-                self.company, "+32470000000")),
+            PATH % (contact.id, self.company.id, other_number_token),
         )  # fmt: skip
         for url in forged:
             self.assertEqual(self.url_open(url).status_code, 404, url)
@@ -145,7 +171,7 @@ class TestSmsOptOut(DunningRunCommon, HttpCase):
     def test_sms_opt_out_page_escapes(self):
         self.ap_contact.name = '<script>alert("x")</script>'
         self.company.name = "<b>Co</b>"
-        token = self.ap_contact._dunning_sms_opt_out_token(self.company)
+        token = self.ap_contact._dunning_link_token("sms_stop", self.company)
         response = self.url_open(PATH % (self.ap_contact.id, self.company.id, token))
         self.assertEqual(response.status_code, 200)
         self.assertNotIn("<b>Co</b>", response.text)

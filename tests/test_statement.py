@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.tests import Form, tagged
+from odoo.tests import tagged
 
 from ..tools.aging import to_units
 from .common import DunningRunCommon
@@ -174,16 +174,22 @@ class TestStatement(DunningRunCommon):
         self.assertEqual(action["type"], "ir.actions.report")
         self.assertEqual(action["report_name"], "account_dunning.report_dunning_statement")
         self.assertEqual(action["context"]["active_ids"], self.customer.ids)
+        # Sent now through the gateway, by a person: an event, the mail, a confirmation.
         action = self.customer.action_dunning_send_statement()
-        self.assertEqual(action["res_model"], "mail.compose.message")
-        composer = Form(self.env["mail.compose.message"].with_context(**action["context"])).save()
-        self.assertEqual(composer.partner_ids, self.ap_contact)
-        self.assertIn("850.00", composer.body)
-        composer._action_send_mail()
-        message = self.customer.message_ids[0]
-        self.assertIn("statement of account", message.subject)
-        self.assertEqual(message.attachment_ids.mapped("name"), ["Statement - Acme Retail.html"])
-        self.assertIn(self.ap_contact, message.partner_ids)
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn(self.ap_contact.display_name, action["params"]["message"])
+        event = self.env["dunning.event"].search(
+            [("partner_id", "=", self.customer.id), ("channel", "=", "statement")]
+        )
+        self.assertEqual((event.state, event.contact_id), ("done", self.ap_contact))
+        self.assertTrue(event.is_customer_message)
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", event.message_id.id)])
+        self.assertEqual(mail.recipient_ids, self.ap_contact)
+        self.assertIn("statement of account", mail.subject)
+        self.assertIn("850.00", mail.body_html)
+        self.assertEqual(
+            mail.attachment_ids.mapped("name"), ["Statement of account Acme Retail 2026-03-31.html"]
+        )
 
     def _cron(self):
         with patch.object(type(self.env["ir.cron"]), "_commit_progress", return_value=1.0):
@@ -216,10 +222,16 @@ class TestStatement(DunningRunCommon):
         self.customer.dunning_statement_monthly = True
         everyone = self.customer | opted | no_items | not_opted | no_email
 
-        with freeze_time("2026-04-01 07:00"), self.assertLogs(LOGGER, "WARNING") as logs:
+        with freeze_time("2026-04-01 07:00"):
             self._cron()
-        self.assertIn("No Email", logs.output[0])
-        self.assertIn("no email address", logs.output[0])
+        # No address: a failed statement event and the collector's Fix contact task.
+        failed = self.env["dunning.event"].search(
+            [("partner_id", "=", no_email.id), ("channel", "=", "statement")]
+        )
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("No email address", failed.reason)
+        self.assertIn("Fix contact", no_email.activity_ids.summary)
+        self.assertFalse(no_email.dunning_statement_last_date, "tried again tomorrow")
         mails = self._statement_mails(everyone)
         self.assertEqual(len(mails), 2)
         self.assertEqual(sorted(mails.mapped("res_id")), sorted((self.customer | opted).ids))

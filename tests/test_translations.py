@@ -107,7 +107,7 @@ class TestDunningTranslations(DunningRunCommon):
                 self.assertEqual(len(mail), 1)
                 self.assertEqual(mail.recipient_ids, contact)
                 self.assertEqual(mail.subject, f"{self.company.name}{subject}")
-                body = _text(mail.mail_message_id.body)
+                body = _text(mail.body_html)
                 for sentence in sentences:
                     self.assertIn(sentence, body)
                 for english in ENGLISH:
@@ -115,7 +115,7 @@ class TestDunningTranslations(DunningRunCommon):
         # English stays English.
         english = self._mails()
         self.assertEqual(english.subject, f"{self.company.name}: open invoices on your account")
-        body = _text(english.mail_message_id.body)
+        body = _text(english.body_html)
         for sentence in ENGLISH:
             self.assertIn(sentence, body)
         self.assertNotIn("Sauf erreur", body)
@@ -150,7 +150,7 @@ class TestDunningTranslations(DunningRunCommon):
         mail = self._mails(customer)
         self.assertEqual(mail.subject, f"{self.company.name} : demande formelle de règlement")
         self.assertIn(letter.attachment_id, mail.attachment_ids)
-        body = _text(mail.mail_message_id.body)
+        body = _text(mail.body_html)
         self.assertIn("Nous vous demandons formellement de régler le montant dû", body)
         self.assertIn("convenir d", body)  # the payment plan offer
         # The level sends a letter: the email says it is attached, in French.
@@ -209,7 +209,7 @@ class TestDunningTranslations(DunningRunCommon):
         self._dunning_invoice(1000.0, "2026-03-01", partner=customer)
         self._dunning_invoice(900.0, "2026-02-20", partner=customer, move_type="out_refund")
         self._run()
-        body = _text(self._mails(customer).mail_message_id.body)
+        body = _text(self._mails(customer).body_html)
         for sentence in (
             "Avoirs et paiements non encore imputés",
             "Avoir",
@@ -224,7 +224,7 @@ class TestDunningTranslations(DunningRunCommon):
         later, _contact = self._customer_speaking("fr_FR")
         self._dunning_invoice(100.0, "2026-03-14", partner=later)
         self._run()
-        body = _text(self._mails(later).mail_message_id.body)
+        body = _text(self._mails(later).body_html)
         self.assertIn("Statut", body)
         self.assertNotIn("Jours de retard", body)
 
@@ -234,7 +234,7 @@ class TestDunningTranslations(DunningRunCommon):
         data = self.env["ir.model.data"].search(
             [("module", "=", "account_dunning"), ("model", "in", ("mail.template", "sms.template"))]
         )
-        self.assertEqual(len(data), 21)  # 15 email and 6 SMS templates
+        self.assertEqual(len(data), 23)  # 17 email and 6 SMS templates
         fields = {"mail.template": ("subject", "body_html"), "sms.template": ("body",)}
         for record in data:
             template = self.env[record.model].browse(record.res_id)

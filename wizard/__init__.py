@@ -3,5 +3,7 @@ from . import dunning_writeoff_wizard
 from . import dunning_payment_plan_wizard
 from . import dunning_stage_wizard
 from . import dunning_late_charge_wizard
+from . import dunning_late_charge_wizard_line
 from . import dunning_call_wizard
 from . import dunning_send_wizard
+from . import dunning_send_wizard_channel

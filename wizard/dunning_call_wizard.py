@@ -223,7 +223,7 @@ class DunningCallWizard(models.TransientModel):
                 "payables and correct it on the customer.",
                 customer=customer.display_name,
             ),
-            phone=True,
+            need="phone",
         )
         return {
             "type": "ir.actions.act_window",
@@ -244,13 +244,18 @@ class DunningCallWizard(models.TransientModel):
                 "date_promised": self.promise_date,
                 "note": self.note,
                 "call_event_id": event.id,
+                "contact_id": event.contact_id.id,
             }
         )
         return promise._dunning_open_action()
 
     def _after_disputed(self, event, customer, today):
         action = self.move_ids.action_dunning_dispute()
-        action["context"].update(default_note=self.note, default_call_event_id=event.id)
+        action["context"].update(
+            default_note=self.note,
+            default_call_event_id=event.id,
+            default_contact_id=event.contact_id.id,
+        )
         return action
 
     def _after_plan_requested(self, event, customer, today):

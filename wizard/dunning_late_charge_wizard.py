@@ -138,6 +138,9 @@ class DunningLateChargeWizard(models.TransientModel):
 
     def _create_charge_move(self, partner, currency, company, lines):
         policy = partner.with_company(company)._dunning_get_policy()
+        # The charge invoice is the customer's: its lines in the customer's language.
+        lang = self.env["dunning.engine"]._customer_lang(partner, company)
+        _ = self.with_context(lang=lang).env._
         product = policy.late_charge_product_id
         account = company.dunning_late_charge_account_id
         invoice_lines = []
@@ -149,19 +152,17 @@ class DunningLateChargeWizard(models.TransientModel):
             if account:
                 common["account_id"] = account.id
             if not currency.is_zero(line.interest):
-                name = self.env._(
+                name = _(
                     "Late payment interest on %(invoice)s from %(start)s to %(end)s",
                     invoice=move.name,
-                    start=format_date(self.env, line.date_from, lang_code=partner.lang),
-                    end=format_date(self.env, line.date_to, lang_code=partner.lang),
+                    start=format_date(self.env, line.date_from, lang_code=lang),
+                    end=format_date(self.env, line.date_to, lang_code=lang),
                 )
                 invoice_lines.append(
                     Command.create({**common, "name": name, "price_unit": line.interest})
                 )
             if not currency.is_zero(line.compensation):
-                name = self.env._(
-                    "Fixed compensation for recovery costs, %(invoice)s", invoice=move.name
-                )
+                name = _("Fixed compensation for recovery costs, %(invoice)s", invoice=move.name)
                 invoice_lines.append(
                     Command.create({**common, "name": name, "price_unit": line.compensation})
                 )
@@ -192,24 +193,3 @@ class DunningLateChargeWizard(models.TransientModel):
             ]
         )
         return charge_move
-
-
-class DunningLateChargeWizardLine(models.TransientModel):
-    _name = "dunning.late.charge.wizard.line"
-    _description = "Charge Late Fees: Invoice"
-
-    wizard_id = fields.Many2one("dunning.late.charge.wizard", required=True, ondelete="cascade")
-    move_id = fields.Many2one("account.move", string="Invoice", required=True)
-    invoice_date_due = fields.Date(related="move_id.invoice_date_due")
-    amount_residual = fields.Monetary(related="move_id.amount_residual")
-    currency_id = fields.Many2one(related="move_id.currency_id")
-    date_from = fields.Date(string="From")
-    date_to = fields.Date(string="To")
-    interest = fields.Monetary()
-    compensation = fields.Monetary()
-    error = fields.Char()
-
-    def _has_charge(self):
-        self.ensure_one()
-        currency = self.currency_id
-        return not (currency.is_zero(self.interest) and currency.is_zero(self.compensation))

@@ -5,14 +5,6 @@ from odoo.fields import Command
 from ..tools.calendar import next_business_day
 from ..tools.ladder import index_of_delay, next_level_index
 
-# The wizard's channel fields and the kinds of steps they stand for.
-CHANNEL_KINDS = {
-    "send_email": "email",
-    "send_letter": "letter",
-    "send_sms": "sms",
-    "attach_statement": "statement",
-}
-
 
 class DunningSendWizard(models.TransientModel):
     """Send & Print: a person sends a customer its reminder now, with the channels they
@@ -70,17 +62,16 @@ class DunningSendWizard(models.TransientModel):
     )
     contact_id = fields.Many2one("res.partner", string="Recipient", compute="_compute_contact_id")
     email_to = fields.Char(related="contact_id.email", string="Email Address")
-    send_email = fields.Boolean(
-        string="Email", compute="_compute_channels", store=True, readonly=False
+    channel_ids = fields.One2many(
+        "dunning.send.wizard.channel",
+        "wizard_id",
+        string="Send with",
+        compute="_compute_channel_ids",
+        store=True,
+        readonly=False,
+        help="The channels that reach the customer (the channel registry); proposed: the "
+        "level's, unless the contact opted out of it or cannot be reached by it.",
     )
-    send_letter = fields.Boolean(
-        string="Letter (PDF)", compute="_compute_channels", store=True, readonly=False
-    )
-    send_sms = fields.Boolean(string="SMS", compute="_compute_channels", store=True, readonly=False)
-    attach_statement = fields.Boolean(
-        string="Statement of Account", compute="_compute_channels", store=True, readonly=False
-    )
-    sms_available = fields.Boolean(compute="_compute_channels_available")
     warning = fields.Text(compute="_compute_warning")
 
     @api.depends("partner_id", "company_id")
@@ -137,24 +128,34 @@ class DunningSendWizard(models.TransientModel):
             customer = wizard.partner_id.commercial_partner_id
             wizard.contact_id = customer._dunning_get_contact() if customer else False
 
-    @api.depends("level_id")
-    def _compute_channels(self):
+    @api.depends("level_id", "contact_id")
+    def _compute_channel_ids(self):
+        Step = self.env["dunning.level.step"]
+        channels = Step._dunning_channels()
         for wizard in self:
             level = wizard.level_id
             kinds = set(level._dunning_step_kinds()) if level else set()
-            wizard.send_email = "email" in kinds or (
-                not kinds & {"letter", "sms"} and bool(level.mail_template_id)
-            )
-            wizard.send_letter = "letter" in kinds
-            wizard.send_sms = "sms" in kinds and bool(level.sms_template_id)
-            wizard.attach_statement = "statement" in kinds
+            customer = wizard.partner_id.commercial_partner_id
+            lines = [Command.clear()]
+            for sequence, kind in enumerate(Step._dunning_customer_kinds()):
+                missing = level._dunning_step_missing(kind) if level else False
+                block = customer and wizard.contact_id._dunning_channel_block(
+                    channels[kind], customer
+                )
+                refusal = missing or (block and block[1])
+                lines.append(
+                    Command.create(
+                        {
+                            "sequence": sequence,
+                            "kind": kind,
+                            "selected": kind in kinds and not refusal,
+                            "note": refusal or channels[kind].notice or False,
+                        }
+                    )
+                )
+            wizard.channel_ids = lines
 
-    @api.depends("level_id")
-    def _compute_channels_available(self):
-        for wizard in self:
-            wizard.sms_available = bool(wizard.level_id.sms_template_id)
-
-    @api.depends("partner_id", "contact_id", "send_email", "move_ids", "company_id")
+    @api.depends("partner_id", "contact_id", "move_ids", "company_id")
     def _compute_warning(self):
         for wizard in self:
             wizard.warning = "\n".join(wizard._dunning_warnings()) or False
@@ -169,8 +170,12 @@ class DunningSendWizard(models.TransientModel):
         self._dunning_check_rights()
         wizard = self.with_company(self.company_id)
         kinds = wizard._dunning_check()
-        if "email" in kinds and not wizard.contact_id.email:
-            return wizard._dunning_no_email_address()
+        channels = self.env["dunning.level.step"]._dunning_channels()
+        customer = self.partner_id.commercial_partner_id
+        for kind in kinds:
+            block = wizard.contact_id._dunning_channel_block(channels[kind], customer)
+            if block:  # missing what the channel needs: nothing sent, the contact fixed
+                return wizard._dunning_unreachable(block[1])
         run = self.env["dunning.run"].with_company(self.company_id)
         run = run._dunning_create_reminder_run(self.partner_id)
         self.env["dunning.run.line"].create(wizard._dunning_line_values(run, kinds))
@@ -227,7 +232,7 @@ class DunningSendWizard(models.TransientModel):
         return overdue[:1] or levels[-1:]
 
     def _dunning_kinds(self):
-        return [kind for field, kind in CHANNEL_KINDS.items() if self[field]]
+        return [line.kind for line in self.channel_ids if line.selected]
 
     def _dunning_warnings(self):
         """What the person should know before sending (shown in the form)."""
@@ -238,16 +243,6 @@ class DunningSendWizard(models.TransientModel):
             return warnings
         if customer.dunning_excluded:
             warnings.append(self.env._("This customer is excluded from collections."))
-        if self.send_email and self.contact_id and not self.contact_id.email:
-            warnings.append(
-                self.env._(
-                    "No email address for %(contact)s: add one, or untick Email and print.",
-                    contact=self.contact_id.display_name,
-                )
-            )
-        blocked = self.contact_id and self.contact_id._dunning_email_block_reason(customer)
-        if self.send_email and blocked:
-            warnings.append(blocked)
         if customer.id in self.env["dunning.engine"]._messaged_on(
             customer, self.date, self.company_id
         ):
@@ -265,9 +260,7 @@ class DunningSendWizard(models.TransientModel):
         customer = self.partner_id.commercial_partner_id
         kinds = self._dunning_kinds()
         if not kinds:
-            raise UserError(
-                self.env._("Choose at least one channel: email, letter, SMS or statement.")
-            )
+            raise UserError(self.env._("Choose at least one channel to send with."))
         if customer.dunning_excluded:
             raise UserError(
                 self.env._(
@@ -306,25 +299,15 @@ class DunningSendWizard(models.TransientModel):
                 self.env._("Choose a level of the customer's policy %(policy)s.",
                            policy=self.policy_id.display_name or "")
             )  # fmt: skip
-        if "email" in kinds:
-            if not self.level_id.mail_template_id:
-                raise UserError(
-                    self.env._(
-                        "Level %(level)s has no email template: choose one on the level, "
-                        "or untick Email.",
-                        level=self.level_id.name,
-                    )
-                )
-            blocked = self.contact_id._dunning_email_block_reason(customer)
-            if blocked:
-                raise UserError(blocked)
-        if "sms" in kinds and not self.level_id.sms_template_id:
-            raise UserError(
-                self.env._(
-                    "Level %(level)s has no SMS template: choose one on the level, or untick SMS.",
-                    level=self.level_id.name,
-                )
-            )
+        for kind in kinds:
+            missing = self.level_id._dunning_step_missing(kind)
+            if missing:
+                raise UserError(missing)
+        channels = self.env["dunning.level.step"]._dunning_channels()
+        for kind in kinds:
+            block = self.contact_id._dunning_channel_block(channels[kind], customer)
+            if block and not block[2]:  # opted out (a missing address gets its task)
+                raise UserError(block[1])
         totals = self._dunning_message()["totals"]
         if (
             self.company_id.currency_id.compare_amounts(
@@ -349,9 +332,10 @@ class DunningSendWizard(models.TransientModel):
             why = stages.get(move.dunning_stage, move.dunning_stage)
         return f"{move.display_name} ({why})"
 
-    def _dunning_no_email_address(self):
-        """Email chosen, no address: nothing is sent (the invoices stay where they are);
-        the collector gets the 'Fix contact' task and the person a clear message."""
+    def _dunning_unreachable(self, why):
+        """A chosen channel cannot reach the contact (no email address, no phone...):
+        nothing is sent (the invoices stay where they are); the collector gets the 'Fix
+        contact' task and the person a clear message."""
         customer = self.partner_id.commercial_partner_id
         engine = self.env["dunning.engine"]
         collector = engine._get_collector(
@@ -362,9 +346,8 @@ class DunningSendWizard(models.TransientModel):
             fallback=engine._default_fallback_collector(),
         )
         message = self.env._(
-            "No email address for %(contact)s: nothing was sent. Add an email address (or "
-            "an accounts-payable contact) on the customer, or untick Email to print.",
-            contact=self.contact_id.display_name,
+            "%(why)s Nothing was sent: complete the contact (or choose other channels).",
+            why=why,
         )
         engine._schedule_fix_contact(customer, collector, next_business_day(self.date), message)
         return self._dunning_notify(message, "warning")
