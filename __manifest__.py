@@ -7,7 +7,7 @@
     "website": "https://github.com/account-dunning/account_dunning",
     "author": "account_dunning contributors",
     "license": "AGPL-3",
-    "depends": ["account", "account_payment", "mail", "portal", "sms"],
+    "depends": ["account", "account_payment", "mail", "portal", "sms", "snailmail"],
     "data": [
         "security/account_dunning_security.xml",
         "security/ir.model.access.csv",

@@ -29,3 +29,4 @@ from . import dunning_template_check
 from . import mail_template
 from . import ir_qweb
 from . import sms_template
+from . import snailmail_letter

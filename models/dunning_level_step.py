@@ -9,6 +9,7 @@ from odoo import api, fields, models
 # the registry, not a list of their own.
 STEP_KINDS = [
     ("letter", "Letter"),  # first: the email of the same level attaches it
+    ("post", "Letter by post"),
     ("statement", "Statement of account"),  # before the email, which attaches it
     ("email", "Email"),
     ("call", "Call"),
@@ -76,6 +77,18 @@ class DunningLevelStep(models.Model):
         registry = {
             # A document: attached to the email of its level, or left to print.
             "letter": Channel("letter", customer_facing=True, delivery="print"),
+            # The level's letter, printed and posted by Odoo's Snailmail (IAP).
+            "post": Channel(
+                "post",
+                customer_facing=True,
+                needs="address",
+                transport="snailmail.letter",
+                document="letter",
+                notice=self.env._(
+                    "Posted by Odoo's Snailmail: each letter costs IAP credits "
+                    "(Settings > Snailmail) and leaves when Snailmail's queue runs."
+                ),
+            ),
             "statement": Channel("statement", customer_facing=True, delivery="print"),
             "email": Channel(
                 "email", customer_facing=True, needs="email", opt_out="email", contact_hours=True

@@ -49,6 +49,7 @@ from . import test_run_queue
 from . import test_run_line_invoices
 from . import test_holds
 from . import test_gateway
+from . import test_post
 from . import test_migrations
 from . import test_ledger_property
 from . import test_tools_ab_testing

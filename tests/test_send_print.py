@@ -82,7 +82,8 @@ class TestSendPrint(DunningRunCommon):
         self.assertIn("400.00", wizard.amount_by_currency)  # in EUR, not converted
         # The channels are the registry's that reach the customer, the level's ticked.
         channels = self._channels(wizard)
-        self.assertEqual(list(channels), ["letter", "statement", "email", "sms"])
+        self.assertEqual(list(channels), ["letter", "post", "statement", "email", "sms"])
+        self.assertIn("No complete postal address", channels["post"].note)
         self.assertTrue(channels["email"].selected)
         self.assertFalse(channels["letter"].selected or channels["statement"].selected)
         self.assertFalse(wizard.warning)
