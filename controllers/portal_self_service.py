@@ -61,15 +61,13 @@ class DunningSelfService(http.Controller):
     @http.route(f"{BASE}/statement", type="http", auth="public", methods=["GET"], sitemap=False)
     def dunning_self_service_statement(self, partner_id, company_id, token, **kwargs):
         partner = self._dunning_self_service_partner(partner_id, company_id, token)
-        customer = partner.commercial_partner_id
-        # sudo: reports are rendered for the signed link's customer only.
-        pdf, _type = (
-            request.env["ir.actions.report"]
-            .sudo()
-            .with_company(partner.env.company)
-            .with_context(lang=partner.env.context.get("lang"))
-            ._render_qweb_pdf("account_dunning.action_report_dunning_statement", customer.ids)
-        )
+        base_url = f"/dunning/account/{partner_id}/{company_id}/{token}"
+        try:
+            # A render costs seconds: counted with the other actions, one a day.
+            partner._dunning_self_service_check_rate()
+        except DunningSelfServiceRateLimited as error:
+            return self._dunning_render(partner, base_url, status=429, error=error.args[0])
+        pdf = partner._dunning_self_service_statement()
         return request.make_response(
             pdf,
             headers=[
@@ -84,21 +82,21 @@ class DunningSelfService(http.Controller):
         partner = self._dunning_self_service_partner(partner_id, company_id, token)
         base_url = f"/dunning/account/{partner_id}/{company_id}/{token}"
         try:
-            with request.env.cr.savepoint():
-                partner._dunning_self_service_check_rate()
-                call(partner)
+            partner._dunning_self_service_check_rate()
         except DunningSelfServiceRateLimited as error:
             return self._dunning_render(partner, base_url, status=429, error=error.args[0])
+        try:
+            with request.env.cr.savepoint():
+                call(partner)
         except DunningSelfServiceRefused as error:
+            # Refused actions count toward the hourly limit too (and show in the history).
+            partner._dunning_self_service_refused(action, error.args[0])
             return self._dunning_render(partner, base_url, status=400, error=error.args[0])
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, ArithmeticError):
             _logger.info("Self-service %s refused: malformed input", action, exc_info=True)
-            return self._dunning_render(
-                partner,
-                base_url,
-                status=400,
-                error=partner.env._("Something in the form was not understood: please check it."),
-            )
+            error = partner.env._("Something in the form was not understood: please check it.")
+            partner._dunning_self_service_refused(action, error)
+            return self._dunning_render(partner, base_url, status=400, error=error)
         return request.redirect(f"{base_url}?done={action}")
 
     @staticmethod

@@ -1,3 +1,4 @@
+from . import dunning_authority_mixin
 from . import dunning_policy
 from . import dunning_level
 from . import dunning_level_step

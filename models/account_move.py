@@ -21,13 +21,6 @@ RECOMPUTE_CHUNK = 2000
 # Kept for the modules and data that import it from here.
 DUNNING_STAGES = list(STAGES)
 
-FLOW_ONLY_FIELDS = frozenset({"dunning_promise_ids", "dunning_dispute_ids", "dunning_thanked"})
-
-# The ladder's bookkeeping (shown read-only, written by the run in SQL): a collector who
-# set them could silence the reminders ("last step in 2099") or skip rungs; a
-# collections manager may correct them.
-LADDER_FIELDS = frozenset({"dunning_level_id", "dunning_last_date"})
-
 
 # Invoices whose next reminder is due within this many days get their PDF rendered.
 PDF_WARMUP_DAYS = 3
@@ -44,7 +37,8 @@ PREDICTION_GROUPS = "account_dunning.group_dunning_user"
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "dunning.authority.mixin"]
 
     dunning_level_id = fields.Many2one(
         "dunning.level",
@@ -319,39 +313,6 @@ class AccountMove(models.Model):
             }
         return None
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        if not self.env.su:
-            if any(vals.get("dunning_stage", "normal") != "normal" for vals in vals_list):
-                raise AccessError(self._dunning_stage_flow_message())
-            if any(FLOW_ONLY_FIELDS & set(vals) for vals in vals_list):
-                raise AccessError(self._dunning_flow_only_message())
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if not self.env.su:
-            if "dunning_stage" in vals:
-                raise AccessError(self._dunning_stage_flow_message())
-            if "dunning_event_ids" in vals:
-                raise AccessError(
-                    self.env._("The collections history of an invoice is written by its events.")
-                )
-            if "dunning_payment_plan_ids" in vals:
-                raise AccessError(
-                    self.env._("An invoice joins or leaves a payment plan through the plan.")
-                )
-            # Shown read-only: an invoice joins or leaves a promise or a dispute through
-            # it (with its stage), and the thank-you is remembered by the run.
-            if FLOW_ONLY_FIELDS & set(vals):
-                raise AccessError(self._dunning_flow_only_message())
-            if LADDER_FIELDS & set(vals) and not self.env.user.has_group(
-                "account_dunning.group_dunning_manager"
-            ):
-                raise AccessError(
-                    self.env._("Only a collections manager can correct the ladder of an invoice.")
-                )
-        return super().write(vals)
-
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         # A credit note answering a dispute settles it (dunning.dispute.action_accept).
@@ -585,11 +546,6 @@ class AccountMove(models.Model):
             invoice._dunning_set_stage(case.handoff_type if case else "normal")
             case._update_state()
 
-    def _dunning_flow_only_message(self):
-        return self.env._(
-            "The promises, disputes and thank-you of an invoice are recorded by their flows."
-        )
-
     def _dunning_mark_thanked(self):
         """Remember the thank-you in one query (no journal resynchronisation)."""
         if not self:
@@ -763,6 +719,9 @@ class AccountMove(models.Model):
                 log_exceptions=False,  # a concurrent update is expected and handled
             )
             missing.invalidate_recordset(["access_token"])
+            # Read back at once: the messages of the batch read them one customer at a
+            # time, and would query them one customer at a time.
+            missing.fetch(["access_token"])
 
     def _dunning_open_installments(self):
         """Open receivable lines of the invoice with something to pay, by due date (as

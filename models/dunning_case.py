@@ -15,28 +15,18 @@ CASE_STATES = [("open", "Open"), ("returned", "Returned"), ("closed", "Closed")]
 # An invoice is settled once nothing is left to collect on it.
 SETTLED = ("paid", "in_payment", "reversed")
 
-# What a hand-off decided: a collections manager's to change afterwards.
-CASE_MANAGER_FIELDS = frozenset(
-    {
-        "commission_rate",
-        "state",
-        "date_returned",
-        "move_ids",
-        "partner_id",
-        "agency_id",
-        "handoff_type",
-        "company_id",
-        "amount_handed_off",
-    }
-)
-
 
 class DunningCase(models.Model):
     """Invoices of one customer handed off to a collection agency or a lawyer."""
 
     _name = "dunning.case"
     _description = "Collection Case"
-    _inherit = ["dunning.hold.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "dunning.hold.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "dunning.authority.mixin",
+    ]
     _order = "date desc, id desc"
     _check_company_auto = True
     _dunning_hold_channel = "handoff"
@@ -192,11 +182,6 @@ class DunningCase(models.Model):
             cases._dunning_check_user_cases()
         return cases
 
-    def write(self, vals):
-        if not self._dunning_is_manager():
-            self._dunning_check_user_write(vals)
-        return super().write(vals)
-
     def action_view_invoices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -213,7 +198,9 @@ class DunningCase(models.Model):
                 lambda m, c=case: m.dunning_stage == c.handoff_type
             )
             at_case._dunning_set_stage("normal")
-            case.write({"state": "returned", "date_returned": fields.Date.context_today(case)})
+            case._dunning_flow_write(
+                {"state": "returned", "date_returned": fields.Date.context_today(case)}
+            )
             case._log_event(
                 at_case,
                 self.env._(
@@ -273,27 +260,6 @@ class DunningCase(models.Model):
                     )
                 )
 
-    def _dunning_check_user_write(self, vals):
-        """Users keep the reference, the note and the collector of a case; they may
-        return an open case (the two "Returned" buttons, the way to legal action).
-        The rest of what the hand-off decided is for collections managers."""
-        protected = CASE_MANAGER_FIELDS & set(vals)
-        returning = (
-            vals.get("state") == "returned"
-            and protected <= {"state", "date_returned"}
-            and all(case.state == "open" for case in self)
-        )
-        if protected and not returning:
-            fields_ = self._fields
-            raise AccessError(
-                self.env._(
-                    "Only a collections manager can change %(fields)s of a case.",
-                    fields=", ".join(
-                        sorted(fields_[name]._description_string(self.env) for name in protected)
-                    ),
-                )
-            )  # fmt: skip
-
     @api.model
     def _dunning_hand_off(
         self,
@@ -314,7 +280,7 @@ class DunningCase(models.Model):
         policy = partner.with_company(company)._dunning_get_policy()
         today = fields.Date.context_today(self)
         if source_case:
-            source_case.write({"state": "returned", "date_returned": today})
+            source_case._dunning_flow_write({"state": "returned", "date_returned": today})
             source_case._log_event(
                 moves,
                 self.env._(
@@ -654,5 +620,7 @@ class DunningCase(models.Model):
                 "mimetype": "text/csv",
             }
         )
-        self.write({"case_file_pdf_id": pdf_attachment.id, "case_file_csv_id": csv_attachment.id})
+        self._dunning_flow_write(
+            {"case_file_pdf_id": pdf_attachment.id, "case_file_csv_id": csv_attachment.id}
+        )
         return pdf_attachment | csv_attachment

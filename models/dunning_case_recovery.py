@@ -10,6 +10,7 @@ class DunningCaseRecovery(models.Model):
     """
 
     _name = "dunning.case.recovery"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Collection Case Recovery"
     _order = "date desc, id desc"
     _check_company_auto = True

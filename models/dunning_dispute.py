@@ -7,23 +7,6 @@ from ..tools.stages import DISPUTABLE_STAGES, HOLD_STAGES
 
 DISPUTE_STATES = [("open", "Open"), ("accepted", "Accepted"), ("rejected", "Rejected")]
 
-# Security in the model, not the form (the form shows these read-only): the flows write
-# them (create, accept, reject, the daily follow-up), never a person, be it a manager,
-# through JSON-RPC. A state written by hand would leave the invoices in stage dispute.
-DISPUTE_FLOW_FIELDS = frozenset(
-    {
-        "state",
-        "contact_id",
-        "date_start",
-        "date_end",
-        "overdue_notified_date",
-        "call_event_id",
-        "company_id",
-        "partner_id",
-        "move_ids",
-    }
-)
-
 
 class DunningDispute(models.Model):
     """A customer disputes invoices: they leave the ladder until the dispute is settled.
@@ -37,7 +20,12 @@ class DunningDispute(models.Model):
 
     _name = "dunning.dispute"
     _description = "Dispute"
-    _inherit = ["dunning.hold.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "dunning.hold.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "dunning.authority.mixin",
+    ]
     _order = "state, date_expected, id desc"
     _check_company_auto = True
     _dunning_hold_stage = "dispute"
@@ -118,16 +106,6 @@ class DunningDispute(models.Model):
         disputes = super().create(vals_list)
         disputes.filtered(lambda d: d.state == "open")._dunning_open()
         return disputes
-
-    def write(self, vals):
-        if not self.env.su and DISPUTE_FLOW_FIELDS & set(vals):
-            raise AccessError(
-                self.env._(
-                    "The customer, invoices, dates and status of a dispute follow its flow: "
-                    "accept or reject it, and record a new one if needed."
-                )
-            )
-        return super().write(vals)
 
     def action_accept(self):
         """Accept: open Odoo's credit note wizard for the invoices (edit the draft credit

@@ -5,6 +5,7 @@ class DunningDisputeReason(models.Model):
     """Why a customer disputes invoices (price, quantity, quality...): configurable."""
 
     _name = "dunning.dispute.reason"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Dispute Reason"
     _order = "sequence, id"
 

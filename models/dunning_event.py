@@ -86,6 +86,7 @@ class DunningEvent(models.Model):
     """One collections action on one customer: an immutable history row."""
 
     _name = "dunning.event"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Dunning Event"
     _order = "date desc, id desc"
     _check_company_auto = True

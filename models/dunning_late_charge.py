@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 
 
 class DunningLateCharge(models.Model):
@@ -11,6 +10,7 @@ class DunningLateCharge(models.Model):
     """
 
     _name = "dunning.late.charge"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Late Charge"
     _order = "date_to desc, id desc"
     _check_company_auto = True
@@ -46,16 +46,6 @@ class DunningLateCharge(models.Model):
     _dates_ordered = models.Constraint(
         "CHECK(date_from <= date_to)", "A late charge cannot end before it starts."
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        # Only the "Charge late fees" wizard records charges, with what it computed: a
-        # charge recorded by hand ("charged until 2099") would stop every later charge.
-        if not self.env.su:
-            raise AccessError(
-                self.env._("Late charges are recorded by the Charge Late Fees wizard only.")
-            )
-        return super().create(vals_list)
 
     @api.model
     def _charged_until(self, moves):

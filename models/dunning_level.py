@@ -42,6 +42,7 @@ class DunningLevel(models.Model):
     """One rung of a dunning policy: when it applies and what it does."""
 
     _name = "dunning.level"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Dunning Level"
     _order = "policy_id, sequence, delay_days, id"
     _check_company_auto = True

@@ -50,6 +50,7 @@ class DunningLevelStep(models.Model):
     """One thing a level of the ladder does: an email, a letter, a call..."""
 
     _name = "dunning.level.step"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Dunning Level Step"
     _order = "level_id, sequence, id"
 
@@ -85,8 +86,8 @@ class DunningLevelStep(models.Model):
                 transport="snailmail.letter",
                 document="letter",
                 notice=self.env._(
-                    "Posted by Odoo's Snailmail: each letter costs IAP credits "
-                    "(Settings > Snailmail) and leaves when Snailmail's queue runs."
+                    "Posted by Odoo's Snailmail service: each letter costs IAP credits "
+                    "and leaves when Snailmail's queue runs."
                 ),
             ),
             "statement": Channel("statement", customer_facing=True, delivery="print"),

@@ -40,7 +40,13 @@ class DunningPaymentPlan(models.Model):
 
     _name = "dunning.payment.plan"
     _description = "Payment Plan"
-    _inherit = ["dunning.hold.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "dunning.hold.mixin",
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "dunning.authority.mixin",
+    ]
     _order = "date_start desc, id desc"
     _check_company_auto = True
     _dunning_hold_stage = "plan"
@@ -212,13 +218,6 @@ class DunningPaymentPlan(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        # Cancelling is a manager's decision (action_cancel): not by writing the state.
-        if (
-            vals.get("state") == "cancelled"
-            and not self.env.su
-            and not self.env.user.has_group("account_dunning.group_dunning_manager")
-        ):
-            raise AccessError(self.env._("Only a collections manager can cancel a payment plan."))
         if "move_ids" in vals and any(plan.state != "draft" for plan in self):
             # What the customer agreed to: an invoice leaves an agreed plan only through
             # a flow that ends the plan (payment, hand-off, write-off, cancellation).
@@ -241,7 +240,7 @@ class DunningPaymentPlan(models.Model):
         plans = self.filtered(lambda p: p.state in ("draft", "active"))
         active = plans.filtered(lambda p: p.state == "active")
         active._dunning_release_moves()
-        plans.write({"state": "cancelled", "date_end": today})
+        plans._dunning_flow_write({"state": "cancelled", "date_end": today})
         active._dunning_log(
             today,
             {
@@ -425,7 +424,7 @@ class DunningPaymentPlan(models.Model):
                         balance=plan.currency_id.format(balance),
                     )
                 )
-        self.write({"state": "active", "date_start": today})
+        self._dunning_flow_write({"state": "active", "date_start": today})
         # A promise on the invoices ends; another plan, a dispute or a case refuses it.
         self._dunning_hold_open()
         self.env["account.partial.reconcile"].flush_model()
@@ -738,7 +737,16 @@ class DunningPaymentPlan(models.Model):
             )
         )
         if terms:
-            self.write(terms)
+            contact = self.env["res.partner"].browse(terms.get("contact_id"))
+            if contact and contact.commercial_partner_id != self.partner_id.commercial_partner_id:
+                raise UserError(
+                    self.env._(
+                        "%(contact)s is not a contact of %(customer)s.",
+                        contact=contact.display_name,
+                        customer=self.partner_id.display_name,
+                    )
+                )
+            self._dunning_flow_write(terms)
         reason = self.env._(
             "Payment plan %(plan)s renegotiated by %(user)s: the remaining installments "
             "%(old)s are replaced by %(new)s (%(balance)s open).",
@@ -778,7 +786,7 @@ class DunningPaymentPlan(models.Model):
     def _dunning_complete(self, run_date):
         if not self:
             return self.env["dunning.event"]
-        self.write({"state": "completed", "date_end": run_date})
+        self._dunning_flow_write({"state": "completed", "date_end": run_date})
         self._dunning_release_moves()
         reasons = {
             plan: self.env._("Payment plan %(plan)s completed: every invoice is paid.",
@@ -791,7 +799,7 @@ class DunningPaymentPlan(models.Model):
         """End plans with a missed installment: the ladder resumes one level higher."""
         if not self:
             return self.env["dunning.event"]
-        self.write({"state": "broken", "date_end": run_date})
+        self._dunning_flow_write({"state": "broken", "date_end": run_date})
         by_level, plan_level, policies = defaultdict(list), {}, {}
         for plan in self:
             open_moves = plan.move_ids.filtered(

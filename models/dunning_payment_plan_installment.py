@@ -1,8 +1,10 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
+from ..tools.flows import LAST_DATE, MAX_AMOUNT, is_sane_amount, is_sane_date
 from ..tools.payment_schedule import allocate_paid, installment_state, reminder_kind
 
 INSTALLMENT_STATES = [
@@ -16,14 +18,12 @@ INSTALLMENT_STATES = [
 # replaces the remaining installments, logged).
 _AGREED_FIELDS = {"plan_id", "date_due", "amount", "is_down_payment", "sequence"}
 
-# Written by the daily follow-up from the books, never by people.
-_FOLLOWUP_FIELDS = {"amount_paid", "state", "reminder_before_date", "reminder_late_date"}
-
 
 class DunningPaymentPlanInstallment(models.Model):
     """One payment the customer agreed to make, and how much of it is paid."""
 
     _name = "dunning.payment.plan.installment"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Payment Plan Installment"
     _order = "plan_id, date_due, sequence, id"
     _check_company_auto = True
@@ -87,11 +87,25 @@ class DunningPaymentPlanInstallment(models.Model):
     # The flows that may change installments (the daily follow-up, a renegotiation) do
     # it with sudo after their own checks; people only edit a draft's schedule.
 
+    @api.constrains("amount", "date_due")
+    def _check_sane_terms(self):
+        for installment in self:
+            if (
+                installment.amount < 0
+                or not is_sane_amount(installment.amount or 1)
+                or not (is_sane_date(installment.date_due))
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "An installment is an amount below %(max)s due by %(last)s at the latest.",
+                        max=f"{MAX_AMOUNT:,.0f}",
+                        last=format_date(self.env, LAST_DATE),
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su:
-            if any(_FOLLOWUP_FIELDS & set(vals) for vals in vals_list):
-                raise AccessError(self._followup_fields_message())
             plans = self.env["dunning.payment.plan"].browse(
                 {vals["plan_id"] for vals in vals_list if vals.get("plan_id")}
             )
@@ -99,23 +113,14 @@ class DunningPaymentPlanInstallment(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if not self.env.su:
-            if _FOLLOWUP_FIELDS & set(vals):
-                raise AccessError(self._followup_fields_message())
-            if _AGREED_FIELDS & set(vals):
-                self.plan_id._check_installments_editable()
+        if not self.env.su and _AGREED_FIELDS & set(vals):
+            self.plan_id._check_installments_editable()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_in_draft(self):
         if not self.env.su:
             self.plan_id._check_installments_editable()
-
-    def _followup_fields_message(self):
-        return self.env._(
-            "What was paid on an installment follows the payments of the plan's invoices: "
-            "register the payment on the invoice."
-        )
 
     def _get_state_label(self):
         self.ensure_one()

@@ -13,6 +13,7 @@ class DunningPolicy(models.Model):
     """A collections ladder: the ordered steps taken when an invoice stays unpaid."""
 
     _name = "dunning.policy"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Dunning Policy"
     _order = "company_id, sequence, id"
     _check_company_auto = True
@@ -211,6 +212,13 @@ class DunningPolicy(models.Model):
         digits=(5, 2),
         help="A promise covers at least this share of the balance of the invoices it is for.",
     )
+    portal_promise_renewals = fields.Integer(
+        string="Promise: Renewals Online",
+        default=1,
+        help="How many times a customer may promise again online for an invoice it "
+        "already promised online; beyond, the page asks them to answer our email and the "
+        "collector agrees the date.",
+    )
     portal_plan_max_months = fields.Integer(
         string="Plan: Maximum Months",
         default=6,
@@ -265,7 +273,8 @@ class DunningPolicy(models.Model):
         "The minimum days between steps cannot be negative.",
     )
     _late_charge_rate_positive = models.Constraint(
-        "CHECK(late_charge_rate >= 0)", "The late-charge interest rate cannot be negative."
+        "CHECK(late_charge_rate >= 0 AND late_charge_rate <= 100)",
+        "The late-charge interest rate is a yearly percentage between 0 and 100.",
     )
     _minimum_amount_positive = models.Constraint(
         "CHECK(minimum_amount >= 0)", "The minimum amount cannot be negative."

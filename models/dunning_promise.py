@@ -2,10 +2,10 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount, format_date
 
-from ..tools.flows import created_past_opening
+from ..tools.flows import LAST_DATE, MAX_AMOUNT, created_past_opening, is_sane_amount, is_sane_date
 from ..tools.stages import HOLD_STAGES, PROMISABLE_STAGES
 
 PROMISE_STATES = [
@@ -14,23 +14,6 @@ PROMISE_STATES = [
     ("broken", "Broken"),
     ("cancelled", "Cancelled"),
 ]
-
-# Security in the model, not the form (the form shows these read-only): the flows write
-# them (create, cancel, the daily follow-up), never a person, be it a manager, through
-# JSON-RPC. Changing the state by hand would skip the stage change of the invoices;
-# backdating the start would count older payments toward the promise.
-PROMISE_FLOW_FIELDS = frozenset(
-    {
-        "state",
-        "contact_id",
-        "date_start",
-        "date_end",
-        "call_event_id",
-        "company_id",
-        "partner_id",
-        "move_ids",
-    }
-)
 
 # What was promised can be corrected while the promise is open, not once it is history.
 PROMISE_OPEN_FIELDS = frozenset({"amount", "date_promised"})
@@ -47,7 +30,12 @@ class DunningPromise(models.Model):
 
     _name = "dunning.promise"
     _description = "Promise to Pay"
-    _inherit = ["dunning.hold.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "dunning.hold.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "dunning.authority.mixin",
+    ]
     _order = "date_promised desc, id desc"
     _check_company_auto = True
     _dunning_hold_stage = "promised"
@@ -139,6 +127,19 @@ class DunningPromise(models.Model):
         for promise in self:
             promise.amount_paid = paid.get(promise.id, 0.0)
 
+    @api.constrains("amount", "date_promised")
+    def _check_sane_terms(self):
+        for promise in self:
+            if not is_sane_amount(promise.amount) or not is_sane_date(promise.date_promised):
+                raise ValidationError(
+                    self.env._(
+                        "A promise to pay is for a positive amount below %(max)s, by a date "
+                        "up to %(last)s.",
+                        max=f"{MAX_AMOUNT:,.0f}",
+                        last=format_date(self.env, LAST_DATE),
+                    )
+                )
+
     # ------------------------------------------------------------------ create
 
     @api.model_create_multi
@@ -155,18 +156,15 @@ class DunningPromise(models.Model):
         return promises
 
     def write(self, vals):
-        if not self.env.su:
-            if PROMISE_FLOW_FIELDS & set(vals):
-                raise AccessError(
-                    self.env._(
-                        "The customer, invoices, dates and status of a promise to pay follow "
-                        "its flow: cancel it and record a new one."
-                    )
-                )
-            if PROMISE_OPEN_FIELDS & set(vals) and any(p.state != "open" for p in self):
-                raise UserError(
-                    self.env._("A kept, broken or cancelled promise to pay cannot be changed.")
-                )
+        # Who may write what: tools/authority.py; what an open promise allows, here.
+        if (
+            not self.env.su
+            and PROMISE_OPEN_FIELDS & set(vals)
+            and any(p.state != "open" for p in self)
+        ):
+            raise UserError(
+                self.env._("A kept, broken or cancelled promise to pay cannot be changed.")
+            )
         return super().write(vals)
 
     def action_cancel(self):

@@ -19,6 +19,7 @@ class DunningReferenceRate(models.Model):
     """
 
     _name = "dunning.reference.rate"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Late Charge Reference Rate"
     _order = "rule, date_from desc"
     _rec_name = "rule"

@@ -76,7 +76,7 @@ class DunningRun(models.Model):
 
     _name = "dunning.run"
     _description = "Dunning Run"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "dunning.authority.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
@@ -152,24 +152,9 @@ class DunningRun(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         runs = super().create(vals_list)
-        # On the records, not the values: defaults from the context count too.
         if not self._dunning_is_manager():
-            if any(run.force for run in runs):
-                raise AccessError(
-                    self.env._(
-                        'Only a collections manager can force a run: use "Send reminder '
-                        'now" on the customer.'
-                    )
-                )
             runs._dunning_check_restricted()
         return runs
-
-    def write(self, vals):
-        if not self._dunning_is_manager() and {"force", "partner_ids"} & set(vals):
-            raise AccessError(
-                self.env._("Only a collections manager can change the customers of a run.")
-            )
-        return super().write(vals)
 
     # ------------------------------------------------------------------ actions
 
@@ -197,11 +182,11 @@ class DunningRun(models.Model):
                 run._plan()
             if run._dunning_hand_to_cron():
                 continue
-            run.state = "running"
+            run._dunning_flow_write({"state": "running"})
             run._log_skips()
             run.line_ids.filtered(lambda line: line.state == "todo")._execute()
             run._follow_after_ladder()
-            run.state = "done"
+            run._dunning_flow_write({"state": "done"})
         return self._action_open()
 
     def action_view_events(self):
@@ -297,7 +282,7 @@ class DunningRun(models.Model):
                     date=self.date,
                 )
             )
-        self.write({"date": today, "state": "draft"})
+        self._dunning_flow_write({"date": today, "state": "draft"})
         return True
 
     def _action_open(self):
@@ -384,7 +369,7 @@ class DunningRun(models.Model):
         )
         if todo <= limit:
             return False
-        self.state = "running"
+        self._dunning_flow_write({"state": "running"})
         self._log_skips()
         # sudo: triggering the company's scheduled action is what this run asks for;
         # ir.cron is reserved to administrators.
@@ -406,12 +391,12 @@ class DunningRun(models.Model):
             with self.env.cr.savepoint():
                 self._follow_promises()
                 self._plan()
-                self.state = "running"
+                self._dunning_flow_write({"state": "running"})
                 self._log_skips()
         except Exception as error:
             _logger.exception("Collections: the scheduled run of %s failed", self.company_id.name)
             self.env.invalidate_all()
-            self.error_message = str(error)
+            self._dunning_flow_write({"error_message": str(error)})
             self._dunning_notify_managers(
                 self.env._("Collections run failed"),
                 self.env._(
@@ -461,10 +446,10 @@ class DunningRun(models.Model):
             self.env.invalidate_all()
         waiting = self._dunning_todo_lines()
         if waiting:
-            self.state = "planned"
+            self._dunning_flow_write({"state": "planned"})
             self._dunning_request_review(waiting)
         else:
-            self.state = "done"
+            self._dunning_flow_write({"state": "done"})
 
     def _dunning_request_review(self, waiting):
         """Review mode: nothing is sent until a collections manager executes the run."""
@@ -568,7 +553,7 @@ class DunningRun(models.Model):
         run = self.with_company(company)
         ledgers, invoices_by_partner, other_debits = run._ledger_facts()
         if not invoices_by_partner:
-            self.state = "planned"
+            self._dunning_flow_write({"state": "planned"})
             return
         partners = self.env["res.partner"].with_company(company).browse(invoices_by_partner)
         good_payers = run._good_payers(partners)
@@ -649,7 +634,7 @@ class DunningRun(models.Model):
                 )
             line_vals.append(vals)
         self.env["dunning.run.line"]._insert_plan(line_vals)
-        self.state = "planned"
+        self._dunning_flow_write({"state": "planned"})
 
     def _ladder(self, policy):
         levels = policy._dunning_ladder_levels()

@@ -99,6 +99,7 @@ class DunningRunLine(models.Model):
     """One customer in a run: the planned step (or skip), then what was done."""
 
     _name = "dunning.run.line"
+    _inherit = ["dunning.authority.mixin"]
     _description = "Dunning Run Line"
     _order = "run_id, state, partner_id"
     _check_company_auto = True
@@ -480,6 +481,12 @@ class DunningRunLine(models.Model):
     def _execute_prepared(self, batch):
         """Pay-now tokens and the batch's emails rendered at once, then the steps."""
         self.move_ids._dunning_ensure_access_tokens()
+        # What the gateway reads of each contact and customer (opt-outs, addresses),
+        # in one query for the batch rather than one per customer.
+        (self.contact_id | self.partner_id.commercial_partner_id).fetch(
+            ["email", "phone", "dunning_email_opt_out", "dunning_email_is_workplace",
+             "dunning_is_consumer", "street", "zip", "city", "country_id"]
+        )  # fmt: skip
         batch.prepared.update(self._prepare_emails())
         self._execute_steps(batch)
 
@@ -537,7 +544,7 @@ class DunningRunLine(models.Model):
             values = {"state": state, "note": note}
             if state == "skipped":
                 values["skip_reason"] = "too_soon"
-            self.browse(line_ids).write(values)
+            self.browse(line_ids)._dunning_flow_write(values)
         for (level_id, day), move_ids in levels.items():
             self.env["account.move"].browse(move_ids)._dunning_set_level(level_id, day)
 
@@ -657,7 +664,7 @@ class DunningRunLine(models.Model):
             or set(credits) != set(self.credit_line_ids.ids)
             or self.currency_id.compare_amounts(amount, self.amount)
         ):
-            self.write(
+            self._dunning_flow_write(
                 {
                     "move_ids": [Command.set(still_open.ids)],
                     "credit_line_ids": [Command.set(credits)],
@@ -666,14 +673,14 @@ class DunningRunLine(models.Model):
                 }
             )
         if not still_open or (planned and not steps):
-            self.write({"state": "skipped", "skip_reason": "stale"})
+            self._dunning_flow_write({"state": "skipped", "skip_reason": "stale"})
         elif self.currency_id.compare_amounts(self.amount, 0) <= 0:
-            self.write({"state": "skipped", "skip_reason": "no_debt"})
+            self._dunning_flow_write({"state": "skipped", "skip_reason": "no_debt"})
 
     def _skip_concurrent(self):
         """Skipped: handled by another run (never a failed reminder: it was sent)."""
         self.ensure_one()
-        self.write(
+        self._dunning_flow_write(
             {
                 "state": "skipped",
                 "skip_reason": "stale",
@@ -685,7 +692,7 @@ class DunningRunLine(models.Model):
         self.ensure_one()
         reason = self.env._("Unexpected error, nothing was sent: %(error)s", error=error)
         self._log_event(self._primary_channel(), state="failed", reason=reason)
-        self.write({"state": "failed", "note": error})
+        self._dunning_flow_write({"state": "failed", "note": error})
 
     def _dunning_step_letter(self, batch):
         """The formal letter as a PDF on its event; attached to the email when the level

@@ -2,7 +2,7 @@ import json
 import logging
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -16,6 +16,7 @@ from odoo.tools.mimetypes import guess_mimetype
 from odoo.tools.misc import hmac
 
 from ..tools.aging import BUCKETS, OpenItem, age_items
+from ..tools.flows import is_sane_amount
 from ..tools.ledger import CREDIT_NOTE, ENTRY, INVOICE, PAYMENT, Item, Ledger
 from ..tools.payer_profile import (
     BANDS,
@@ -66,44 +67,10 @@ DUNNING_FIGURES_GROUPS = (
     "account_dunning.group_dunning_user"
 )
 
-# Collections decisions on a customer or an agency: every collections user reads them,
-# only a collections manager sets them (see _has_field_access).
-DUNNING_MANAGER_FIELDS = frozenset(
-    {
-        "dunning_credit_hold",
-        "dunning_excluded",
-        "dunning_exclusion_reason",
-        "dunning_agency_commission",
-        "dunning_agency_email",
-    }
-)
-
-# Collections settings of a customer or contact, on the Collections tab and the email
-# flags that only collections users see: set by collections users, not by every
-# employee who edits contacts (see _has_field_access).
-DUNNING_USER_FIELDS = frozenset(
-    {
-        "dunning_policy_id",
-        "dunning_collector_id",
-        "dunning_contact_id",
-        "dunning_reminder_mode",
-        "dunning_postpone_until",
-        "dunning_postpone_reason",
-        "dunning_email_opt_out",
-        "dunning_email_is_workplace",
-        "dunning_is_consumer",
-        "dunning_statement_monthly",
-    }
-)
-
-# Written by the scheduled actions and the engine only (shown read-only), not even by a
-# manager, through the form or RPC: the monthly statement's date, the priority.
-DUNNING_SYSTEM_FIELDS = frozenset({"dunning_statement_last_date", "dunning_priority"})
-
 # What a customer may attach to a dispute: documents and photos, checked on the content.
 DISPUTE_FILE_MAX_BYTES = 5 * 1024 * 1024
 
-DISPUTE_FILE_MIMETYPES = ("application/pdf", "image/png", "image/jpeg")
+DISPUTE_FILE_MIMETYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 MAX_TEXT = 2000  # characters kept of a customer's message
 
@@ -127,7 +94,8 @@ PRIORITY_BATCH_SIZE = 1000
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "dunning.authority.mixin"]
 
     dunning_policy_id = fields.Many2one(
         "dunning.policy",
@@ -589,23 +557,6 @@ class ResPartner(models.Model):
                 ]
             )
         return res
-
-    def _has_field_access(self, field, operation):
-        # Write access to the collections decisions is a manager's; reading them stays
-        # open (the credit-hold banner, the Collections tab). Checked by the ORM on every
-        # write() and create(), and shown read-only in the forms of other users.
-        if operation == "write" and not self.env.su:
-            if field.name in DUNNING_SYSTEM_FIELDS:
-                return False
-            if field.name in DUNNING_MANAGER_FIELDS and not self.env.user.has_group(
-                "account_dunning.group_dunning_manager"
-            ):
-                return False
-            if field.name in DUNNING_USER_FIELDS and not self.env.user.has_group(
-                "account_dunning.group_dunning_user"
-            ):
-                return False
-        return super()._has_field_access(field, operation)
 
     def action_view_dunning_events(self):
         self.ensure_one()
@@ -1315,6 +1266,14 @@ class ResPartner(models.Model):
         self.ensure_one()
         policy = self._dunning_self_service_policy()
         limit = policy.portal_max_actions_per_hour if policy else 10
+        # One action of a customer at a time: a parallel request waits on this row,
+        # then fails to serialise and is retried by Odoo, counting this one's event.
+        self.env.execute_query(
+            SQL(
+                "UPDATE res_partner SET write_date = write_date WHERE id = %s",
+                self.commercial_partner_id.id,
+            )
+        )
         since = fields.Datetime.now() - timedelta(hours=1)
         # sudo: counting the customer's own history rows, nothing is read of them.
         count = (
@@ -1367,6 +1326,51 @@ class ResPartner(models.Model):
             }
         )
 
+    def _dunning_self_service_refused(self, action, message):
+        """A refused action on the page: a skipped 'portal' event, so that refusals
+        count toward the hourly limit and the collector sees what was tried."""
+        self.ensure_one()
+        staff = self._dunning_as_staff()
+        event = staff._dunning_self_service_log(
+            staff.env._("Refused online (%(action)s): %(why)s", action=action, why=message)
+        )
+        self.env["dunning.engine"]._record_outcome(event, {"state": "skipped"})
+        return event
+
+    def _dunning_self_service_statement(self):
+        """The customer's statement of account as its page offers it: rendered once a
+        day (a render costs seconds of wkhtmltopdf), then the day's file again."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        company = self.env.company
+        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        # Named as _dunning_statement_attachments names it: in its reader's language.
+        lang = self.env["dunning.engine"]._customer_lang(customer._dunning_get_contact(), company)
+        name = customer.with_context(lang=lang)._dunning_statement_file_name()
+        # sudo: the signed link's customer's own statements, stored on it.
+        stored = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", customer.id),
+                    ("name", "=like", name + "%"),
+                    ("create_date", ">=", today),
+                    ("company_id", "in", (company.id, False)),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        )
+        if not stored:
+            # sudo: reports are rendered for the signed link's customer only.
+            statements = (
+                customer.sudo().with_company(company)._dunning_statement_attachments(company)
+            )
+            stored = statements.get(customer.id, self.env["ir.attachment"]).sudo()
+        return stored.raw or b""
+
     def _dunning_self_service_moves(self, stages, move_ids):
         """The customer's open invoices among ``move_ids`` in ``stages``: ids from the
         form are only ever a filter on the customer's own invoices."""
@@ -1396,6 +1400,31 @@ class ResPartner(models.Model):
             self._refuse(_("Select the invoices you promise to pay."))
         if len(moves.currency_id) > 1:
             self._refuse(_("A promise is for invoices in one currency: select them per currency."))
+        if not is_sane_amount(amount):  # inf, nan, 1e308: before any rounding
+            self._refuse(_("Enter the amount you will pay."))
+        # sudo: counting the customer's own earlier promises made online, nothing else.
+        promised_online = Counter(
+            move_id
+            for event in self.env["dunning.event"]
+            .sudo()
+            .search(
+                [
+                    ("channel", "=", "portal"),
+                    ("promise_id", "!=", False),
+                    ("state", "=", "done"),
+                    ("move_ids", "in", moves.ids),
+                ]
+            )
+            for move_id in event.move_ids.ids
+            if move_id in moves.ids
+        )
+        if max(promised_online.values(), default=0) > policy.portal_promise_renewals:
+            self._refuse(
+                _(
+                    "You already promised to pay these invoices online: please reply to our "
+                    "email and we will agree on a date with you."
+                )
+            )
         currency = moves.currency_id
         latest = today + timedelta(days=policy.portal_promise_max_days)
         if not date_promised or date_promised < today or date_promised > latest:
@@ -1624,13 +1653,17 @@ class ResPartner(models.Model):
             }
         )
         if data:
-            name = (filename or "").replace("/", "_").replace("\\", "_").strip()[:128]
+            # Named and typed by what the content is, not by what the upload claims:
+            # "invoice.hta" starting with %PDF- is stored and served as dispute-7.pdf.
+            mimetype = guess_mimetype(data)
             staff.env["ir.attachment"].create(
                 {
-                    "name": name or _("Attachment"),
+                    "name": f"dispute-{dispute.id}.{DISPUTE_FILE_MIMETYPES[mimetype]}",
                     "raw": data,
+                    "mimetype": mimetype,
                     "res_model": dispute._name,
                     "res_id": dispute.id,
+                    "description": (filename or "")[:128],
                 }
             )
         activity = staff.env["dunning.engine"]._schedule(

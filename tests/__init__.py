@@ -23,6 +23,7 @@ from . import test_late_charges
 from . import test_tours
 from . import test_views
 from . import test_authority
+from . import test_authority_table
 from . import test_run_dates
 from . import test_run_concurrency
 from . import test_guardrails

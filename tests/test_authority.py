@@ -109,9 +109,11 @@ class TestHandoffAuthority(HandoffCommon):
         self.assertEqual(case.state, "returned")
         with self.assertRaises(AccessError):
             case.with_user(self.user).write({"state": "open"})
-        # A manager decides.
-        case.with_user(self.env.user).write({"commission_rate": 10.0, "state": "open"})
+        # A manager decides the terms; the state follows the case's buttons, for all.
+        case.with_user(self.env.user).write({"commission_rate": 10.0})
         self.assertEqual(case.commission_rate, 10.0)
+        with self.assertRaises(AccessError):
+            case.with_user(self.env.user).write({"state": "open"})
 
 
 @tagged("post_install", "-at_install")

@@ -134,6 +134,11 @@ class TestCallWizard(DunningRunCommon):
         )
         self.assertEqual(wizard.partner_id, self.customer)
         self.assertEqual(wizard.activity_id, activity)
+        # Over RPC, the activity alone (the public contract) gives the customer.
+        wizard = self.env["dunning.call.wizard"].create(
+            {"activity_id": activity.id, "outcome": "reached"}
+        )
+        self.assertEqual(wizard.partner_id, self.customer)
 
 
 @tagged("post_install", "-at_install")

@@ -1,10 +1,12 @@
 from datetime import date
 
 from freezegun import freeze_time
+from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import DunningCommon
 
@@ -204,6 +206,37 @@ class TestLateCharges(DunningCommon):
         charge_move = self.env["account.move"].browse(action["res_id"])
         self.assertEqual(len(charge_move.invoice_line_ids), 2)
         self.assertIn(first.name, charge_move.invoice_line_ids[0].name)
+
+    def test_charges_up_to_today_only_and_not_on_held_invoices(self):
+        self.policy.write({"late_charge_rule": "fixed_rate", "late_charge_rate": 10.0})
+        late = self._dunning_invoice(1500.0, "2025-01-10")
+        promised = self._dunning_invoice(3000.0, "2025-01-10")
+        self.env["dunning.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(promised.ids)],
+                "amount": 3000.0,
+                "date_promised": date(2025, 3, 1),
+            }
+        )
+        Wizard = self.env["dunning.late.charge.wizard"].with_context(
+            active_model="account.move", active_ids=(late | promised).ids
+        )
+        with freeze_time("2025-02-09"):
+            # Ten years ahead would charge interest that has not accrued.
+            ahead = Wizard.create({"date": "2035-02-09"})
+            with self.assertRaisesRegex(UserError, "up to today at most"):
+                ahead.action_confirm()
+            wizard = Wizard.create({"date": "2025-02-09"})
+            self.assertEqual(wizard.line_ids.move_id, late)  # the promised one waits
+            wizard.action_confirm()
+        self.assertFalse(promised.dunning_late_charge_ids)
+        self.assertTrue(late.dunning_late_charge_ids)
+
+    def test_rate_is_a_yearly_percentage(self):
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            self.policy.write({"late_charge_rule": "fixed_rate", "late_charge_rate": 1e9})
+            self.env.flush_all()
 
     def test_collections_user_cannot_edit_reference_rates(self):
         user = new_test_user(

@@ -2,6 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.fields import Command
 from odoo.tests import tagged
 
@@ -30,6 +31,15 @@ class TestPromise(DunningRunCommon):
 
     def _emails(self, run):
         return run.event_ids.filtered(lambda e: e.channel == "email" and e.state == "done")
+
+    def test_absurd_amounts_and_dates_are_refused_clearly(self):
+        for amount, day in (
+            (float("inf"), date(2026, 4, 1)),
+            (1e308, date(2026, 4, 1)),
+            (100.0, date(9999, 12, 31)),
+        ):
+            with self.subTest(amount=amount, day=day), self.assertRaises(ValidationError):
+                self._promise(amount, day)
 
     def test_promise_pauses_the_ladder_and_payments_keep_it(self):
         with freeze_time("2026-03-08"):

@@ -15,7 +15,7 @@ class TestRunQueue(DunningRunCommon):
             self._dunning_invoice(100.0, "2026-03-01", partner=customer)
         run = self.env["dunning.run"].create({"company_id": self.company.id})
         run._plan()
-        run.state = "running"
+        run._dunning_flow_write({"state": "running"})  # as the engine does
         return run
 
     @freeze_time("2026-03-11")

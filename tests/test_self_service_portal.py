@@ -129,7 +129,9 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
         self.assertFalse(self.env["dunning.promise"].search([]))
         self.assertFalse(self.env["dunning.dispute"].search([]))
         self.assertFalse(self.env["dunning.payment.plan"].search([]))
-        self.assertFalse(self._events() | self._events(self.partner_a))
+        # Only the refusal on our link, in our customer's history (and its hourly count).
+        self.assertEqual(self._events().mapped("state"), ["skipped"])
+        self.assertFalse(self._events(self.partner_a))
         stages = (self.invoices | self.other_invoice).mapped("dunning_stage")
         self.assertEqual(stages, ["normal"] * 3)
 
@@ -195,8 +197,59 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
                 self.assertIn(message, response.text)
         self.env.invalidate_all()
         self.assertFalse(self.env["dunning.promise"].search([]))
-        self.assertFalse(self._events())
+        # Each refusal is in the history (skipped) and counts toward the hourly limit.
+        refused = self._events()
+        self.assertEqual(len(refused), len(cases))
+        self.assertEqual(set(refused.mapped("state")), {"skipped"})
+        self.assertTrue(
+            all(r.startswith("Refused online (promise):") for r in refused.mapped("reason"))
+        )
         self.assertEqual(self.inv_old.dunning_stage, "normal")
+
+    def test_promises_online_renewed_once_then_the_collector_decides(self):
+        self.policy.portal_promise_renewals = 1
+        statuses = []
+        for days in (10, 12, 14, 16):
+            date = fields.Date.to_string(self.today + timedelta(days=days))
+            response = self._post(
+                "promise", {"move_ids": self.inv_old.id, "amount": "1000", "date": date}
+            )
+            statuses.append(response.status_code)
+        # The promise, one renewal; then the page asks to answer our email.
+        self.assertEqual(statuses, [200, 200, 400, 400])
+        self.assertIn("already promised to pay these invoices online", response.text)
+        self.env.invalidate_all()
+        promises = self.env["dunning.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(promises), 2)
+
+    def test_non_finite_amount_is_a_clear_refusal(self):
+        date = fields.Date.to_string(self.today + timedelta(days=10))
+        for amount in ("inf", "nan", "1e308"):
+            with self.subTest(amount=amount):
+                response = self._post(
+                    "promise", {"move_ids": self.inv_old.id, "amount": amount, "date": date}
+                )
+                self.assertEqual(response.status_code, 400)
+
+    def test_refused_actions_count_toward_the_limit(self):
+        self.policy.portal_max_actions_per_hour = 2
+        for _attempt in range(2):
+            self.assertEqual(self._post("promise", {"amount": "1"}).status_code, 400)
+        date = fields.Date.to_string(self.today + timedelta(days=10))
+        response = self._post(
+            "promise", {"move_ids": self.inv_old.id, "amount": "1000", "date": date}
+        )
+        self.assertEqual(response.status_code, 429)
+
+    def test_statement_rendered_once_a_day(self):
+        Attachment = self.env["ir.attachment"]
+        domain = [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        before = Attachment.search_count(domain)
+        for _view in range(3):
+            response = self.url_open(f"{self._path()}/statement")
+            self.assertEqual(response.status_code, 200)
+            self.assertIn(self.customer.name.encode(), response.content)
+        self.assertEqual(Attachment.search_count(domain), before + 1)
 
     # ------------------------------------------------------------------ plan
 
@@ -277,7 +330,8 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
         attachment = self.env["ir.attachment"].search(
             [("res_model", "=", "dunning.dispute"), ("res_id", "=", dispute.id)]
         )
-        self.assertEqual(attachment.name, "proof.pdf")
+        self.assertEqual(attachment.name, f"dispute-{dispute.id}.pdf")
+        self.assertEqual(attachment.description, "proof.pdf")  # as uploaded, for staff
         self.assertEqual(attachment.raw, PDF)
         self.assertEqual(attachment.mimetype, "application/pdf")
         self.assertEqual(self._events().dispute_id, dispute)
@@ -294,7 +348,23 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
         self.env.invalidate_all()
         self.assertFalse(self.env["dunning.dispute"].search([]))
         self.assertEqual(self.inv_new.dunning_stage, "normal")
-        self.assertFalse(self._events())
+        self.assertEqual(self._events().mapped("state"), ["skipped"])  # refused, counted
+
+    def test_dispute_file_named_and_typed_by_its_content(self):
+        response = self._post(
+            "dispute",
+            {"move_id": self.inv_new.id, "reason_id": self.reason.id, "message": "See file"},
+            files={"attachment": ("invoice.hta", PDF, "application/hta")},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        dispute = self.env["dunning.dispute"].search([("partner_id", "=", self.customer.id)])
+        attachment = self.env["ir.attachment"].search(
+            [("res_model", "=", "dunning.dispute"), ("res_id", "=", dispute.id)]
+        )
+        self.assertEqual(
+            (attachment.name, attachment.mimetype), (f"dispute-{dispute.id}.pdf", "application/pdf")
+        )
 
     # ------------------------------------------------- opt-out and contact
 

@@ -88,13 +88,21 @@ def test_csv_neutralises_formulas_but_keeps_plain_numbers():
         ["'-2+3", "a=b"],
     ]
     # Numbers that are not strings are written as they are.
-    assert sections_to_csv([CsvSection("N", ("n",), ((-12.5,),))]) == "N\r\nn\r\n-12.5\r\n\r\n"
+    assert sections_to_csv([CsvSection("N", ("n",), ((-12.5,),))]) == '"N"\r\n"n"\r\n-12.5\r\n\r\n'
+
+
+def test_csv_text_is_quoted_whatever_the_list_separator():
+    text = sections_to_csv([CsvSection("Debtor", ("City",), (("Brussels;=1+1;",),))])
+    assert '"Brussels;=1+1;"' in text
+    # Read with ";" as the separator (a European spreadsheet), it is still one cell.
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert ["Brussels;=1+1;"] in rows
 
 
 def test_csv_writes_numbers_and_empty_values():
     text = sections_to_csv([CsvSection("Invoices", ("Number", "Residual", "Note"),
                                        (("INV/1", 12.5, None),))])  # fmt: skip
-    assert text == "Invoices\r\nNumber,Residual,Note\r\nINV/1,12.5,\r\n\r\n"
+    assert text == '"Invoices"\r\n"Number","Residual","Note"\r\n"INV/1",12.5,""\r\n\r\n'
 
 
 def test_csv_refuses_ragged_rows():

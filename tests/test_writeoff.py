@@ -22,6 +22,15 @@ class TestWriteoff(HandoffCommon):
         receivable = entry.line_ids - bad_debt
         return bad_debt, receivable
 
+    def test_no_future_writeoff_and_no_archived_agency(self):
+        with self.assertRaisesRegex(UserError, "not in the future"):
+            self._writeoff(self.inv1, date=date(2099, 1, 1))
+        self.assertEqual(self.inv1.payment_state, "not_paid")
+        self.agency.action_archive()
+        with self.assertRaisesRegex(UserError, "archived"):
+            self._handoff(self.inv1)
+        self.assertFalse(self.inv1.dunning_case_ids)
+
     def test_full_writeoff_closes_the_invoice_and_the_case(self):
         case = self._handoff(self.inv1)
         entry = self._writeoff(self.inv1)

@@ -40,9 +40,11 @@ def sections_to_csv(sections):
     """The case file as CSV text: each section is its title, its header and its rows,
     followed by an empty line, so that it reads well in a spreadsheet and parses with
     any CSV reader. Values are written as given (str() of non-strings, "" for None),
-    except text a spreadsheet would execute, neutralised by ``neutralise_cell``."""
+    except text a spreadsheet would execute, neutralised by ``neutralise_cell``. Every
+    text cell is quoted (RFC 4180): where the spreadsheet's list separator is ";" (most
+    of Europe), "Brussels;=1+1" stays one cell instead of becoming a live formula."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     for section in sections:
         writer.writerow([neutralise_cell(section.title)])
         writer.writerow([neutralise_cell(value) for value in section.header])

@@ -14,3 +14,18 @@ def created_past_opening(vals, today, closing_fields=("date_end",)):
         or any(vals.get(name) for name in closing_fields)
         or bool(start and start != today)
     )
+
+
+# What a person can mean: beyond, a typo or an attack (inf, 1e308, the year 9999).
+MAX_AMOUNT = 1e12
+LAST_DATE = date(2100, 12, 31)
+
+
+def is_sane_amount(amount):
+    """A positive, finite amount below MAX_AMOUNT."""
+    return isinstance(amount, (int, float)) and 0 < amount < MAX_AMOUNT
+
+
+def is_sane_date(day):
+    """A date no later than LAST_DATE (None: no date)."""
+    return day is None or day <= LAST_DATE

@@ -20,7 +20,14 @@ class DunningCallWizard(models.TransientModel):
 
     activity_id = fields.Many2one("mail.activity", string="Call Activity", ondelete="cascade")
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, domain="[('parent_id', '=', False)]"
+        "res.partner",
+        string="Customer",
+        required=True,
+        domain="[('parent_id', '=', False)]",
+        compute="_compute_partner_id",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
     outcome = fields.Selection(CALL_OUTCOMES, required=True, default="reached")
@@ -57,6 +64,17 @@ class DunningCallWizard(models.TransientModel):
         for wizard in self:
             wizard.currency_id = wizard.move_ids[:1].currency_id or wizard.company_id.currency_id
 
+    @api.depends("activity_id")
+    def _compute_partner_id(self):
+        # The public contract: a wizard made from a call activity knows its customer.
+        for wizard in self:
+            activity = wizard.activity_id
+            if activity.res_model == "res.partner" and activity.res_id:
+                partner = self.env["res.partner"].browse(activity.res_id)
+                wizard.partner_id = partner.commercial_partner_id
+            else:
+                wizard.partner_id = wizard.partner_id
+
     @api.onchange("outcome", "move_ids")
     def _onchange_promise_amount(self):
         if self.outcome == "promised" and not self.promise_amount:
@@ -72,9 +90,6 @@ class DunningCallWizard(models.TransientModel):
         if context.get("active_model") == "mail.activity" and context.get("active_id"):
             activity = self.env["mail.activity"].browse(context["active_id"])
             values.setdefault("activity_id", activity.id)
-            if activity.res_model == "res.partner":
-                partner = self.env["res.partner"].browse(activity.res_id)
-                values.setdefault("partner_id", partner.commercial_partner_id.id)
         elif context.get("active_model") == "res.partner" and context.get("active_id"):
             partner = self.env["res.partner"].browse(context["active_id"])
             values.setdefault("partner_id", partner.commercial_partner_id.id)

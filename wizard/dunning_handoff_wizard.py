@@ -327,6 +327,13 @@ class DunningHandoffWizard(models.TransientModel):
                 if self.handoff_type == "agency"
                 else _("Choose the lawyer or law firm.")
             )
+        if not self.agency_id.active:
+            raise UserError(
+                _(
+                    "%(partner)s is archived: choose an active one.",
+                    partner=self.agency_id.display_name,
+                )
+            )
         if self.handoff_type == "agency":
             if not self.agency_id.dunning_is_agency:
                 raise UserError(

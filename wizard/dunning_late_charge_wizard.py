@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
+from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 
@@ -52,14 +53,20 @@ class DunningLateChargeWizard(models.TransientModel):
                     ("state", "=", "posted"),
                     ("payment_state", "in", ("not_paid", "partial")),
                     ("invoice_date_due", "<", wizard.date),
+                    ("dunning_stage", "=", "normal"),
                 ]
             )
 
     @api.depends("move_ids", "date")
     def _compute_line_ids(self):
         for wizard in self:
+            # Held invoices (promise, dispute, plan, agency...) are not charged meanwhile.
             moves = wizard.move_ids._origin.filtered(
-                lambda m: m.move_type == "out_invoice" and m.state == "posted"
+                lambda m: (
+                    m.move_type == "out_invoice"
+                    and m.state == "posted"
+                    and m.dunning_stage == "normal"
+                )
             )
             charged = self.env["dunning.late.charge"]._charged_until(moves)
             commands = [Command.clear()]
@@ -103,6 +110,17 @@ class DunningLateChargeWizard(models.TransientModel):
     def action_confirm(self):
         """Create the draft charge invoice(s) and remember what they charge."""
         self.ensure_one()
+        if self.date > fields.Date.context_today(self):
+            raise UserError(self.env._("Late charges accrue up to today at most."))
+        if self.move_ids:
+            # Touch the invoices first: a second charge confirmed at the same time waits
+            # here, then fails to serialise and is retried, and sees this one's charges.
+            self.env.execute_query(
+                SQL(
+                    "UPDATE account_move SET write_date = write_date WHERE id IN %s",
+                    tuple(self.move_ids._origin.ids),
+                )
+            )
         # The lines are computed, never taken from the client: JSON-RPC can create the
         # wizard with any line_ids (amounts, periods).
         self._compute_line_ids()

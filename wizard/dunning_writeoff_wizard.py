@@ -100,7 +100,7 @@ class DunningWriteoffWizard(models.TransientModel):
             event = self._log_event(partner, invoices, entries)
             entries.filtered(
                 lambda e, inv=invoices: e.dunning_writeoff_invoice_id in inv
-            ).dunning_writeoff_event_id = event
+            )._dunning_flow_write({"dunning_writeoff_event_id": event.id})
         entries.dunning_writeoff_case_id._update_state()
         # A plan covering written-off invoices ends (cancelled, not completed).
         self.env["dunning.payment.plan"]._dunning_end_for_moves(self.move_ids, self.date)
@@ -115,6 +115,8 @@ class DunningWriteoffWizard(models.TransientModel):
         _ = self.env._
         if not moves:
             raise UserError(_("Select the invoices to write off."))
+        if self.date > fields.Date.context_today(self):
+            raise UserError(_("A write-off is dated today or earlier, not in the future."))
         if len(moves.company_id) > 1:
             raise UserError(_("Write off the invoices of one company at a time."))
         wrong = moves.filtered(
