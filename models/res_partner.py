@@ -1348,6 +1348,7 @@ class ResPartner(models.Model):
         lang = self.env["dunning.engine"]._customer_lang(customer._dunning_get_contact(), company)
         name = customer.with_context(lang=lang)._dunning_statement_file_name()
         # sudo: the signed link's customer's own statements, stored on it.
+        # Matched on the name in Python: a customer's name may hold LIKE's % and _.
         stored = (
             self.env["ir.attachment"]
             .sudo()
@@ -1355,13 +1356,12 @@ class ResPartner(models.Model):
                 [
                     ("res_model", "=", "res.partner"),
                     ("res_id", "=", customer.id),
-                    ("name", "=like", name + "%"),
                     ("create_date", ">=", today),
                     ("company_id", "in", (company.id, False)),
                 ],
                 order="id desc",
-                limit=1,
             )
+            .filtered(lambda attachment: attachment.name.startswith(name))[:1]
         )
         if not stored:
             # sudo: reports are rendered for the signed link's customer only.
