@@ -1,8 +1,13 @@
-from datetime import date
+import threading
+import unittest
+from datetime import date, timedelta
 
+from odoo import SUPERUSER_ID, api, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.fields import Command
+from odoo.modules.registry import Registry
 from odoo.tests import new_test_user
+from odoo.tests.common import BaseCase, get_db_name
 
 
 class DunningCommon(AccountTestInvoicingCommon):
@@ -127,3 +132,108 @@ class DunningRunCommon(DunningCommon):
             ],
             order="id",
         )  # fmt: skip
+
+
+class DunningCommittedCommon(BaseCase):
+    """Real transactions that see each other's commits (concurrency tests).
+
+    Not a TransactionCase: each test opens its own cursors on the test database and
+    commits; the customers it made (``_committed_customer``) and everything hanging on
+    them are deleted at the end of the class.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            sale_journals = env["account.journal"].search(
+                [("type", "=", "sale"), ("company_id", "=", company.id)]
+            )
+            if not sale_journals:
+                raise unittest.SkipTest("the main company has no chart of accounts")
+            policy = company.dunning_default_policy_id
+            cls.pdf_was = policy.attach_invoice_pdf
+            policy.attach_invoice_pdf = False
+            cls.company_id = company.id
+            cls.customer_ids = []
+
+    @classmethod
+    def tearDownClass(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].browse(cls.company_id)
+            company.dunning_default_policy_id.attach_invoice_pdf = cls.pdf_was
+            customers = tuple(cls.customer_ids) or (0,)
+            # The history is append-only for people and the ORM; a test's own rows go.
+            cr.execute("DELETE FROM dunning_event WHERE partner_id IN %s", [customers])
+            cr.execute(
+                "DELETE FROM dunning_run WHERE id IN "
+                "(SELECT run_id FROM dunning_run_line WHERE partner_id IN %s)",
+                [customers],
+            )
+            moves = env["account.move"].search([("commercial_partner_id", "in", customers)])
+            moves.line_ids.remove_move_reconcile()
+            moves.filtered(lambda m: m.state == "posted").button_draft()
+            moves.with_context(force_delete=True).unlink()
+            on_customers = [("model", "=", "res.partner"), ("res_id", "in", customers)]
+            env["mail.mail"].search(on_customers).unlink()
+            env["mail.message"].search(on_customers).unlink()
+            env["mail.activity"].search(
+                [("res_model", "=", "res.partner"), ("res_id", "in", customers)]
+            ).unlink()
+            env["res.partner"].browse(customers).exists().active = False
+        super().tearDownClass()
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _committed_customer(self, env, name, **values):
+        customer = env["res.partner"].create(
+            {"name": name, "email": "concurrent@example.com", **values}
+        )
+        self.customer_ids.append(customer.id)
+        return customer
+
+    def _committed_invoice(self, env, customer, days_late, amount=100.0):
+        """A posted invoice of ``customer``, due ``days_late`` days before today."""
+        due = fields.Date.context_today(customer) - timedelta(days=days_late)
+        invoice = env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "company_id": self.company_id,
+                "invoice_date": due,
+                "invoice_date_due": due,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Services", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        invoice.invoice_date_due = due
+        invoice.action_post()
+        return invoice
+
+    def _in_parallel(self, function, arguments, timeout=120):
+        """Call ``function(argument)`` in one thread each, all released at once; the
+        errors they raised (repr), in no particular order."""
+        barrier = threading.Barrier(len(arguments))
+        errors = []
+
+        def run(argument):
+            try:
+                barrier.wait(timeout=30)
+                function(argument)
+            except Exception as error:  # reported to the test, whatever it is
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=run, args=(argument,)) for argument in arguments]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=timeout)
+        return errors

@@ -5,95 +5,22 @@ other's commits. The test commits its own data (a customer of the database's mai
 company) and deletes it at the end.
 """
 
-import threading
-import unittest
-from datetime import timedelta
-
-from odoo import SUPERUSER_ID, api, fields
 from odoo.fields import Command
-from odoo.modules.registry import Registry
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, get_db_name
+
+from .common import DunningCommittedCommon
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentRuns(BaseCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env.ref("base.main_company")
-            sale_journals = env["account.journal"].search(
-                [("type", "=", "sale"), ("company_id", "=", company.id)]
-            )
-            if not sale_journals:
-                raise unittest.SkipTest("the main company has no chart of accounts")
-            policy = company.dunning_default_policy_id
-            cls.pdf_was = policy.attach_invoice_pdf
-            policy.attach_invoice_pdf = False
-            cls.company_id = company.id
-            cls.customer_ids = []
-
-    @classmethod
-    def tearDownClass(cls):
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].browse(cls.company_id)
-            company.dunning_default_policy_id.attach_invoice_pdf = cls.pdf_was
-            customers = tuple(cls.customer_ids) or (0,)
-            # The history is append-only for people and the ORM; a test's own rows go.
-            cr.execute("DELETE FROM dunning_event WHERE partner_id IN %s", [customers])
-            cr.execute(
-                "DELETE FROM dunning_run WHERE id IN "
-                "(SELECT run_id FROM dunning_run_line WHERE partner_id IN %s)",
-                [customers],
-            )
-            moves = env["account.move"].search([("commercial_partner_id", "in", customers)])
-            moves.line_ids.remove_move_reconcile()
-            moves.filtered(lambda m: m.state == "posted").button_draft()
-            moves.with_context(force_delete=True).unlink()
-            on_customers = [("model", "=", "res.partner"), ("res_id", "in", customers)]
-            env["mail.mail"].search(on_customers).unlink()
-            env["mail.message"].search(on_customers).unlink()
-            env["mail.activity"].search(
-                [("res_model", "=", "res.partner"), ("res_id", "in", customers)]
-            ).unlink()
-            env["res.partner"].browse(customers).exists().active = False
-        super().tearDownClass()
-
-    def _env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {})
-
+class TestConcurrentRuns(DunningCommittedCommon):
     def _invoice_and_runs(self, count):
         """A new customer with a posted invoice 10 days late, and ``count`` runs of that
         customer, planned."""
         with self.registry.cursor() as cr:
             env = self._env(cr)
-            today = fields.Date.context_today(env["res.partner"])
-            self.customer_id = (
-                env["res.partner"]
-                .create({"name": "Concurrent Customer", "email": "concurrent@example.com"})
-                .id
-            )
-            self.customer_ids.append(self.customer_id)
-            invoice = env["account.move"].create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": self.customer_id,
-                    "company_id": self.company_id,
-                    "invoice_date": today - timedelta(days=10),
-                    "invoice_date_due": today - timedelta(days=10),
-                    "invoice_line_ids": [
-                        Command.create(
-                            {"name": "Services", "quantity": 1, "price_unit": 100.0, "tax_ids": []}
-                        )
-                    ],
-                }
-            )
-            invoice.invoice_date_due = today - timedelta(days=10)
-            invoice.action_post()
+            customer = self._committed_customer(env, "Concurrent Customer")
+            self.customer_id = customer.id
+            invoice = self._committed_invoice(env, customer, days_late=10)
             runs = env["dunning.run"].create(
                 [
                     {
@@ -127,26 +54,12 @@ class TestConcurrentRuns(BaseCase):
 
     def test_two_runs_at_once_never_send_twice_nor_fail(self):
         invoice_id, run_ids = self._invoice_and_runs(2)
-        barrier = threading.Barrier(2)
-        errors = []
 
         def execute(run_id):
-            try:
-                with self.registry.cursor() as cr:
-                    env = self._env(cr)
-                    run = env["dunning.run"].browse(run_id)
-                    # Both transactions take their snapshot now, before either executes.
-                    self.assertTrue(run.line_ids)
-                    barrier.wait(timeout=30)
-                    run.action_execute()
-            except Exception as error:
-                errors.append(repr(error))
+            with self.registry.cursor() as cr:
+                self._env(cr)["dunning.run"].browse(run_id).action_execute()
 
-        threads = [threading.Thread(target=execute, args=(run_id,)) for run_id in run_ids]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        errors = self._in_parallel(execute, run_ids)
         self.assertFalse(errors)
         lines, mails, level_delay = self._result_of(invoice_id, run_ids)
         self.assertEqual(lines, [("done", ""), ("skipped", "stale")])
