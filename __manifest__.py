@@ -66,6 +66,10 @@
         "demo/account_dunning_demo.xml",
     ],
     "assets": {
+        # "Log Call" on a collections call activity (chatter, activity popover).
+        "web.assets_backend": [
+            "account_dunning/static/src/**/*",
+        ],
         # Browser tours, run by tests/test_tours.py in headless Chromium.
         "web.assets_tests": [
             "account_dunning/static/tests/tours/**/*",
@@ -75,5 +79,5 @@
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,
-    "application": False,
+    "application": True,
 }

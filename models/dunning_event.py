@@ -281,10 +281,7 @@ class DunningEvent(models.Model):
                 "event": self,
                 "format_date": lambda value: format_date(self.env, value),
                 "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
-                "talking_points": self.level_id.call_script
-                or CALL_POINTS.get(self.level_id.tone, CALL_POINTS["neutral"])._translate(
-                    self.env.lang
-                ),
+                "talking_points": self.level_id._dunning_talking_points(),
             },
         )
 

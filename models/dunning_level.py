@@ -4,6 +4,7 @@ from odoo.fields import Command
 from odoo.tools import LazyTranslate
 
 from ..tools.ladder import is_strictly_increasing
+from .dunning_event import CALL_POINTS
 
 _lt = LazyTranslate(__name__)
 
@@ -325,6 +326,14 @@ class DunningLevel(models.Model):
                 "Level %(level)s has no SMS template: choose one on the level.", level=self.name
             )
         return False
+
+    def _dunning_talking_points(self):
+        """What the collector says in a call at this level (empty: no level): its call
+        script, else the default points of its tone, in the reader's language. The call
+        activity's note and the Log Call wizard show it."""
+        return self[:1].call_script or CALL_POINTS.get(
+            self[:1].tone, CALL_POINTS["neutral"]
+        )._translate(self.env.lang)
 
     def _dunning_step_kinds(self):
         """The kinds of steps this level takes, in the order the run carries them out."""

@@ -110,6 +110,11 @@ class DunningRun(models.Model):
     done_count = fields.Integer(compute="_compute_counts")
     skipped_count = fields.Integer(compute="_compute_counts")
     failed_count = fields.Integer(compute="_compute_counts")
+    message_count = fields.Integer(
+        string="Messages Sent",
+        compute="_compute_counts",
+        help="Messages that reached the customers (email, SMS, letter...) in this run.",
+    )
 
     # The scheduled side of runs: the daily cron, batches with committed progress,
     error_message = fields.Text(
@@ -130,14 +135,50 @@ class DunningRun(models.Model):
         for run in self:
             run.name = f"{run.company_id.name} - {run.date}"
 
+    @api.depends("date", "trigger", "partner_ids")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        """What tells runs apart in a list: the day, how it started and whom it is for
+        ("Dec 7, 2026 - Manual - Acme Retail", "... - Scheduled - 12 customers")."""
+        triggers = dict(self._fields["trigger"]._description_selection(self.env))
+        for run in self:
+            if run.partner_ids:
+                whom = ", ".join(run.partner_ids[:3].mapped("display_name"))
+                if len(run.partner_ids) > 3:
+                    whom = self.env._(
+                        "%(names)s and %(count)s more", names=whom, count=len(run.partner_ids) - 3
+                    )
+            elif run.line_count == 1:
+                whom = self.env._("1 customer")
+            else:
+                whom = self.env._("%(count)s customers", count=run.line_count)
+            run.display_name = " - ".join(
+                filter(
+                    None,
+                    (run.date and format_date(self.env, run.date), triggers.get(run.trigger), whom),
+                )
+            )
+
     def _compute_counts(self):
         counts = defaultdict(dict)
         for run, state, count in self.env["dunning.run.line"]._read_group(
             [("run_id", "in", self.ids)], ["run_id", "state"], ["__count"]
         ):
             counts[run.id][state] = count
+        messages = dict(
+            self.env["dunning.event"]._read_group(
+                [
+                    ("run_id", "in", self.ids),
+                    ("is_customer_message", "=", True),
+                    ("state", "=", "done"),
+                ],
+                ["run_id"],
+                ["__count"],
+            )
+        )
         for run in self:
             by_state = counts.get(run.id, {})
+            run.message_count = messages.get(run, 0)
             run.line_count = sum(by_state.values())
             run.todo_count = by_state.get("todo", 0)
             run.done_count = by_state.get("done", 0)
@@ -720,6 +761,7 @@ class DunningRun(models.Model):
                         last_date,
                         currency_id=items[0].currency,
                         residual=sum(ledger.uncovered(item.line_id) for item in part),
+                        issued=items[0].date,
                     )
                 )
         return ledgers, invoices, others

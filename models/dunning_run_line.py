@@ -103,6 +103,7 @@ class DunningRunLine(models.Model):
     _description = "Dunning Run Line"
     _order = "run_id, state, partner_id"
     _check_company_auto = True
+    _rec_name = "partner_id"  # a line is read as its customer (the line's dialog title)
 
     run_id = fields.Many2one("dunning.run", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
@@ -244,6 +245,19 @@ class DunningRunLine(models.Model):
                 message = customer._dunning_message_data(line.move_ids.ids, day, ledger)
                 line.amount_by_currency = Partner._dunning_amounts_text(message["totals"])
                 line.balance_by_currency = Partner._dunning_balances_text(ledger)
+
+    def action_dunning_open(self):
+        """The line in a dialog titled by its customer (a run's list of lines opens
+        nothing by itself: Odoo would title it "Open: Customers")."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.display_name,
+            "res_model": self._name,
+            "res_id": self.id,
+            "views": [(self.env.ref("account_dunning.dunning_run_line_view_form").id, "form")],
+            "target": "new",
+        }
 
     @api.model
     def _insert_plan(self, vals_list):

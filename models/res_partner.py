@@ -841,6 +841,11 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self.tz or self.commercial_partner_id.tz or company.partner_id.tz or "UTC"
 
+    def _dunning_phone_holder(self, customer):
+        """Whose number reaches ``customer`` through this contact (an SMS, a call): the
+        contact's when it has one, else the customer's."""
+        return self if self.phone else customer
+
     def _dunning_channel_block(self, channel, customer):
         """Why a message by ``channel`` (a Channel of the registry) cannot reach this
         contact of ``customer``: (event state, reason, whether the contact must be
@@ -857,7 +862,7 @@ class ResPartner(models.Model):
                 True,
             )
         if channel.needs == "phone":
-            holder = contact if contact.phone else customer
+            holder = contact._dunning_phone_holder(customer)
             number = holder._dunning_sms_number()
             if not number:
                 return (
@@ -2074,11 +2079,12 @@ class ResPartner(models.Model):
         )
 
     @api.model
-    def _dunning_balances_text(self, ledger):
-        """The customer's balance per currency, as one line."""
+    def _dunning_balances_text(self, ledger, figure="net"):
+        """The customer's balance per currency, as one line; ``figure``: another amount
+        of tools/ledger.py's CurrencyBalance (e.g. 'overdue')."""
         currencies = self.env["res.currency"].browse(sorted(ledger.currencies))
         return "; ".join(
-            format_amount(self.env, balance.net, currencies.browse(currency))
+            format_amount(self.env, getattr(balance, figure), currencies.browse(currency))
             for currency, balance in sorted(
                 ledger.currencies.items(), key=lambda pair: currencies.browse(pair[0]).name
             )

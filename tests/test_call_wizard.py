@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
 from odoo.fields import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import DunningRunCommon
 
@@ -198,3 +198,129 @@ class TestCollectorFlowsAsUser(DunningRunCommon):
         # A collections user cannot configure dispute reasons.
         with self.assertRaises(AccessError):
             env["dunning.dispute.reason"].create({"name": "Weather"})
+
+
+@tagged("post_install", "-at_install")
+class TestCallSheet(DunningRunCommon):
+    """What the collector sees on the phone, and one click from the call activity."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.old = cls._dunning_invoice(1000.0, "2026-02-01")
+        cls.recent = cls._dunning_invoice(400.0, "2026-02-20")
+        cls.not_due = cls._dunning_invoice(500.0, "2026-03-20", invoice_date=date(2026, 2, 18))
+        cls.call_type = cls.env.ref("account_dunning.mail_activity_type_dunning_call")
+        cls.customer.phone = "+32 2 555 00 00"
+
+    def _wizard(self, env, **values):
+        action = self.customer.with_env(env).action_dunning_log_call()
+        return env["dunning.call.wizard"].with_context(**action["context"]).create(values)
+
+    @freeze_time("2026-03-02")
+    def test_phone_amounts_script_and_last_contacts(self):
+        # Called before, without an answer.
+        env = self.env(user=self.collector)
+        earlier = self._wizard(env, outcome="no_answer", note="Nobody at the desk")
+        earlier.action_confirm()
+        wizard = self._wizard(env, outcome="reached")
+        # The AP contact has no phone: the customer's number, as an SMS would dial.
+        self.assertEqual(wizard.contact_id, self.ap_contact)
+        self.assertEqual(wizard.phone, "+32 2 555 00 00")
+        # From the ledger: overdue 1,400 (the invoice due on the 20th is not), net 1,900.
+        self.assertIn("1,400.00", wizard.overdue_text)
+        self.assertIn("1,900.00", wizard.net_text)
+        self.assertEqual(wizard.level_id, self.customer.with_env(env).dunning_max_level_id)
+        self.assertTrue(wizard.call_script)
+        self.assertEqual(wizard.last_event_ids.mapped("call_outcome"), ["no_answer"])
+        self.assertIn("Nobody at the desk", wizard.last_event_ids.reason)
+
+    @freeze_time("2026-03-02")
+    def test_the_level_call_script_is_shown(self):
+        self._run()  # the invoices climb: the customer is at a level
+        env = self.env(user=self.collector)
+        wizard = self._wizard(env, outcome="reached")
+        level = wizard.level_id.with_env(self.env)  # a manager writes the script
+        self.assertTrue(level)
+        level.call_script = "<p>Ask for a payment date.</p>"
+        wizard.invalidate_recordset(["call_script"])
+        self.assertIn("Ask for a payment date.", wizard.call_script)
+        level.call_script = False
+        wizard.invalidate_recordset(["call_script"])
+        # No script on the level: the default points of its tone.
+        self.assertTrue(wizard.call_script)
+        self.assertNotIn("Ask for a payment date.", wizard.call_script)
+
+    @freeze_time("2026-03-02")
+    def test_outcomes_keep_the_invoices_the_collector_chose(self):
+        env = self.env(user=self.collector)
+        action = self.customer.with_env(env).action_dunning_log_call()
+        form = Form(env["dunning.call.wizard"].with_context(**action["context"]))
+        form.outcome = "disputed"
+        form.move_ids.clear()
+        form.move_ids.add(self.recent)
+        form.outcome = "promised"
+        form.outcome = "disputed"
+        self.assertEqual(form.move_ids[:], self.recent.with_env(env))
+        form.note = "Wrong quantity on the second invoice"
+        wizard = form.save()
+        action = wizard.action_confirm()
+        self.assertEqual(action["res_model"], "dunning.dispute")
+        self.assertEqual(action["context"]["default_move_ids"], self.recent.ids)
+
+    @freeze_time("2026-03-02")
+    def test_a_run_call_prefills_its_own_invoices(self):
+        activity = self.env["dunning.engine"]._schedule(
+            self.customer, "Collections call", "", self.collector, date(2026, 3, 2),
+            activity_type=self.call_type,
+        )  # fmt: skip
+        self.env["dunning.engine"]._log(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(self.old.ids)],
+                "channel": "call",
+                "activity_id": activity.id,
+            }
+        )
+        env = self.env(user=self.collector)
+        action = activity.with_env(env).action_dunning_log_call()
+        wizard = (
+            env["dunning.call.wizard"]
+            .with_context(**action["context"])
+            .create({"outcome": "disputed"})
+        )
+        self.assertEqual(wizard.move_ids, self.old)
+
+    def test_log_call_from_the_activity_list_and_popover(self):
+        activity = self.env["dunning.engine"]._schedule(
+            self.customer, "Collections call", "", self.collector, date(2026, 3, 2),
+            activity_type=self.call_type,
+        )  # fmt: skip
+        todo = self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.customer.id,
+                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                "user_id": self.collector.id,
+            }
+        )
+
+        def store(activity, user):
+            data = activity.with_user(user).activity_format()["mail.activity"]
+            return next(row for row in data if row["id"] == activity.id)
+
+        self.assertTrue(store(activity, self.collector)["dunning_can_log_call"])
+        self.assertFalse(store(todo, self.collector)["dunning_can_log_call"])
+        employee = self._dunning_user("call_sheet_employee", "base.group_user")
+        self.assertFalse(store(activity, employee)["dunning_can_log_call"])
+        # The list row's button, for collections users only.
+        arch = (
+            self.env["mail.activity"]
+            .with_user(self.collector)
+            .get_view(self.env.ref("mail.mail_activity_view_tree").id)["arch"]
+        )
+        self.assertIn('name="action_dunning_log_call"', arch)
+        action = activity.with_user(self.collector).action_dunning_log_call()
+        self.assertEqual(action["res_model"], "dunning.call.wizard")
+        self.assertEqual(action["context"]["default_activity_id"], activity.id)

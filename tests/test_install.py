@@ -1,6 +1,7 @@
 from odoo import fields
 from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
+from odoo.tools.safe_eval import safe_eval
 
 from ..tools.ladder import DEFAULT_LADDER
 
@@ -49,3 +50,25 @@ class TestInstall(TransactionCase):
         self.assertGreaterEqual(len(moves.commercial_partner_id), 3)
         # Created before the default policy existed, they still know their next step.
         self.assertTrue(all(moves.mapped("dunning_next_date")))
+
+    def test_demo_collectors_have_customers_to_call(self):
+        module = self.env["ir.module.module"].search([("name", "=", "account_dunning")])
+        if not module.demo:
+            self.assertFalse(self.env.ref("account_dunning.demo_user_collector", False))
+            return
+        collector = self.env.ref("account_dunning.demo_user_collector")
+        manager = self.env.ref("account_dunning.demo_user_collections_manager")
+        self.assertTrue(collector.has_group("account_dunning.group_dunning_user"))
+        self.assertFalse(collector.has_group("account_dunning.group_dunning_manager"))
+        self.assertTrue(manager.has_group("account_dunning.group_dunning_manager"))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_dunning_worklist"
+        )
+        # My Collections as each of them sees it: the action's domain and its default
+        # filter (the customers they follow).
+        for user in (self.env.ref("base.user_admin"), collector):
+            Partner = self.env["res.partner"].with_user(user)
+            worklist = Partner.search(
+                [*safe_eval(action["domain"]), ("dunning_collector_id", "=", user.id)]
+            )
+            self.assertTrue(worklist, f"My Collections of {user.name} is empty")

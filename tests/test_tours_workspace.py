@@ -83,6 +83,25 @@ class TestWorkspaceTours(DunningCommon, HttpCase):
         self.assertIn("client has paid", call.reason)
         self.assertEqual(promise.call_event_id, call)
 
+    def test_activity_call_tour(self):
+        """Collections app > My Collections > customer > Log Call on its call activity."""
+        customer = self._my_customer("Tour Activity Customer", "ap@tour-activity.example.com")
+        customer.phone = "+32 2 555 01 99"
+        self._invoice(customer, 1000.0, 20)
+        activity = self.env["dunning.engine"]._schedule(
+            customer, "Collections call", "", self.manager, self.today,
+            activity_type=self.env.ref("account_dunning.mail_activity_type_dunning_call"),
+        )  # fmt: skip
+
+        self._tour("account_dunning_activity_call_tour")
+
+        call = self.env["dunning.event"].search(
+            [("partner_id", "=", customer.id), ("channel", "=", "call")]
+        )
+        self.assertEqual(call.call_outcome, "reached")
+        self.assertIn("Will pay on Friday.", call.reason)
+        self.assertFalse(activity.exists() and activity.active)
+
     def test_statement_tour(self):
         """Worklist > customer > Print statement: the report runs; its aging is right."""
         customer = self._my_customer("Tour Statement Customer", "ap@tour-statement.example.com")

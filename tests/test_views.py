@@ -32,5 +32,33 @@ class TestViews(TransactionCase):
             for name, field in columns.items()
             if field.get("optional") != "hide" and not field.get("column_invisible")
         ]
-        # Customer, level, invoices, amount, skip reason, note (a missing email), state.
+        # Customer, amount, level, invoices, skip reason, note (a missing email), state.
         self.assertLessEqual(len(shown), 7, shown)
+        # The customer and its amount first; the note does not take their room.
+        self.assertEqual(shown[:2], ["partner_id", "amount_by_currency"])
+        self.assertTrue(columns["note"].get("width"))
+        # A line opens in a dialog titled by its customer (not Odoo's "Open: Customers").
+        self.assertEqual(line_list.get("no_open"), "1")
+        self.assertTrue(line_list.xpath("./button[@name='action_dunning_open']"))
+
+    def test_preview_says_nothing_is_sent_until_execute(self):
+        arch = etree.fromstring(self.env["dunning.run"].get_view(view_type="form")["arch"])
+        banners = [
+            div
+            for div in arch.xpath("//div[hasclass('alert')]")
+            if "nothing has been sent yet" in "".join(div.itertext())
+        ]
+        self.assertEqual(len(banners), 1)
+        self.assertEqual(banners[0].get("invisible"), "state not in ('draft', 'planned')")
+
+    def test_runs_list_counts_and_state(self):
+        arch = etree.fromstring(self.env["dunning.run"].get_view(view_type="list")["arch"])
+        shown = [
+            field.get("name")
+            for field in arch.xpath("//list/field")
+            if field.get("optional") != "hide" and not field.get("column_invisible")
+        ]
+        for name in (
+            "display_name", "trigger", "line_count", "message_count", "failed_count", "state"
+        ):  # fmt: skip
+            self.assertIn(name, shown)

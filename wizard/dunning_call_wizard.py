@@ -11,6 +11,16 @@ from ..models.dunning_event import CALL_OUTCOMES, CONVERSATION_OUTCOMES
 from ..tools.call_caps import WINDOW_DAYS, next_call_date
 from ..tools.stages import DISPUTABLE_STAGES, PLANNABLE_STAGES, PROMISABLE_STAGES
 
+# The invoices each outcome may apply to.
+OUTCOME_STAGES = {
+    "promised": PROMISABLE_STAGES,
+    "disputed": DISPUTABLE_STAGES,
+    "plan_requested": PLANNABLE_STAGES,
+}
+
+# How many of the customer's last collections events the wizard shows.
+LAST_CONTACTS = 5
+
 
 class DunningCallWizard(models.TransientModel):
     """The outcome of a collections call: logged, and the next step started."""
@@ -42,22 +52,78 @@ class DunningCallWizard(models.TransientModel):
     currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
     promise_date = fields.Date(string="Promised Payment Date")
     promise_amount = fields.Monetary(string="Promised Amount", currency_field="currency_id")
+    # What the collector needs on the phone (read only).
+    phone = fields.Char(
+        compute="_compute_call_sheet",
+        help="Whom to dial: the contact's number, else the customer's.",
+    )
+    contact_id = fields.Many2one("res.partner", string="Ask for", compute="_compute_call_sheet")
+    overdue_text = fields.Char(string="Overdue", compute="_compute_call_sheet")
+    net_text = fields.Char(
+        string="Net Owed",
+        compute="_compute_call_sheet",
+        help="The customer's whole balance per currency, credits applied.",
+    )
+    level_id = fields.Many2one("dunning.level", string="Level", compute="_compute_call_sheet")
+    call_script = fields.Html(string="Call Script", compute="_compute_call_sheet")
+    last_event_ids = fields.Many2many(
+        "dunning.event", string="Last Contacts", compute="_compute_call_sheet"
+    )
 
-    @api.depends("partner_id", "outcome")
+    @api.depends("partner_id", "activity_id", "outcome")
     def _compute_move_ids(self):
+        """The invoices the call is about (those of the call activity, else the open
+        ones in one currency); an outcome keeps the collector's choice, less what it
+        cannot apply to (a disputed invoice cannot be promised), never every invoice."""
         for wizard in self:
             if not wizard.partner_id:
                 wizard.move_ids = False
                 continue
-            stages = {
-                "promised": PROMISABLE_STAGES,
-                "disputed": DISPUTABLE_STAGES,
-                "plan_requested": PLANNABLE_STAGES,
-            }.get(wizard.outcome, (*PROMISABLE_STAGES, "plan"))
-            partner = wizard.partner_id.with_company(wizard.company_id)
-            moves = partner._dunning_open_moves(stages)
+            stages = OUTCOME_STAGES.get(wizard.outcome, (*PROMISABLE_STAGES, "plan"))
+            customer = wizard.partner_id.commercial_partner_id
+            chosen = wizard.move_ids.filtered(
+                lambda m, c=customer, s=stages: (
+                    m.commercial_partner_id == c and m.dunning_stage in s
+                )
+            )
+            if chosen:
+                wizard.move_ids = chosen
+                continue
+            moves = customer.with_company(wizard.company_id)._dunning_open_moves(stages)
+            called = moves & wizard._dunning_called_moves()
+            moves = called or moves
             currency = moves[:1].currency_id
             wizard.move_ids = moves.filtered(lambda m, c=currency: m.currency_id == c)
+
+    @api.depends("partner_id", "company_id")
+    def _compute_call_sheet(self):
+        Partner = self.env["res.partner"]
+        for wizard in self:
+            customer = wizard.partner_id.commercial_partner_id.with_company(wizard.company_id)
+            if not customer:
+                wizard.phone = wizard.overdue_text = wizard.net_text = False
+                wizard.call_script = False
+                wizard.contact_id = wizard.level_id = wizard.last_event_ids = False
+                continue
+            contact = customer._dunning_get_contact()
+            # The one ledger read: what the customer owes, credits applied.
+            ledger = customer._dunning_ledger()[customer.id]
+            level = customer.dunning_max_level_id
+            wizard.contact_id = contact
+            wizard.phone = contact._dunning_phone_holder(customer).phone
+            wizard.overdue_text = Partner._dunning_balances_text(ledger, "overdue")
+            wizard.net_text = Partner._dunning_balances_text(ledger)
+            wizard.level_id = level
+            wizard.call_script = level._dunning_talking_points()
+            wizard.last_event_ids = self.env["dunning.event"].search(
+                [
+                    ("partner_id", "=", customer.id),
+                    ("company_id", "=", wizard.company_id.id),
+                    ("state", "!=", "skipped"),
+                ],
+                order="date desc, id desc",
+                limit=LAST_CONTACTS,
+            )
 
     @api.depends("move_ids")
     def _compute_currency_id(self):
@@ -302,3 +368,14 @@ class DunningCallWizard(models.TransientModel):
         attempts = [day for day, _talk in rows]
         conversations = [day for day, talk in rows if talk]
         return attempts, conversations
+
+    def _dunning_called_moves(self):
+        """The invoices the run's call activity is about (its event's)."""
+        self.ensure_one()
+        if not self.activity_id:
+            return self.env["account.move"]
+        return (
+            self.env["dunning.event"]
+            .search([("activity_id", "=", self.activity_id.id)], order="id desc", limit=1)
+            .move_ids
+        )

@@ -1,6 +1,7 @@
 /**
- * A manager previews today's run, checks the customer's planned step, and executes
- * it. tests/test_tours.py checks the run, the event and the queued email.
+ * A manager previews today's run, checks the customer's planned step (amount first,
+ * its line in a dialog titled by the customer, the "nothing sent yet" banner), and
+ * executes it. tests/test_tours.py checks the run, the event and the queued email.
  */
 import { registry } from "@web/core/registry";
 
@@ -23,6 +24,32 @@ registry.category("web_tour.tours").add("account_dunning_run_tour", {
         {
             content: "Nothing is sent by the preview",
             trigger: `${runLine} td[name=state]:contains("To do")`,
+        },
+        {
+            content: "The preview says so until Execute",
+            trigger: '.o_form_view .alert-warning:contains("nothing has been sent yet")',
+        },
+        {
+            content: "The customer's amount comes right after its name",
+            trigger: `${runLine} td[name=amount_by_currency]:contains("750.00")`,
+        },
+        {
+            content: "Open the customer's line",
+            trigger: `${runLine} button[name=action_dunning_open]`,
+            run: "click",
+        },
+        {
+            content: "The dialog is titled by the customer and lists its invoice",
+            trigger: '.modal .modal-title:contains("Tour Run Customer")',
+        },
+        {
+            content: "Its invoices as a list",
+            trigger: ".modal .o_field_widget[name=move_ids] .o_data_row",
+        },
+        {
+            content: "Close the dialog",
+            trigger: ".modal .btn-close",
+            run: "click",
         },
         {
             content: "Execute the plan",
