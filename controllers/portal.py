@@ -4,8 +4,8 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 
-# Draft and cancelled plans were never or are no longer agreed: not shown to customers.
-PORTAL_STATES = ("active", "completed", "broken")
+from ..models.dunning_payment_plan import PORTAL_STATES
+from .portal_self_service import dunning_customer_lang
 
 
 class DunningPaymentPlanPortal(CustomerPortal):
@@ -76,6 +76,13 @@ class DunningPaymentPlanPortal(CustomerPortal):
             return request.redirect("/my")
         if plan_sudo.state not in PORTAL_STATES:
             return request.redirect("/my")
+        if request.env.user._is_public():
+            # Opened from the link in a plan email, without logging in: the page in the
+            # language of the plan's contact, as the email was (a portal user reads
+            # their own language).
+            lang = dunning_customer_lang(plan_sudo.contact_id, plan_sudo.company_id)
+            if lang:
+                plan_sudo = plan_sudo.with_context(lang=lang)
         if report_type in ("html", "pdf", "text"):
             return self._show_report(
                 model=plan_sudo,

@@ -13,7 +13,22 @@ from ..models.res_partner import (
 
 _logger = logging.getLogger(__name__)
 
+# The outcomes the page can say (?done=...): an action, or a plan waiting for approval.
+DONE = ("promise", "plan", "plan_review", "dispute", "opt_out", "contact")
+
 BASE = "/dunning/account/<int:partner_id>/<int:company_id>/<string:token>"
+
+
+def dunning_customer_lang(contact, company):
+    """Render this request in the language the customer reads (dunning.engine.
+    _customer_lang: the contact's, else its customer's, else the company's), when it is
+    installed: the self-service page and the portal plan page opened from a link.
+    Returns the language code used, or None."""
+    lang = request.env["dunning.engine"]._customer_lang(contact, company)
+    if lang and request.env["res.lang"]._get_data(code=lang):
+        request.update_context(lang=lang)
+        return lang
+    return None
 
 
 class DunningSelfService(http.Controller):
@@ -38,18 +53,29 @@ class DunningSelfService(http.Controller):
             and partner._dunning_check_link_token("self_service", company, token)
         ):
             raise NotFound()
-        partner = partner.with_company(company)
+        # What the customer creates here (promise, dispute, plan request) reaches its
+        # collector as an activity; Odoo's "you have been assigned" email would come from
+        # the public user, who has no address, and fail in the queue.
+        partner = partner.with_company(company).with_context(mail_auto_subscribe_no_notify=True)
         if not partner._dunning_self_service_enabled():
             raise NotFound()
-        lang = partner.lang or company.partner_id.lang
-        if lang and request.env["res.lang"]._get_data(code=lang):
-            request.update_context(lang=lang)
+        lang = dunning_customer_lang(partner, company)
+        if lang:
             partner = partner.with_context(lang=lang)
         return partner
 
-    def _dunning_render(self, partner, base_url, status=200, done=None, error=None):
+    def _dunning_render(self, partner, base_url, status=200, *, done=None, error=None, form=None):
+        """The page; ``form``: the refused action and what the customer typed, shown
+        again in its form with the reason."""
         values = partner._dunning_self_service_values()
-        values.update({"base_url": base_url, "done": done, "error": error})
+        values.update(
+            {
+                "base_url": base_url,
+                "done": done if done in DONE else None,
+                "error": error,
+                "form": form or {},
+            }
+        )
         return request.render("account_dunning.portal_self_service_page", values, status=status)
 
     @http.route(BASE, type="http", auth="public", methods=["GET"], sitemap=False)
@@ -77,8 +103,10 @@ class DunningSelfService(http.Controller):
             ],
         )
 
-    def _dunning_act(self, partner_id, company_id, token, action, call):
-        """Run one action: rate limit, savepoint, then the page with its outcome."""
+    def _dunning_act(self, partner_id, company_id, token, action, call, *, form=None, done=None):
+        """Run one action: rate limit, savepoint, then the page with its outcome.
+        ``form``: what the customer typed, shown again on a refusal; ``done``: the
+        outcome of the action's result to say on the page (default: ``action``)."""
         partner = self._dunning_self_service_partner(partner_id, company_id, token)
         base_url = f"/dunning/account/{partner_id}/{company_id}/{token}"
         try:
@@ -87,17 +115,25 @@ class DunningSelfService(http.Controller):
             return self._dunning_render(partner, base_url, status=429, error=error.args[0])
         try:
             with request.env.cr.savepoint():
-                call(partner)
+                result = call(partner)
         except DunningSelfServiceRefused as error:
             # Refused actions count toward the hourly limit too (and show in the history).
             partner._dunning_self_service_refused(action, error.args[0])
-            return self._dunning_render(partner, base_url, status=400, error=error.args[0])
+            return self._dunning_render(
+                partner,
+                base_url,
+                status=400,
+                error=error.args[0],
+                form=dict(form or {}, action=action),
+            )
         except (ValueError, TypeError, ArithmeticError):
             _logger.info("Self-service %s refused: malformed input", action, exc_info=True)
             error = partner.env._("Something in the form was not understood: please check it.")
             partner._dunning_self_service_refused(action, error)
-            return self._dunning_render(partner, base_url, status=400, error=error)
-        return request.redirect(f"{base_url}?done={action}")
+            return self._dunning_render(
+                partner, base_url, status=400, error=error, form=dict(form or {}, action=action)
+            )
+        return request.redirect(f"{base_url}?done={done(result) if done else action}")
 
     @staticmethod
     def _date(value):
@@ -118,6 +154,11 @@ class DunningSelfService(http.Controller):
             lambda partner: partner._dunning_self_service_promise(
                 move_ids, self._amount(post.get("amount")), self._date(post.get("date"))
             ),
+            form={
+                "move_ids": {int(move_id) for move_id in move_ids if str(move_id).isdigit()},
+                "amount": post.get("amount"),
+                "date": post.get("date"),
+            },
         )
 
     @http.route(f"{BASE}/plan", type="http", auth="public", methods=["POST"], sitemap=False)
@@ -130,6 +171,12 @@ class DunningSelfService(http.Controller):
             lambda partner: partner._dunning_self_service_plan(
                 int(post.get("installment_count") or 0), self._date(post.get("first_date"))
             ),
+            form={
+                "installment_count": post.get("installment_count"),
+                "first_date": post.get("first_date"),
+            },
+            # Agreed at once, or waiting for a collector's approval: the page says which.
+            done=lambda plan: "plan" if plan.state == "active" else "plan_review",
         )
 
     @http.route(f"{BASE}/dispute", type="http", auth="public", methods=["POST"], sitemap=False)
@@ -150,6 +197,11 @@ class DunningSelfService(http.Controller):
                 filename,
                 data,
             ),
+            form={
+                "move_id": post.get("move_id"),
+                "reason_id": post.get("reason_id"),
+                "message": post.get("message"),
+            },
         )
 
     @http.route(f"{BASE}/opt_out", type="http", auth="public", methods=["POST"], sitemap=False)
@@ -172,4 +224,5 @@ class DunningSelfService(http.Controller):
             lambda partner: partner._dunning_self_service_contact(
                 post.get("name"), post.get("email"), post.get("phone")
             ),
+            form={"name": post.get("name"), "email": post.get("email"), "phone": post.get("phone")},
         )

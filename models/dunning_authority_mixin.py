@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.exceptions import AccessError
 
-from ..tools.authority import AUTHORITY, may_write
+from ..tools.authority import ACTIONS, AUTHORITY, may_act, may_write
 
 
 class DunningAuthorityError(AccessError):
@@ -32,6 +32,20 @@ class DunningAuthorityMixin(models.AbstractModel):
         # sudo: the calling flow (an action, the run, a wizard) checked what the user
         # asked for; these are its own bookkeeping fields, on records the user reads.
         return self.sudo().write(vals)
+
+    def _dunning_check_action(self, action):
+        """Refuse ``action`` (a button of a flow) to those the table (ACTIONS) does not
+        allow it, and to those who may not write these records."""
+        if not may_act(self._name, action, self._dunning_role()):
+            model = self.env["ir.model"]._get(self._name).name
+            if ACTIONS[self._name][action] == "manager":
+                raise DunningAuthorityError(
+                    self.env._("Only a collections manager can do this on %(model)s.", model=model)
+                )
+            raise DunningAuthorityError(
+                self.env._("Only collections users can do this on %(model)s.", model=model)
+            )
+        self.check_access("write")
 
     def _dunning_may_write(self, field_name):
         rule = AUTHORITY.get(self._name, {}).get(field_name)

@@ -5,19 +5,24 @@ from werkzeug.urls import url_encode
 
 from odoo import api, fields, models
 from odoo.addons.payment import utils as payment_utils
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_amount, format_date
 
 from ..tools.payment_schedule import is_broken
 from ..tools.stages import EXTERNAL_STAGES, PLANNABLE_STAGES
 
 PLAN_STATES = [
     ("draft", "Draft"),
+    ("pending", "To Approve"),
     ("active", "Active"),
     ("completed", "Completed"),
     ("broken", "Broken"),
     ("cancelled", "Cancelled"),
 ]
+
+# Draft, pending and cancelled plans were never or are no longer agreed: not shown to
+# customers on the portal.
+PORTAL_STATES = ("active", "completed", "broken")
 
 INTERVALS = [
     ("weekly", "Weekly"),
@@ -32,6 +37,7 @@ _TEMPLATES = {
     "late": "account_dunning.mail_template_dunning_plan_late",
     "broken": "account_dunning.mail_template_dunning_plan_broken",
     "completed": "account_dunning.mail_template_dunning_plan_completed",
+    "rejected": "account_dunning.mail_template_dunning_plan_rejected",
 }
 
 
@@ -50,7 +56,9 @@ class DunningPaymentPlan(models.Model):
     _order = "date_start desc, id desc"
     _check_company_auto = True
     _dunning_hold_stage = "plan"
-    _dunning_hold_open_states = ("active",)
+    # A plan the customer asked for online, pending a collector's approval, holds its
+    # invoices as an agreed one does: the ladder does not chase them meanwhile.
+    _dunning_hold_open_states = ("active", "pending")
     _dunning_hold_channel = "plan"
     _dunning_hold_event_field = "payment_plan_id"
     _dunning_hold_action = "account_dunning.action_dunning_payment_plan"
@@ -230,12 +238,14 @@ class DunningPaymentPlan(models.Model):
         return super().write(vals)
 
     def action_activate(self):
+        for plan in self.filtered(lambda plan: plan.state != "draft"):
+            # A request waiting for approval is agreed with Approve (which sends it).
+            raise UserError(self.env._("%(plan)s is not a draft.", plan=plan.name))
         self._dunning_activate()
         return True
 
     def action_cancel(self):
-        if not self.env.user.has_group("account_dunning.group_dunning_manager"):
-            raise AccessError(self.env._("Only a collections manager can cancel a payment plan."))
+        self._dunning_check_action("action_cancel")
         today = fields.Date.context_today(self)
         plans = self.filtered(lambda p: p.state in ("draft", "active"))
         active = plans.filtered(lambda p: p.state == "active")
@@ -252,6 +262,39 @@ class DunningPaymentPlan(models.Model):
                 )
                 for plan in active
             },
+        )
+        return True
+
+    def action_approve(self):
+        """Agree to plans the customer asked for online outside the policy's limits, as
+        asked: they become active and the agreement goes to the customer."""
+        self._dunning_check_action("action_approve")
+        self._check_pending()
+        self._dunning_activate(send=True)
+        self._dunning_request_done()
+        return True
+
+    def action_reject(self):
+        """Decline plans asked for online: their invoices go back to the reminders at
+        the level they had, the customer is told by email, the decision is logged."""
+        self._dunning_check_action("action_reject")
+        self._check_pending()
+        today = fields.Date.context_today(self)
+        self._dunning_hold_close("cancelled", day=today)
+        self._dunning_request_done()
+        self._dunning_notify(
+            "rejected",
+            today,
+            {
+                plan: self.env._(
+                    "Payment plan %(plan)s asked for online declined by %(user)s; its "
+                    "invoices are followed up normally again.",
+                    plan=plan.name,
+                    user=self.env.user.name,
+                )
+                for plan in self
+            },
+            override=True,
         )
         return True
 
@@ -335,6 +378,17 @@ class DunningPaymentPlan(models.Model):
                     )
                 )
 
+    def _check_pending(self):
+        for plan in self:
+            if plan.state != "pending":
+                raise UserError(
+                    self.env._(
+                        "%(plan)s is not a request waiting for approval; it is %(state)s.",
+                        plan=plan.name,
+                        state=plan._get_state_label(),
+                    )
+                )
+
     def _check_installments_editable(self):
         if any(plan.state != "draft" for plan in self):
             raise UserError(
@@ -405,11 +459,35 @@ class DunningPaymentPlan(models.Model):
                   moves=names(blocked), stage=stages[blocked[0].dunning_stage])
             )  # fmt: skip
 
-    def _dunning_activate(self, send=False):
-        """Put draft plans in force: invoices leave the ladder; returns the events."""
-        today = fields.Date.context_today(self)
+    def _dunning_request(self):
+        """Draft plans the customer asked for online outside the policy's limits: they
+        wait for a collector's approval (action_approve, action_reject) and hold their
+        invoices meanwhile, as a promise does."""
         for plan in self:
             if plan.state != "draft":
+                raise UserError(self.env._("%(plan)s is not a draft.", plan=plan.name))
+            self._dunning_check_moves(plan.move_ids, plan)
+        self._dunning_flow_write({"state": "pending"})
+        # A promise on the invoices ends; another plan, a dispute or a case refuses it.
+        self._dunning_hold_open()
+
+    def _dunning_request_done(self):
+        """The approval tasks of these requests are done (whoever decided)."""
+        # sudo: the collector's task on the plan, closed by the decision taken on it
+        # (the user deciding may not be the one it was assigned to).
+        self.sudo().activity_ids.filtered(
+            lambda activity: (
+                activity.activity_type_id
+                == self.env.ref("account_dunning.mail_activity_type_dunning_todo")
+            )
+        ).action_feedback(self.env._("Decided: %(user)s.", user=self.env.user.name))
+
+    def _dunning_activate(self, send=False):
+        """Put draft plans, or requests approved, in force: invoices leave the ladder;
+        returns the events."""
+        today = fields.Date.context_today(self)
+        for plan in self:
+            if plan.state not in ("draft", "pending"):
                 raise UserError(self.env._("%(plan)s is not a draft.", plan=plan.name))
             self._dunning_check_moves(plan.move_ids, plan)
             balance = plan._dunning_open_balance()
@@ -898,8 +976,15 @@ class DunningPaymentPlan(models.Model):
         self._dunning_hold_moves()._dunning_set_stage("normal")
 
     def _dunning_hold_yield(self, hold):
-        """A hand-off takes the plan's invoices over: the plan ends (not completed)."""
-        return self._dunning_end_for_moves(
+        """A hand-off takes the plan's invoices over: the plan ends (not completed); a
+        request waiting for approval is closed unanswered."""
+        pending = self.filtered(lambda plan: plan.state == "pending")
+        if pending:
+            pending._dunning_request_done()
+            super(DunningPaymentPlan, pending)._dunning_hold_yield(hold)
+        if not self - pending:
+            return self.env["dunning.event"]
+        return (self - pending)._dunning_end_for_moves(
             hold.move_ids, case=hold if hold._name == "dunning.case" else None
         )
 
@@ -1002,14 +1087,23 @@ class DunningPaymentPlan(models.Model):
     def _get_invoice_rows(self):
         """The plan's invoices, oldest due first, with residual and pay link: the link
         pays the invoice's share of the installment due, or shows the plan. The plan's
-        schedule replaces the invoices' own payment terms: the whole residual is shown."""
+        schedule replaces the invoices' own payment terms: the whole residual is shown.
+        A plan the customer cannot open (a request declined) links to each invoice."""
         self.ensure_one()
         rows = self._get_message()["rows"]
         links = {link["move"]: link for link in self._get_pay_now_links()}
-        plan_url = self._get_portal_full_url()
+        shown = self.state in PORTAL_STATES
+        plan_url = self._get_portal_full_url() if shown else None
+        if not shown:
+            self.move_ids._dunning_ensure_access_tokens()
         for row in rows:
             row.update(amount_due=row["residual"], upcoming=[])
-            row["url"] = links[row["move"]]["url"] if row["move"] in links else plan_url
+            move = row["move"]
+            row["url"] = (
+                links[move]["url"]
+                if move in links
+                else plan_url or move.get_base_url() + move.get_portal_url()
+            )
         return rows
 
     def _get_message(self):
@@ -1095,6 +1189,29 @@ class DunningPaymentPlan(models.Model):
     def _get_portal_full_url(self):
         self.ensure_one()
         return self.get_base_url() + self.get_portal_url()
+
+    def _get_portal_texts(self):
+        """The plan page's sentences with figures in them, whole, in the reader's
+        language (a QWeb text cut by a value is translated in pieces)."""
+        self.ensure_one()
+        _ = self.env._
+        texts = {
+            "title": _("Payment plan %(plan)s", plan=self.name),
+            "terms": _(
+                "Payments count towards the installments in order, the oldest first. If an "
+                "installment is more than %(days)s days late, the plan ends and the "
+                "remaining balance becomes due at once.",
+                days=self.tolerance_days,
+            ),
+        }
+        if self.amount_late and self.state == "active":
+            texts["late"] = _(
+                "Our records do not show your payment of %(amount)s due on the installments "
+                "marked late. To keep the plan on track, please pay by %(date)s.",
+                amount=format_amount(self.env, self.amount_late, self.currency_id),
+                date=format_date(self.env, self._get_break_date()),
+            )
+        return texts
 
     def _get_report_base_filename(self):
         self.ensure_one()

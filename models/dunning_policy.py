@@ -230,14 +230,16 @@ class DunningPolicy(models.Model):
         currency_field="currency_id",
         default=50.0,
         help="Approved at once only when every installment is at least this amount (in "
-        "the invoices' currency); smaller, a collector decides.",
+        "the company's currency: the plan's converted at today's rate); smaller, a "
+        "collector decides.",
     )
     portal_plan_max_balance = fields.Monetary(
         string="Plan: Maximum Balance",
         currency_field="currency_id",
         default=10000.0,
-        help="Approved at once only for a balance up to this amount (in the invoices' "
-        "currency); more, a collector decides. 0: a collector always decides.",
+        help="Approved at once only for a balance up to this amount (in the company's "
+        "currency: the plan's converted at today's rate); more, a collector decides. 0: a "
+        "collector always decides.",
     )
     portal_plan_first_date_max_days = fields.Integer(
         string="Plan: First Installment Within (Days)",

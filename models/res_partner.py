@@ -1240,8 +1240,30 @@ class ResPartner(models.Model):
             for move in invoices
         }
         promisable = customer._dunning_open_moves(PROMISABLE_STAGES)
-        plan_moves = self.env["dunning.payment.plan.wizard"]._get_partner_moves(customer)
         policy = self._dunning_self_service_policy()
+        Plan = self.env["dunning.payment.plan"]
+        # One plan at a time online (see _dunning_self_service_plan): while one is in
+        # force or asked for, the page says so instead of offering another.
+        open_plan = Plan.search(
+            [
+                ("partner_id", "=", customer.id),
+                ("company_id", "=", self.env.company.id),
+                ("state", "in", list(Plan._dunning_hold_open_states)),
+            ],
+            limit=1,
+        )
+        plan_moves = (
+            self.env["account.move"]
+            if open_plan
+            else self.env["dunning.payment.plan.wizard"]._get_partner_moves(customer)
+        )
+        plan_balance = customer._dunning_owed_on(plan_moves) if plan_moves else 0.0
+        promise_max_date = fields.Date.context_today(self) + timedelta(
+            days=policy.portal_promise_max_days if policy else 0
+        )
+        texts = self._dunning_self_service_texts(
+            statement, policy, plan_moves, plan_balance, promise_max_date
+        )
         return {
             "partner": self,
             "customer": customer,
@@ -1252,16 +1274,70 @@ class ResPartner(models.Model):
             "promisable": promisable,
             "disputable": customer._dunning_open_moves(DISPUTABLE_STAGES),
             "plan_moves": plan_moves,
-            "plan_balance": customer._dunning_owed_on(plan_moves) if plan_moves else 0.0,
+            "plan_balance": plan_balance,
+            "open_plan": open_plan,
             "reasons": self.env["dunning.dispute.reason"].search([]),
             "is_consumer": customer.dunning_is_consumer,
             "opted_out": bool(self.dunning_email_opt_out or customer.dunning_email_opt_out),
             "today": fields.Date.context_today(self),
-            "promise_max_date": fields.Date.context_today(self)
-            + timedelta(days=policy.portal_promise_max_days if policy else 0),
-            "file_types": ", ".join(("PDF", "PNG", "JPEG")),
-            "file_max_mb": DISPUTE_FILE_MAX_BYTES // (1024 * 1024),
+            "promise_max_date": promise_max_date,
+            "texts": texts,
         }
+
+    def _dunning_self_service_texts(self, statement, policy, plan_moves, balance, latest):
+        """The page's sentences with figures in them, whole, in the contact's language
+        (a QWeb text cut by a value is translated in pieces)."""
+        _ = self.env._
+        env = self.env
+        company = env.company
+        texts = {
+            "title": _("Your account with %(company)s", company=company.name),
+            "sections": {},
+            "due": {},
+            "file_help": _(
+                "%(types)s, at most %(size)s MB.",
+                types=", ".join(("PDF", "PNG", "JPEG")),
+                size=DISPUTE_FILE_MAX_BYTES // (1024 * 1024),
+            ),
+            "opt_out": _(
+                "You will no longer receive payment reminders by email at %(address)s. We "
+                "may still contact you about open invoices by letter or by phone.",
+                address=self.email or self.name,
+            ),
+        }
+        for section in statement["currencies"]:
+            currency = section["currency"]
+            texts["sections"][currency.id] = _("Open items in %(currency)s", currency=currency.name)
+            for item in section["items"]:
+                if not item.get("date_due"):
+                    continue
+                days = item["days_overdue"] if item["residual"] > 0 else 0
+                due = format_date(env, item["date_due"])
+                texts["due"][(item["kind"], item["name"])] = (
+                    _("Due on %(date)s (%(days)s days overdue)", date=due, days=days)
+                    if days > 0
+                    else _("Due on %(date)s", date=due)
+                )
+        if policy:
+            texts["promise"] = _(
+                "Pay at least %(share)s%% of the invoices you select, by %(date)s at the "
+                "latest. We send no reminder for them meanwhile.",
+                share=f"{policy.portal_promise_min_share:g}",
+                date=format_date(env, latest),
+            )
+        if policy and plan_moves:
+            texts["plan"] = _(
+                "Pay %(balance)s (invoices %(invoices)s) in monthly installments. A plan "
+                "of up to %(months)s months, with installments of at least %(minimum)s "
+                "starting within %(days)s days, is agreed at once; otherwise we review your "
+                "request and answer you shortly.",
+                balance=format_amount(env, balance, plan_moves[:1].currency_id),
+                invoices=", ".join(plan_moves.mapped("name")),
+                months=policy.portal_plan_max_months,
+                minimum=format_amount(env, policy.portal_plan_min_installment, company.currency_id),
+                days=policy.portal_plan_first_date_max_days,
+            )
+        return texts
 
     # ------------------------------------------------------------ the checks
 
@@ -1271,14 +1347,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         policy = self._dunning_self_service_policy()
         limit = policy.portal_max_actions_per_hour if policy else 10
-        # One action of a customer at a time: a parallel request waits on this row,
-        # then fails to serialise and is retried by Odoo, counting this one's event.
-        self.env.execute_query(
-            SQL(
-                "UPDATE res_partner SET write_date = write_date WHERE id = %s",
-                self.commercial_partner_id.id,
-            )
-        )
+        self._dunning_self_service_lock()
         since = fields.Datetime.now() - timedelta(hours=1)
         # sudo: counting the customer's own history rows, nothing is read of them.
         count = (
@@ -1301,6 +1370,17 @@ class ResPartner(models.Model):
                     count=count,
                 )
             )
+
+    def _dunning_self_service_lock(self):
+        """One action of a customer at a time: a parallel request waits on the
+        customer's row, then fails to serialise and is retried by Odoo, seeing what
+        this one did (its event, its plan)."""
+        self.env.execute_query(
+            SQL(
+                "UPDATE res_partner SET write_date = write_date WHERE id = %s",
+                self.commercial_partner_id.id,
+            )
+        )
 
     def _dunning_as_staff(self):
         """This contact in the language staff read (dunning.engine._staff_lang): what a
@@ -1471,21 +1551,21 @@ class ResPartner(models.Model):
                 "note": _("Promised online by %(contact)s.", contact=staff.display_name),
             }
         )
-        summary = _(
-            "%(amount)s promised online for %(date)s",
-            amount=format_amount(staff.env, amount, currency),
-            date=format_date(staff.env, date_promised),
-        )
+        paid_by = {
+            "amount": format_amount(staff.env, amount, currency),
+            "date": format_date(staff.env, date_promised),
+        }
+        summary = _("Promised online: %(amount)s by %(date)s", **paid_by)
         activity = staff.env["dunning.engine"]._schedule(
             promise,
             _("Promise to pay made online"),
             Markup("<p>%s</p>")
             % _(
-                "%(contact)s promised %(summary)s on the self-service page (invoices "
-                "%(invoices)s). Nothing to do unless it is not kept.",
+                "On the self-service page, %(contact)s promised to pay %(amount)s by "
+                "%(date)s for invoices %(invoices)s. Nothing to do unless it is not kept.",
                 contact=staff.display_name,
-                summary=summary,
                 invoices=", ".join(moves.mapped("name")),
+                **paid_by,
             ),
             collector,
             today,
@@ -1494,15 +1574,38 @@ class ResPartner(models.Model):
         return promise
 
     def _dunning_self_service_plan(self, installment_count, first_date):
-        """Ask for a plan of monthly installments over the open invoices of one currency:
-        inside the policy's limits it is agreed at once through the payment plan
-        wizard (the usual agreement goes out); outside, the collector gets an approval
-        activity and nothing else changes."""
+        """Ask for a plan of monthly installments over the open invoices of one currency.
+
+        One plan at a time per customer online: refused while the customer has an
+        active plan or a request under review, checked under a lock on the customer (two
+        requests at once, even in two currencies, cannot both pass). Inside the policy's
+        limits (amounts in the company's currency: the request converted at today's
+        rate) it is agreed at once through the payment plan wizard and the agreement
+        goes out; outside, the plan waits for a collector's approval (dunning.payment.plan
+        action_approve / action_reject) and holds the invoices meanwhile."""
         self.ensure_one()
         _ = self.env._
         policy = self._dunning_self_service_policy()
         today = fields.Date.context_today(self)
         customer = self.commercial_partner_id
+        company = self.env.company
+        Plan = self.env["dunning.payment.plan"]
+        self._dunning_self_service_lock()
+        # sudo: whether the signed link's customer has a plan in force or asked for.
+        if Plan.sudo().search_count(
+            [
+                ("partner_id", "=", customer.id),
+                ("company_id", "=", company.id),
+                ("state", "in", list(Plan._dunning_hold_open_states)),
+            ],
+            limit=1,
+        ):
+            self._refuse(
+                _(
+                    "You already have a payment plan with us, or a request for one that we "
+                    "are reviewing: please reply to our email to change it."
+                )
+            )
         Wizard = self.env["dunning.payment.plan.wizard"]
         moves = Wizard._get_partner_moves(customer)
         if not moves:
@@ -1516,14 +1619,88 @@ class ResPartner(models.Model):
                 "installment_count": installment_count,
                 "interval": "monthly",
                 "first_date": first_date,
+                # The agreement goes to the contact who asked for it.
+                "contact_id": self.id,
             }
         )
         try:
             schedule = wizard._get_schedule()
         except UserError as error:
             raise DunningSelfServiceRefused(error.args[0]) from error
+        # From here on, what staff read (the plan's history, the collector's task) in
+        # their language, whoever opened the page; the agreement is the customer's.
+        staff = self._dunning_as_staff()
+        _ = staff.env._
         currency = wizard.currency_id
-        balance = wizard.amount_total
+        outside = staff._dunning_self_service_plan_outside(policy, schedule, currency, first_date)
+        asked = _(
+            "%(count)s monthly installments of about %(amount)s from %(date)s, %(balance)s "
+            "in total",
+            count=len(schedule),
+            amount=format_amount(staff.env, schedule[0].amount, currency),
+            date=format_date(staff.env, first_date),
+            balance=format_amount(staff.env, wizard.amount_total, currency),
+        )
+        if not outside:
+            action = wizard.with_env(staff.env).action_confirm()
+            plan = staff.env["dunning.payment.plan"].browse(action["res_id"])
+            staff._dunning_self_service_log(
+                _("Payment plan asked for online and agreed: %(request)s.", request=asked),
+                moves,
+                payment_plan_id=plan,
+            )
+            return plan
+        plan = staff.env["dunning.payment.plan"].create(
+            wizard.with_env(staff.env)._get_plan_values(schedule)
+        )
+        plan._dunning_request()
+        activity = staff.env["dunning.engine"]._schedule(
+            plan,
+            _("Payment plan asked for online: approve?"),
+            Markup("<p>%s</p><p>%s</p>")
+            % (
+                _(
+                    "%(contact)s asks for a payment plan: %(request)s (invoices %(invoices)s).",
+                    contact=staff.display_name,
+                    request=asked,
+                    invoices=", ".join(moves.mapped("name")),
+                ),
+                _(
+                    "Outside the policy's limits (%(why)s). Approve the plan to agree to it "
+                    "(the agreement goes to the customer) or reject it (the customer is told "
+                    "and the reminders resume). Its invoices are not chased meanwhile.",
+                    why="; ".join(outside),
+                ),
+            ),
+            staff._dunning_self_service_collector(),
+            today,
+        )
+        staff._dunning_self_service_log(
+            _(
+                "Payment plan asked for online, for the collector to approve (%(why)s): "
+                "%(request)s.",
+                why="; ".join(outside),
+                request=asked,
+            ),
+            moves,
+            activity,
+            payment_plan_id=plan,
+        )
+        return plan
+
+    def _dunning_self_service_plan_outside(self, policy, schedule, currency, first_date):
+        """Why a plan asked for online is beyond what the policy agrees to at once (a
+        list of reasons, empty inside the limits). The policy's amounts are in the
+        company's currency: the plan's are converted at today's rate to compare."""
+        _ = self.env._
+        today = fields.Date.context_today(self)
+        company = self.env.company
+        company_currency = company.currency_id
+
+        def in_company(amount):
+            return currency._convert(amount, company_currency, company, today)
+
+        balance = sum(row.amount for row in schedule)
         last_date = max(row.date_due for row in schedule)
         smallest = min(row.amount for row in schedule)
         outside = []
@@ -1541,73 +1718,27 @@ class ResPartner(models.Model):
                     days=policy.portal_plan_first_date_max_days,
                 )
             )
-        if currency.compare_amounts(smallest, policy.portal_plan_min_installment) < 0:
+        minimum = policy.portal_plan_min_installment
+        if company_currency.compare_amounts(in_company(smallest), minimum) < 0:
             outside.append(
                 _(
-                    "an installment is below %(minimum)s",
-                    minimum=format_amount(self.env, policy.portal_plan_min_installment, currency),
+                    "an installment of %(amount)s (%(converted)s) is below %(minimum)s",
+                    amount=format_amount(self.env, smallest, currency),
+                    converted=format_amount(self.env, in_company(smallest), company_currency),
+                    minimum=format_amount(self.env, minimum, company_currency),
                 )
             )
-        if currency.compare_amounts(balance, policy.portal_plan_max_balance) > 0:
+        maximum = policy.portal_plan_max_balance
+        if company_currency.compare_amounts(in_company(balance), maximum) > 0:
             outside.append(
                 _(
-                    "the balance is above %(maximum)s",
-                    maximum=format_amount(self.env, policy.portal_plan_max_balance, currency),
+                    "the balance of %(amount)s (%(converted)s) is above %(maximum)s",
+                    amount=format_amount(self.env, balance, currency),
+                    converted=format_amount(self.env, in_company(balance), company_currency),
+                    maximum=format_amount(self.env, maximum, company_currency),
                 )
             )
-        # From here on, what staff read (the plan's history, the collector's task) in
-        # their language, whoever opened the page; the agreement is the customer's.
-        staff = self._dunning_as_staff()
-        _ = staff.env._
-        asked = _(
-            "%(count)s monthly installments of about %(amount)s from %(date)s, %(balance)s "
-            "in total",
-            count=len(schedule),
-            amount=format_amount(staff.env, schedule[0].amount, currency),
-            date=format_date(staff.env, first_date),
-            balance=format_amount(staff.env, balance, currency),
-        )
-        if not outside:
-            action = wizard.with_env(staff.env).action_confirm()
-            plan = staff.env["dunning.payment.plan"].browse(action["res_id"])
-            staff._dunning_self_service_log(
-                _("Payment plan asked for online and agreed: %(request)s.", request=asked),
-                moves,
-                payment_plan_id=plan,
-            )
-            return plan
-        collector = staff._dunning_self_service_collector()
-        activity = staff.env["dunning.engine"]._schedule(
-            customer,
-            _("Payment plan asked for online: approve?"),
-            Markup("<p>%s</p><p>%s</p>")
-            % (
-                _(
-                    "%(contact)s asks for a payment plan: %(request)s (invoices %(invoices)s).",
-                    contact=staff.display_name,
-                    request=asked,
-                    invoices=", ".join(moves.mapped("name")),
-                ),
-                _(
-                    "Outside the policy's limits (%(why)s): if you agree, create the plan "
-                    "with 'Payment Plan' on the invoices; the agreement goes to the customer.",
-                    why="; ".join(outside),
-                ),
-            ),
-            collector,
-            today,
-        )
-        staff._dunning_self_service_log(
-            _(
-                "Payment plan asked for online, for the collector to approve (%(why)s): "
-                "%(request)s.",
-                why="; ".join(outside),
-                request=asked,
-            ),
-            moves,
-            activity,
-        )
-        return activity
+        return outside
 
     def _dunning_self_service_dispute(self, move_id, reason_id, message, filename, data):
         """Dispute an invoice with a reason, a message and an optional file (PDF or

@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 
 from freezegun import freeze_time
@@ -120,3 +121,45 @@ class TestPaymentPlanPortalHttp(PortalPlanCommon, HttpCase):
         page = self.url_open(plan.get_portal_url())
         self.assertEqual(page.status_code, 200)
         self.assertIn(plan.name, page.text)
+
+    def test_plan_page_in_the_contacts_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_dunning", "portal", "web"], ["de_DE"], overwrite=True
+        )
+        plan = self._plan(first_date=fields.Date.today() + timedelta(days=10))
+        self.assertEqual(plan.contact_id, self.ap_contact)
+        self.ap_contact.lang = "de_DE"
+        self.env.flush_all()
+        # Opened from the link in the plan emails, without logging in: German.
+        page = self.url_open(plan.get_portal_url())
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("<h5>Raten</h5>", page.text)
+        self.assertIn("Noch zu zahlen", page.text)
+        self.assertNotIn("<h5>Installments</h5>", page.text)
+        # A portal user reads the language of their own account (Odoo's portal).
+        self.authenticate("acme_portal", "acme_portal_pw")
+        page = self.url_open(f"/my/payment_plans/{plan.id}")
+        self.assertIn("<h5>Installments</h5>", page.text)
+
+    def test_plan_page_fits_a_phone(self):
+        plan = self._plan(first_date=fields.Date.today() + timedelta(days=10))
+        self.env.flush_all()
+        page = self.url_open(plan.get_portal_url())
+        self.assertEqual(page.status_code, 200)
+        # Each table scrolls inside its own wrapper instead of widening the page, and
+        # the installments show their Status column without the "Received" one on a
+        # phone (Bootstrap's sm breakpoint, 576 px).
+        for table in ("o_dunning_installments", "o_dunning_invoices"):
+            with self.subTest(table=table):
+                self.assertRegex(
+                    page.text,
+                    rf'<div class="table-responsive o_dunning_table_wrap">\s*'
+                    rf'<table class="table table-sm {table}">',
+                )
+        head = re.search(r'<table class="table table-sm o_dunning_installments">.*?</thead>',
+                         page.text, re.S)[0]  # fmt: skip
+        self.assertRegex(head, r'<th class="text-end d-none d-sm-table-cell">Received</th>')
+        self.assertIn("<th>Status</th>", head)
+        # The figures stack two by two on a phone.
+        self.assertEqual(page.text.count('class="col-6 col-md-3"'), 4)

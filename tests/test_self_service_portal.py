@@ -1,8 +1,10 @@
+import base64
 import re
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
+from odoo.tools import file_open
 
 from .common_payment_plan import PaymentPlanCommon
 
@@ -259,6 +261,8 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
             "plan", {"installment_count": "3", "first_date": fields.Date.to_string(first)}
         )
         self.assertEqual(response.status_code, 200)
+        self.assertIn('data-done="plan"', response.text)
+        self.assertIn("your payment plan is agreed", response.text)
         self.env.invalidate_all()
         plan = self.env["dunning.payment.plan"].search([("partner_id", "=", self.customer.id)])
         self.assertEqual(len(plan), 1)
@@ -276,8 +280,8 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
         self.assertEqual(self._events().payment_plan_id, plan)
         self.assertFalse(self._activities(self.customer))
 
-    def test_plan_outside_limits_asks_the_collector(self):
-        first = self.today + timedelta(days=10)
+    def test_plan_outside_limits_waits_for_the_collector(self):
+        first = fields.Date.to_string(self.today + timedelta(days=10))
         cases = [
             {"installment_count": "12"},  # beyond 6 months
             {"installment_count": "3", "_min": 600.0},  # installments of 500 < 600
@@ -291,23 +295,94 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
                         "portal_plan_max_balance": case.get("_max", 10000.0),
                     }
                 )
-                before = self._activities(self.customer)
                 response = self._post(
-                    "plan",
-                    {
-                        "installment_count": case["installment_count"],
-                        "first_date": fields.Date.to_string(first),
-                    },
+                    "plan", {"installment_count": case["installment_count"], "first_date": first}
                 )
                 self.assertEqual(response.status_code, 200)
+                # The page says what happened: a review, not "if it was agreed at once".
+                self.assertIn('data-done="plan_review"', response.text)
+                self.assertIn("will review it", response.text)
+                self.assertNotIn("If it was agreed at once", response.text)
+                self.assertIn("o_dunning_plan_pending", response.text)
+                self.assertNotIn("o_dunning_plan", response.text.replace("o_dunning_plan_", ""))
                 self.env.invalidate_all()
-                new = self._activities(self.customer) - before
-                self.assertEqual(len(new), 1)
-                self.assertEqual(new.user_id, self.collector)
-                self.assertIn("approve", new.summary)
-        self.assertFalse(self.env["dunning.payment.plan"].search([]))
-        self.assertEqual(set(self.invoices.mapped("dunning_stage")), {"normal"})
-        self.assertEqual(len(self._events()), 3)
+                plan = self.env["dunning.payment.plan"].search(
+                    [("partner_id", "=", self.customer.id), ("state", "=", "pending")]
+                )
+                self.assertEqual(len(plan), 1)
+                self.assertEqual(plan.activity_ids.user_id, self.collector)
+                self.assertIn("approve", plan.activity_ids.summary)
+                # Held while pending: the ladder does not chase the invoices.
+                self.assertEqual(set(self.invoices.mapped("dunning_stage")), {"plan"})
+                # A second request meanwhile is refused, the form kept.
+                again = self._post("plan", {"installment_count": "4", "first_date": first})
+                self.assertEqual(again.status_code, 400)
+                self.assertIn("already have a payment plan", again.text)
+                plan.with_user(self.collector).action_reject()
+                self.assertEqual(set(self.invoices.mapped("dunning_stage")), {"normal"})
+        self.assertEqual(
+            self.env["dunning.payment.plan"].search([]).mapped("state"), ["cancelled"] * 3
+        )
+
+    def test_refused_forms_keep_what_the_customer_typed(self):
+        date = fields.Date.to_string(self.today + timedelta(days=5))
+        response = self._post(
+            "promise", {"move_ids": self.inv_old.id, "amount": "400", "date": date}
+        )
+        self.assertEqual(response.status_code, 400)
+        form = re.search(
+            r"<details[^>]*o_dunning_promise[^>]*>(.*?)</details>", response.text, re.S
+        )
+        self.assertIn(" open", re.search(r"<details[^>]*o_dunning_promise[^>]*>", response.text)[0])
+        self.assertIn("Promise an amount from", form[1])  # the reason, in the form
+        self.assertIn('value="400"', form[1])
+        self.assertIn(f'value="{date}"', form[1])
+        # Only the invoice the customer ticked stays ticked.
+        ticked = re.findall(r'<input[^>]*name="move_ids"[^>]*>', form[1])
+        self.assertEqual(len(ticked), 2)
+        checked = [tag for tag in ticked if "checked" in tag]
+        self.assertEqual(len(checked), 1)
+        self.assertIn(f'value="{self.inv_old.id}"', checked[0])
+        # The other forms stay closed and empty.
+        plan_form = re.search(r"<details[^>]*o_dunning_plan[^>]*>", response.text)[0]
+        self.assertNotIn(" open", plan_form)
+        # A refused dispute keeps its message and choices.
+        response = self._post(
+            "dispute",
+            {"move_id": self.inv_new.id, "reason_id": self.reason.id, "message": "Not mine"},
+            files={"attachment": ("a.pdf", b"MZ not a pdf", "application/pdf")},
+        )
+        self.assertEqual(response.status_code, 400)
+        form = re.search(
+            r"<details[^>]*o_dunning_dispute[^>]*>(.*?)</details>", response.text, re.S
+        )
+        self.assertIn(">Not mine</textarea>", form[1])
+        self.assertRegex(form[1], rf'value="{self.inv_new.id}"\s+selected="selected"')
+
+    def test_page_has_the_company_header(self):
+        with file_open("base/static/img/res_company_logo.png", "rb") as logo:
+            self.company.logo = base64.b64encode(logo.read())
+        page = self.url_open(self._path())
+        self.assertEqual(page.status_code, 200)
+        header = re.search(
+            r"<header[^>]*o_dunning_self_service_header.*?</header>", page.text, re.S
+        )
+        self.assertIn(f"/logo.png?company={self.company.id}", header[0])
+        self.assertIn(self.company.name, header[0])
+        logo = self.url_open(f"/logo.png?company={self.company.id}")
+        self.assertEqual(logo.status_code, 200)
+        self.assertEqual(logo.headers["Content-Type"], "image/png")
+
+    def test_page_in_the_contacts_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_dunning", "portal", "web"], ["de_DE"], overwrite=True
+        )
+        self.ap_contact.lang = "de_DE"
+        page = self.url_open(self._path())
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Kontoauszug (PDF)", page.text)
+        self.assertNotIn("Statement (PDF)", page.text)
 
     # --------------------------------------------------------------- dispute
 

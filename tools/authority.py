@@ -132,6 +132,21 @@ _DECLARED = {
     },
 }
 
+# Who may take a flow's decision with its button (the flow then writes its own fields):
+# "user" (a collections user, or a manager) or "manager". Enforced by
+# dunning.authority.mixin._dunning_check_action.
+ACTIONS = {
+    "dunning.payment.plan": {
+        # A plan asked for online outside the policy's limits: approving agrees to what
+        # a collector may agree with the payment plan wizard anyway; rejecting leaves
+        # the invoices as they were before the request.
+        "action_approve": "user",
+        "action_reject": "user",
+        # Ending an agreed plan without the customer: a manager's decision.
+        "action_cancel": "manager",
+    },
+}
+
 AUTHORITY = {
     model: {name: rule for rule, names in rules.items() for name in names.split()}
     for model, rules in _DECLARED.items()
@@ -147,3 +162,12 @@ def may_write(rule, role, creating):
     if needed is None or role is None:
         return False
     return needed == role or (needed == "user" and role == "manager")
+
+
+def may_act(model, action, role):
+    """Whether ``role`` ("flow", "manager", "user" or None) may take ``action`` of
+    ``model`` (ACTIONS)."""
+    if role == "flow":
+        return True
+    needed = ACTIONS[model][action]
+    return role is not None and (needed == role or (needed == "user" and role == "manager"))

@@ -177,8 +177,9 @@ class DunningPaymentPlanWizard(models.TransientModel):
             ],
             order="invoice_date_due, id",
         )
-        busy = self.env["dunning.payment.plan"].search(
-            [("state", "=", "active"), ("move_ids", "in", moves.ids)]
+        Plan = self.env["dunning.payment.plan"]
+        busy = Plan.search(
+            [("state", "in", list(Plan._dunning_hold_open_states)), ("move_ids", "in", moves.ids)]
         )
         moves -= busy.move_ids
         # Several currencies: the one of the oldest invoice; the others make another plan.
