@@ -4,6 +4,7 @@ from odoo.fields import Command
 from odoo.tools import float_compare
 
 from ..models.dunning_case import HANDOFF_TYPES
+from ..models.dunning_event import CONVERSATION_OUTCOMES
 from ..tools.stages import HANDOFF_FROM_STAGES
 
 
@@ -69,6 +70,9 @@ class DunningHandoffWizard(models.TransientModel):
         readonly=True,
         help="The agency case these invoices come back from, on the way to legal action.",
     )
+    # Said before confirming: what stops this user, and a customer never reached.
+    refusal = fields.Text(compute="_compute_warnings")
+    no_contact_warning = fields.Text(compute="_compute_warnings")
 
     @api.depends("move_ids")
     def _compute_totals(self):
@@ -83,6 +87,23 @@ class DunningHandoffWizard(models.TransientModel):
             wizard.policy_id = (
                 partner.with_company(company)._dunning_get_policy() if partner else False
             )
+
+    @api.depends("move_ids", "source_case_id")
+    @api.depends_context("uid")
+    def _compute_warnings(self):
+        for wizard in self:
+            moves = wizard.move_ids._origin
+            customer = wizard.partner_id
+            wizard.refusal = wizard._ladder_refusal(moves) if moves else False
+            wizard.no_contact_warning = False
+            if customer and not wizard._dunning_customer_reached(customer):
+                wizard.no_contact_warning = self.env._(
+                    "Nothing has reached %(customer)s yet: no reminder, letter or SMS was "
+                    "delivered (none was sent, or they failed) and no call was answered. "
+                    "The case file will say so; check the customer's contact details, or "
+                    "remind or call first.",
+                    customer=customer.display_name,
+                )
 
     @api.depends("agency_id")
     def _compute_agency_terms(self):
@@ -129,11 +150,14 @@ class DunningHandoffWizard(models.TransientModel):
             return moves
         policy = partner.commercial_partner_id._dunning_get_policy()
         last = policy._get_last_internal_level() if policy else False
-        if not last:
-            return moves.browse()
-        return moves.filtered(
-            lambda m: m.dunning_level_id and m.dunning_level_id.delay_days >= last.delay_days
+        reached = moves.filtered(
+            lambda m: (
+                last and m.dunning_level_id and m.dunning_level_id.delay_days >= last.delay_days
+            )
         )
+        # None has reached it: all of them, so that the wizard names the rule that
+        # stops this user (rather than an empty list).
+        return reached or moves
 
     def action_confirm(self):
         self.ensure_one()
@@ -193,6 +217,17 @@ class DunningHandoffWizard(models.TransientModel):
         moves = self.move_ids
         _ = self.env._
         if not moves:
+            context = self.env.context
+            if context.get("active_model") == "res.partner" and context.get("active_id"):
+                customer = self.env["res.partner"].browse(context["active_id"])
+                raise UserError(
+                    _(
+                        "%(customer)s has no invoice to hand off: only overdue invoices "
+                        "still with us can go (not paid, not excluded, not disputed, not "
+                        "already handed off).",
+                        customer=customer.commercial_partner_id.display_name,
+                    )
+                )
             raise UserError(_("Select the overdue invoices to hand off."))
         not_invoices = moves.filtered(lambda m: m.move_type != "out_invoice" or m.state != "posted")
         if not_invoices:
@@ -296,10 +331,15 @@ class DunningHandoffWizard(models.TransientModel):
             )
 
     def _check_ladder_reached(self, moves):
-        """Users hand off once the ladder's last internal step was taken; managers at
-        any time."""
+        refusal = self._ladder_refusal(moves)
+        if refusal:
+            raise UserError(refusal)
+
+    def _ladder_refusal(self, moves):
+        """Why this user may not hand ``moves`` off now, or False: users hand off once
+        the ladder's last internal step was taken; managers at any time."""
         if self.source_case_id or self.env.user.has_group("account_dunning.group_dunning_manager"):
-            return
+            return False
         policy = self.policy_id
         last = policy._get_last_internal_level() if policy else self.env["dunning.level"]
         early = moves.filtered(
@@ -309,15 +349,32 @@ class DunningHandoffWizard(models.TransientModel):
                 or m.dunning_level_id.delay_days < last.delay_days
             )
         )
-        if early:
-            raise UserError(
-                self.env._(
-                    "%(moves)s has not reached the last step of the ladder (%(level)s): only "
-                    "a collections manager can hand it off now.",
-                    moves=", ".join(early.mapped("name")),
-                    level=last.name or self.env._("none"),
-                )
+        if not early:
+            return False
+        return self.env._(
+            "Only a collections manager may hand off %(moves)s now: an invoice goes to an "
+            "agency or a lawyer once it has reached the last step of the ladder "
+            "(%(level)s).",
+            moves=", ".join(early.mapped("name")),
+            level=last.name or self.env._("none"),
+        )
+
+    def _dunning_customer_reached(self, customer):
+        """Whether the history shows the customer reached: a collections message
+        delivered to it (through the gateway), or a call in which someone answered."""
+        return bool(
+            self.env["dunning.event"].search_count(
+                [
+                    ("partner_id", "=", customer.id),
+                    ("company_id", "=", self.company_id.id),
+                    ("state", "=", "done"),
+                    "|",
+                    ("is_customer_message", "=", True),
+                    ("call_outcome", "in", CONVERSATION_OUTCOMES),
+                ],
+                limit=1,
             )
+        )
 
     def _check_agency(self):
         _ = self.env._

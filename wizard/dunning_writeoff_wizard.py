@@ -104,10 +104,26 @@ class DunningWriteoffWizard(models.TransientModel):
         entries.dunning_writeoff_case_id._update_state()
         # A plan covering written-off invoices ends (cancelled, not completed).
         self.env["dunning.payment.plan"]._dunning_end_for_moves(self.move_ids, self.date)
-        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_journal_line")
-        action.update(domain=[("id", "in", entries.ids)], context={"create": False})
-        if len(entries) == 1:
-            action.update(views=[(False, "form")], res_id=entries.id)
+        return self._dunning_landing(entries)
+
+    def _dunning_landing(self, entries):
+        """Where the manager lands: the case the write-off closed, else the invoices
+        written off (readable in Invoicing-only mode, unlike the journal entry, whose
+        lines it hides; the entry is linked from the invoice's payments and the case)."""
+        cases = entries.dunning_writeoff_case_id
+        if len(cases) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "dunning.case",
+                "res_id": cases.id,
+                "views": [(False, "form")],
+            }
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action.update(domain=[("id", "in", self.move_ids.ids)], context={"create": False})
+        if len(self.move_ids) == 1:
+            action.update(views=[(False, "form")], res_id=self.move_ids.id)
         return action
 
     def _check_writeoff(self):
