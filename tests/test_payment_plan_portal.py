@@ -163,3 +163,39 @@ class TestPaymentPlanPortalHttp(PortalPlanCommon, HttpCase):
         self.assertIn("<th>Status</th>", head)
         # The figures stack two by two on a phone.
         self.assertEqual(page.text.count('class="col-6 col-md-3"'), 4)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalPagesOnAPhone(PortalPlanCommon, HttpCase):
+    """The customer's pages in a browser 390 px wide (a phone): nothing wider than the
+    screen, the installments' Status column in view."""
+
+    browser_size = "390x844"
+
+    FITS = """
+        const width = document.documentElement.scrollWidth;
+        const cut = [...document.querySelectorAll(%(selector)s)].filter(
+            (cell) => cell.getBoundingClientRect().right > window.innerWidth
+        );
+        if (width > window.innerWidth) {
+            console.error(`the page is ${width} px wide on a ${window.innerWidth} px screen`);
+        } else if (cut.length) {
+            const right = cut[0].getBoundingClientRect().right;
+            console.error(`${cut.length} cells cut, the first ends at ${right} px`);
+        } else {
+            console.log("test successful");
+        }
+    """
+
+    def _fits(self, url, selector):
+        self.env.flush_all()
+        code = self.FITS % {"selector": repr(selector)}
+        self.browser_js(url, code, ready="document.readyState === 'complete'")
+
+    def test_plan_page_fits_a_phone(self):
+        plan = self._plan(first_date=fields.Date.today() + timedelta(days=10))
+        self._fits(plan.get_portal_url(), ".o_dunning_installments th, .o_dunning_installments td")
+
+    def test_self_service_page_fits_a_phone(self):
+        url = self.ap_contact._dunning_self_service_url(self.company)
+        self._fits(url[len(self.ap_contact.get_base_url()) :], ".o_dunning_item, header img")
