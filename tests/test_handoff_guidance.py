@@ -51,46 +51,30 @@ class TestHandoffGuidance(HandoffCommon):
         with self.assertRaisesRegex(UserError, "Quiet Customer has no invoice to hand off"):
             wizard.action_confirm()
 
-    def test_warns_when_nothing_reached_the_customer(self):
-        engine = self.env["dunning.engine"]
-        failed = engine._log(
+    def _history(self, **values):
+        return self.env["dunning.engine"]._log(
             {
                 "partner_id": self.late_customer.id,
                 "move_ids": [Command.set(self.late_inv.ids)],
-                "channel": "email",
-                "level_id": self.levels[2].id,
-                "state": "failed",
-                "is_customer_message": True,
-                "reason": "Bounced",
+                **values,
             }
         )
+
+    def test_warns_when_nothing_reached_the_customer(self):
+        reminder = {"channel": "email", "level_id": self.levels[2].id, "is_customer_message": True}
+        failed = self._history(state="failed", reason="Bounced", **reminder)
         self.assertEqual(failed.state, "failed")
         wizard = self._wizard(self.env, self.late_customer)
         self.assertIn("Nothing has reached Quiet Customer", wizard.no_contact_warning)
         # A delivered reminder: no warning.
-        engine._log(
-            {
-                "partner_id": self.late_customer.id,
-                "move_ids": [Command.set(self.late_inv.ids)],
-                "channel": "email",
-                "level_id": self.levels[2].id,
-                "state": "done",
-                "is_customer_message": True,
-            }
-        )
+        self._history(state="done", **reminder)
         wizard.invalidate_recordset(["no_contact_warning"])
         self.assertFalse(wizard.no_contact_warning)
 
     def test_an_answered_call_reached_the_customer(self):
-        self.env["dunning.engine"]._log(
-            {
-                "partner_id": self.late_customer.id,
-                "move_ids": [Command.set(self.late_inv.ids)],
-                "channel": "call",
-                "state": "done",
-                "call_outcome": "reached",
-            }
-        )
+        self._history(channel="call", state="done", call_outcome="no_answer")
+        self.assertTrue(self._wizard(self.env, self.late_customer).no_contact_warning)
+        self._history(channel="call", state="done", call_outcome="reached")
         self.assertFalse(self._wizard(self.env, self.late_customer).no_contact_warning)
 
     def test_writeoff_lands_on_the_case_or_the_invoice(self):

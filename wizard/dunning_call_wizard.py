@@ -64,8 +64,8 @@ class DunningCallWizard(models.TransientModel):
         compute="_compute_call_sheet",
         help="The customer's whole balance per currency, credits applied.",
     )
-    level_id = fields.Many2one("dunning.level", string="Level", compute="_compute_call_sheet")
-    call_script = fields.Html(string="Call Script", compute="_compute_call_sheet")
+    level_id = fields.Many2one("dunning.level", compute="_compute_call_sheet")
+    call_script = fields.Html(compute="_compute_call_sheet")
     last_event_ids = fields.Many2many(
         "dunning.event", string="Last Contacts", compute="_compute_call_sheet"
     )
