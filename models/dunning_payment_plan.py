@@ -494,6 +494,18 @@ class DunningPaymentPlan(models.Model):
             if not plan.installment_ids or plan.currency_id.compare_amounts(
                 plan.amount_total, balance
             ):
+                if plan.state == "pending":
+                    # Paid or credited since the customer asked: not what they asked for.
+                    raise UserError(
+                        self.env._(
+                            "%(plan)s was asked for %(asked)s; the invoices now owe "
+                            "%(balance)s. Reject the request and agree on a new plan with "
+                            "the customer.",
+                            plan=plan.name,
+                            asked=plan.currency_id.format(plan.amount_total),
+                            balance=plan.currency_id.format(balance),
+                        )
+                    )
                 raise UserError(
                     self.env._(
                         "The installments of %(plan)s must add up to the open balance of "

@@ -89,6 +89,15 @@ class TestPaymentPlanRequest(PaymentPlanCommon):
         with self.assertRaises(UserError):
             plan.action_approve()
 
+    def test_a_request_paid_meanwhile_is_not_approved_as_it_was(self):
+        plan = self._pending()
+        self._dunning_pay(self.inv_new, 200.0, pay_date=date(2026, 3, 1))
+        with self.assertRaisesRegex(UserError, "Reject the request"):
+            plan.with_user(self.collector).action_approve()
+        self.assertEqual(plan.state, "pending")
+        plan.with_user(self.collector).action_reject()
+        self.assertEqual(plan.state, "cancelled")
+
     def test_collector_rejects_the_request(self):
         plan = self._pending()
         level = self.inv_old.dunning_level_id
@@ -234,9 +243,10 @@ class TestPaymentPlanRequestConcurrency(DunningCommittedCommon):
             ids = tuple(plans.ids) or (0,)
             try:
                 self.assertEqual(plans.mapped("state"), ["active"], errors)
-                # The other request was refused, not lost: its refusal says why.
+                # The other request was refused, not lost: it waited for the first and
+                # found its plan, or found it in progress (the customer's row locked).
                 self.assertEqual(len(errors), 1, errors)
-                self.assertIn("already have a payment plan", errors[0])
+                self.assertRegex(errors[0], "already have a payment plan|another request of yours")
             finally:
                 # The history is append-only for the ORM; this test's own rows go.
                 cr.execute("DELETE FROM dunning_event WHERE partner_id = %s", [customer.id])

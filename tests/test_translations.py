@@ -234,7 +234,7 @@ class TestDunningTranslations(DunningRunCommon):
         data = self.env["ir.model.data"].search(
             [("module", "=", "account_dunning"), ("model", "in", ("mail.template", "sms.template"))]
         )
-        self.assertEqual(len(data), 23)  # 17 email and 6 SMS templates
+        self.assertEqual(len(data), 24)  # 18 email and 6 SMS templates
         fields = {"mail.template": ("subject", "body_html"), "sms.template": ("body",)}
         for record in data:
             template = self.env[record.model].browse(record.res_id)
