@@ -16,6 +16,7 @@ from . import test_handoff_security
 from . import test_payment_plan_wizard
 from . import test_payment_plan_followup
 from . import test_payment_plan_portal
+from . import test_payment_plan_request
 from . import test_payment_plan_integrity
 from . import test_translations
 from . import test_engine
