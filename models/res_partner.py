@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
+from psycopg2.errors import LockNotAvailable
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -1372,15 +1373,27 @@ class ResPartner(models.Model):
             )
 
     def _dunning_self_service_lock(self):
-        """One action of a customer at a time: a parallel request waits on the
-        customer's row, then fails to serialise and is retried by Odoo, seeing what
-        this one did (its event, its plan)."""
-        self.env.execute_query(
-            SQL(
-                "UPDATE res_partner SET write_date = write_date WHERE id = %s",
-                self.commercial_partner_id.id,
-            )
-        )
+        """One action of a customer at a time. A request that finds another of the
+        same customer in progress is refused at once rather than queued: a burst would
+        otherwise exhaust Odoo's retries and end in errors. A request that began before
+        another committed fails to serialise on the customer's row and is retried by
+        Odoo, then sees what that one did (its event, its plan)."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.execute_query(
+                    SQL(
+                        "UPDATE res_partner SET write_date = write_date WHERE id = "
+                        "(SELECT id FROM res_partner WHERE id = %s FOR UPDATE NOWAIT)",
+                        self.commercial_partner_id.id,
+                    )
+                )
+        except LockNotAvailable:
+            raise DunningSelfServiceRateLimited(
+                self.env._(
+                    "We are still processing another request of yours: please try again "
+                    "in a moment."
+                )
+            ) from None
 
     def _dunning_as_staff(self):
         """This contact in the language staff read (dunning.engine._staff_lang): what a

@@ -8,7 +8,8 @@
 # install), DUNNING_UPDATE_ONLY=1 (update the existing database instead of a fresh
 # install: a development shortcut), DUNNING_ADDON_LINK_DIR (where the symlink lives),
 # DUNNING_SKIP_SIM=1 (skip the small simulated year run after the full suite),
-# DUNNING_SKIP_LINT=1 (development only: several people editing one tree).
+# DUNNING_SKIP_LINT=1 (development only: several people editing one tree),
+# DUNNING_SKIP_SERVER=1 (skip the day driven by a real odoo-bin server).
 source "$(dirname "$0")/common.sh"
 
 root="$(odoo_root)"
@@ -132,6 +133,11 @@ if [ $# -eq 0 ]; then
         | grep -E "odoo.tests.result|post-tests" || true
     grep -qE "odoo.tests.result: 0 failed, 0 error\(s\) of [1-9][0-9]* tests" \
         "$log_dir/odoo-runner-$db.log" || die "tools/ tests failed under Odoo's runner (see $log_dir)"
+fi
+if [ $# -eq 0 ] && [ -z "${DUNNING_SKIP_SERVER:-}" ]; then
+    # The day as production runs it: odoo-bin with its cron runner, a real SMTP server.
+    echo "== a day driven by a real server (scripts/server_day.py)"
+    bash "$REPO_DIR/scripts/server_day.sh"
 fi
 if [ $# -eq 0 ] && [ -z "${DUNNING_SKIP_SIM:-}" ]; then
     # Daily runs over a growing book, with their checks (scripts/simulate_year.py):

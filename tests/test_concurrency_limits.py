@@ -5,8 +5,6 @@ serialisation failure (odoo.service.model.retrying, what the HTTP layer and the 
 dispatcher do), so what is tested is what a real server does with parallel requests.
 """
 
-from psycopg2.errors import SerializationFailure
-
 from odoo.exceptions import UserError
 from odoo.service.model import retrying
 from odoo.tests import tagged
@@ -83,10 +81,9 @@ class TestConcurrentLimits(DunningCommittedCommon):
             recorded = self._env(cr)["dunning.event"].search_count(
                 [("partner_id", "=", customer_id), ("channel", "=", "portal")]
             )
-        refused = [e for e in errors if DunningSelfServiceRateLimited.__name__ in e]
-        given_up = [e for e in errors if SerializationFailure.__name__ in e]
-        self.assertEqual(len(refused) + len(given_up), len(errors), errors)
+        # Each got an answer: done, or refused (over the limit, or while another
+        # request of the customer was in progress); never an error, never more.
+        self.assertTrue(all(DunningSelfServiceRateLimited.__name__ in e for e in errors), errors)
         self.assertLessEqual(recorded, limit)
-        self.assertEqual(recorded + len(refused) + len(given_up), attempts)
-        # Retrying serialises them: nearly all get an answer, never more than the limit.
-        self.assertGreaterEqual(recorded, limit - len(given_up))
+        self.assertGreaterEqual(recorded, 1)
+        self.assertEqual(recorded + len(errors), attempts)
