@@ -136,6 +136,11 @@ class TestPaymentPlanRequest(PaymentPlanCommon):
         )
         plan.with_user(manager).action_approve()
         self.assertEqual(plan.state, "active")
+        # Ending an agreed plan stays a manager's decision (the same table).
+        with self.assertRaisesRegex(AccessError, "collections manager"):
+            plan.with_user(self.collector).action_cancel()
+        plan.with_user(manager).action_cancel()
+        self.assertEqual(plan.state, "cancelled")
 
     def test_a_hand_off_closes_a_pending_request(self):
         plan = self._pending()
