@@ -88,3 +88,16 @@ class TestCollectionsApp(TransactionCase):
                 if all(not groups or groups & held for groups in chain):
                     with self.subTest(menu=menu.complete_name, user=name):
                         self.assertIn(menu.id, self._visible(user))
+
+    def test_a_collector_reads_runs_a_manager_runs_them(self):
+        def buttons(user):
+            arch = self.env["dunning.run"].with_user(user).get_view(view_type="form")["arch"]
+            return {
+                name for name in ("action_preview", "action_execute") if f'name="{name}"' in arch
+            }
+
+        self.assertEqual(buttons(self.users["manager"]), {"action_preview", "action_execute"})
+        self.assertEqual(buttons(self.users["collector"]), set())
+        self.assertTrue(
+            self.env["dunning.run"].with_user(self.users["collector"]).has_access("read")
+        )
