@@ -84,21 +84,36 @@ class TestWorkspaceTours(DunningCommon, HttpCase):
         self.assertEqual(promise.call_event_id, call)
 
     def test_activity_call_tour(self):
-        """Collections app > My Collections > customer > Log Call on its call activity."""
+        """As a collector (Billing, not a manager): Collections app > My Collections >
+        customer > Log Call on its call activity."""
+        collector = new_test_user(
+            self.env,
+            login="tour_collector",
+            name="Casey Collector",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+            tz="UTC",
+        )
         customer = self._my_customer("Tour Activity Customer", "ap@tour-activity.example.com")
+        customer.with_company(self.company).dunning_collector_id = collector
         customer.phone = "+32 2 555 01 99"
         self._invoice(customer, 1000.0, 20)
         activity = self.env["dunning.engine"]._schedule(
-            customer, "Collections call", "", self.manager, self.today,
+            customer, "Collections call", "", collector, self.today,
             activity_type=self.env.ref("account_dunning.mail_activity_type_dunning_call"),
         )  # fmt: skip
 
-        self._tour("account_dunning_activity_call_tour")
+        self.start_tour(
+            "/odoo", "account_dunning_activity_call_tour", login=collector.login,
+            timeout=self.tour_timeout,
+        )  # fmt: skip
 
         call = self.env["dunning.event"].search(
             [("partner_id", "=", customer.id), ("channel", "=", "call")]
         )
         self.assertEqual(call.call_outcome, "reached")
+        self.assertEqual(call.collector_id, collector)
         self.assertIn("Will pay on Friday.", call.reason)
         self.assertFalse(activity.exists() and activity.active)
 

@@ -1,7 +1,8 @@
 /**
- * A collector opens the Collections app from the home menu, My Collections, the
- * customer, and logs the call in one click from the call activity in the chatter: the
- * call sheet shows the phone as a link, what is overdue and the call script.
+ * A collector (not a manager) opens the Collections app from the home menu, My
+ * Collections, the customer, and logs the call in one click from the call activity in
+ * the chatter: the call sheet shows the phone as a link, what is overdue and the call
+ * script.
  * tests/test_tours_workspace.py checks the logged call and the activity done.
  */
 import { registry } from "@web/core/registry";
@@ -18,6 +19,11 @@ registry.category("web_tour.tours").add("account_dunning_activity_call_tour", {
             "account_dunning.menu_collections_root",
             "Open the Collections app"
         ),
+        {
+            content: "A collector's app: no Configuration menu (the managers')",
+            trigger:
+                '.o_main_navbar:has([data-menu-xmlid="account_dunning.menu_collections_worklist"]):not(:has([data-menu-xmlid="account_dunning.menu_collections_config"]))',
+        },
         {
             content: "Open My Collections",
             trigger: '.o_main_navbar [data-menu-xmlid="account_dunning.menu_collections_worklist"]',
