@@ -57,13 +57,13 @@ odoo_logged() {  # odoo_logged LOGFILE [odoo-bin arguments...]: output shown and
 
 log_dir="$(mktemp -d "${TMPDIR:-/tmp}/account_dunning_logs_$CHECKOUT_TAG.XXXX")"
 
-install_db() {  # install_db NAME [odoo options...]
-    local name="$1"
-    shift
+install_db() {  # install_db NAME MODULES [odoo options...]
+    local name="$1" modules="$2"
+    shift 2
     dropdb --if-exists "$name"
-    echo "== install account_dunning in a fresh database '$name' $*"
+    echo "== install $modules in a fresh database '$name' $*"
     odoo_logged "$log_dir/install-$name.log" -d "$name" --addons-path="$addons" \
-        -i account_dunning --stop-after-init --log-level="$log_level" --no-http "$@" \
+        -i "$modules" --stop-after-init --log-level="$log_level" --no-http "$@" \
         || die "installing account_dunning in '$name' failed"
     check_log "$log_dir/install-$name.log" "$name" "installing"
 }
@@ -102,7 +102,7 @@ run_pytest() {  # run_pytest DB [pytest args...]
 }
 
 if [ -z "${DUNNING_SKIP_DEMO:-}" ]; then
-    install_db "${db}_demo" --with-demo
+    install_db "${db}_demo" account_dunning --with-demo
     run_pytest "${db}_demo" "$ADDON_DIR/tests/test_install.py" -q
     uninstall_db "${db}_demo"
     dropdb --if-exists "${db}_demo"
@@ -115,7 +115,9 @@ if [ -n "${DUNNING_UPDATE_ONLY:-}" ] && psql -lqt | cut -d'|' -f1 | grep -qw "$d
         --stop-after-init --log-level="$log_level" --no-http || die "updating '$db' failed"
     check_log "$log_dir/update-$db.log" "$db" "updating"
 else
-    install_db "$db"
+    # payment_demo, Odoo's demo payment provider, is a test dependency only: the
+    # pay-now test pays a reminder's invoice with it (tests/test_pay_now.py).
+    install_db "$db" account_dunning,payment_demo
 fi
 if [ $# -eq 0 ]; then
     # A good guest: some of Odoo's own accounting tests, with the module installed.

@@ -27,6 +27,8 @@ from . import test_authority
 from . import test_authority_table
 from . import test_run_dates
 from . import test_run_concurrency
+from . import test_concurrency_limits
+from . import test_pay_now
 from . import test_guardrails
 from . import test_promise
 from . import test_dispute
