@@ -896,9 +896,11 @@ class ResPartner(models.Model):
 
     def _dunning_postal_recipient(self, customer):
         """Who a letter to this contact of ``customer`` is addressed to: the contact
-        with its own complete address, else the customer with its; empty without one."""
+        with its own complete address, else the customer with its; empty without one.
+        Complete as Snailmail judges it (the one check of what a letter needs)."""
+        letters = self.env["snailmail.letter"]
         for holder in (self[:1], customer):
-            if holder.street and holder.zip and holder.city and holder.country_id:
+            if holder and letters._is_valid_address(holder):
                 return holder
         return self.browse()
 

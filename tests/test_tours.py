@@ -124,6 +124,42 @@ class TestCollectionsTours(DunningCommon, HttpCase):
         self.assertEqual(mail.recipient_ids, customer)
         self.assertIn(invoice.name, mail.body_html)
 
+    def test_plan_approval_tour(self):
+        """A plan asked for online beyond the limits, approved by a collector."""
+        customer = self._customer("Tour Request Customer", "ap@tour-request.example.com")
+        invoice = self._overdue_invoice(customer, 1200.0, 20)
+        plan = customer.with_company(self.company)._dunning_self_service_plan(
+            12, self.today + timedelta(days=10)
+        )
+        self.assertEqual(plan.state, "pending")
+        collector = new_test_user(
+            self.env,
+            login="tour_plan_collector",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+            tz="UTC",
+        )
+        self.assertFalse(collector.has_group("account_dunning.group_dunning_manager"))
+
+        self.start_tour(
+            f"/odoo/action-account_dunning.action_dunning_payment_plan/{plan.id}",
+            "account_dunning_plan_approval_tour",
+            login=collector.login,
+            timeout=self.tour_timeout,
+        )
+
+        self.assertEqual(plan.state, "active")
+        self.assertEqual(invoice.dunning_stage, "plan")
+        agreement = self.env["mail.mail"].search(
+            [
+                ("model", "=", plan._name),
+                ("res_id", "=", plan.id),
+                ("recipient_ids", "in", customer.ids),
+            ]
+        )
+        self.assertEqual(len(agreement), 1)
+
     def test_payment_plan_tour(self):
         """Payment Plan from an invoice's header: four installments, confirmed."""
         customer = self._customer("Tour Plan Customer", "ap@tour-plan.example.com")
