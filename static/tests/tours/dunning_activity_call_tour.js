@@ -1,8 +1,8 @@
 /**
  * A collector (not a manager) opens the Collections app from the home menu, My
- * Collections, the customer, and logs the call in one click from the call activity in
- * the chatter: the call sheet shows the phone as a link, what is overdue and the call
- * script.
+ * Collections, opens Log Call from the activity popover of the customer's card, then
+ * logs the call in one click from the call activity in the chatter: the call sheet
+ * shows the phone as a link, what is overdue and the call script.
  * tests/test_tours_workspace.py checks the logged call and the activity done.
  */
 import { registry } from "@web/core/registry";
@@ -27,6 +27,35 @@ registry.category("web_tour.tours").add("account_dunning_activity_call_tour", {
         {
             content: "Open My Collections",
             trigger: '.o_main_navbar [data-menu-xmlid="account_dunning.menu_collections_worklist"]',
+            run: "click",
+        },
+        {
+            content: "Switch to the kanban view",
+            trigger: "button.o_switch_view.o_kanban",
+            run: "click",
+        },
+        {
+            content: "Open the customer's activities",
+            trigger: `.o_kanban_record:contains("${customer}") .o-mail-ActivityButton`,
+            run: "click",
+        },
+        {
+            content: "Log Call from the activity popover",
+            trigger: ".o-mail-ActivityListPopoverItem .o-dunning-ActivityListPopoverItem-logCall",
+            run: "click",
+        },
+        {
+            content: "The call sheet opens for the customer",
+            trigger: `.modal .o_field_widget[name=partner_id]:contains("${customer}")`,
+        },
+        {
+            content: "Not now: discard",
+            trigger: ".modal-footer button.btn-secondary",
+            run: "click",
+        },
+        {
+            content: "Back to the list",
+            trigger: "body:not(:has(.modal)) button.o_switch_view.o_list",
             run: "click",
         },
         {
