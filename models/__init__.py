@@ -24,6 +24,7 @@ from . import dunning_dispute
 from . import mail_activity
 from . import mail_mail
 from . import mail_notification
+from . import mail_thread
 from . import dunning_kpi_report
 from . import dunning_template_report
 from . import dunning_template_check

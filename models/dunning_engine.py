@@ -7,9 +7,10 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.fields import Command
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 from odoo.tools.mail import html_to_inner_content
 
+from ..tools.calendar import add_business_days
 from ..tools.contact_hours import next_contact_time
 from .mail_notification import CONTACT_FAILURES
 
@@ -314,6 +315,77 @@ class DunningEngine(models.AbstractModel):
                     ),
                 )
         return events
+
+    @api.model
+    def _dunning_customer_replied(self, references, message_dict, automatic=False):
+        """A reply that Odoo's mail gateway routed by its ``references`` (Message-IDs):
+        when it answers one of our messages to a customer and a person outside the
+        company wrote it, the customer's ladder pauses for the policy's
+        ``reply_pause_days`` working days (the customer's postponement, the one
+        pause the run reads), logged, and the collector gets one "Customer replied"
+        activity while it is open. An automatic reply (out of office) changes nothing.
+        Returns the event answered, or an empty recordset."""
+        # sudo: the gateway runs as whoever fetches mail; what is read and written is
+        # the customer's collections state, for a reply Odoo routed to its thread.
+        Event = self.env["dunning.event"].sudo()
+        event = Event.search(
+            [("message_id.message_id", "in", references), ("is_customer_message", "=", True)],
+            order="id desc",
+            limit=1,
+        )
+        author = self.env["res.partner"].sudo().browse(message_dict.get("author_id") or [])
+        if not event or automatic or author.user_ids.filtered(lambda u: not u.share):
+            return Event
+        company = event.company_id
+        customer = event.partner_id.commercial_partner_id.sudo().with_company(company)
+        collector = event.collector_id or self._get_collector(customer, company)
+        engine = self.sudo().with_company(company)
+        staff = engine.with_context(lang=self._staff_lang(company, collector))
+        today = fields.Date.context_today(self)
+        policy = customer._dunning_get_policy()
+        days = policy.reply_pause_days if policy else 0
+        until = add_business_days(today, days) if days else False
+        who = author.display_name or message_dict.get("email_from") or customer.display_name
+        subject = message_dict.get("subject") or ""
+        reason = staff.env._(
+            "%(who)s replied on %(date)s to the message of %(sent)s: %(subject)s",
+            who=who,
+            date=format_date(staff.env, today),
+            sent=format_date(staff.env, event.date),
+            subject=subject,
+        )
+        postponed = customer.dunning_postpone_until
+        if until and not (postponed and postponed >= until):
+            # The customer's postponement (res.partner.write logs it in the history):
+            # the run skips the customer until then, the preview says why.
+            customer.with_context(lang=staff.env.lang).write(
+                {"dunning_postpone_until": until, "dunning_postpone_reason": reason}
+            )
+        else:
+            staff._log(
+                {
+                    "company_id": company.id,
+                    "partner_id": customer.id,
+                    "channel": "note",
+                    "reason": reason,
+                }
+            )
+        reply_type = self.env.ref("account_dunning.mail_activity_type_dunning_reply")
+        if customer.id not in customer._dunning_replied_ids():
+            note = Markup("<p>%s</p>") % reason
+            if until:
+                note += Markup("<p>%s</p>") % staff.env._(
+                    "Reminders paused until %(date)s.", date=format_date(staff.env, until)
+                )
+            staff._schedule(
+                customer,
+                staff.env._("Customer replied"),
+                note,
+                collector,
+                today,
+                activity_type=reply_type,
+            )
+        return event
 
     @api.model
     def _messaged_conversations(self, customers, day, company):

@@ -96,6 +96,13 @@ class DunningPolicy(models.Model):
         help="A promise to pay not kept this many days after its date is broken: its "
         "invoices resume the ladder one level higher.",
     )
+    reply_pause_days = fields.Integer(
+        string="Pause After a Reply (Working Days)",
+        default=3,
+        help="When a customer answers a reminder by email, its reminders pause and resume "
+        "this many working days after the reply; the collector gets a 'Customer "
+        "replied' activity. Automatic replies (out of office) do not pause. 0: no pause.",
+    )
     call_max_attempts_7d = fields.Integer(
         string="Call Attempts per 7 Days",
         default=7,
@@ -261,6 +268,9 @@ class DunningPolicy(models.Model):
 
     _promise_grace_days_positive = models.Constraint(
         "CHECK(promise_grace_days >= 0)", "The grace days of a promise cannot be negative."
+    )
+    _reply_pause_days_positive = models.Constraint(
+        "CHECK(reply_pause_days >= 0)", "The pause after a reply cannot be negative."
     )
     _call_caps_positive = models.Constraint(
         "CHECK(call_max_attempts_7d >= 1 AND call_quiet_days_after_conversation >= 0)",

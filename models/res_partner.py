@@ -341,6 +341,14 @@ class ResPartner(models.Model):
         help="Payment date of the customer's next open promise to pay.",
     )
 
+    dunning_replied = fields.Boolean(
+        string="Replied",
+        compute="_compute_dunning_replied",
+        search="_search_dunning_replied",
+        help="The customer answered a reminder by email and the collector's 'Customer "
+        "replied' activity is still open.",
+    )
+
     _dunning_agency_commission_range = models.Constraint(
         "CHECK(dunning_agency_commission >= 0 AND dunning_agency_commission <= 100)",
         "An agency's commission is a percentage between 0 and 100.",
@@ -517,6 +525,36 @@ class ResPartner(models.Model):
             partner.dunning_promise_amount = promise.amount
             partner.dunning_promise_date = promise.date_promised
 
+    def _compute_dunning_replied(self):
+        replied = self._dunning_replied_ids()
+        for partner in self:
+            partner.dunning_replied = partner.commercial_partner_id.id in replied
+
+    def _search_dunning_replied(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        ids = list(self._dunning_replied_ids())
+        return [("id", "in" if True in value else "not in", ids)]
+
+    def _dunning_replied_ids(self):
+        """The customers with an open 'Customer replied' activity (one per customer:
+        dunning.engine._dunning_customer_replied)."""
+        reply_type = self.env.ref(
+            "account_dunning.mail_activity_type_dunning_reply", raise_if_not_found=False
+        )
+        if not reply_type:
+            return set()
+        # sudo: whether such an activity is open, not what it says.
+        groups = (
+            self.env["mail.activity"]
+            .sudo()
+            ._read_group(
+                [("res_model", "=", "res.partner"), ("activity_type_id", "=", reply_type.id)],
+                ["res_id"],
+            )
+        )
+        return {res_id for (res_id,) in groups}
+
     @api.constrains("dunning_postpone_until", "dunning_postpone_reason")
     def _check_dunning_postpone_reason(self):
         for partner in self:
@@ -543,7 +581,17 @@ class ResPartner(models.Model):
             before = {
                 partner.id: tuple(partner[name] for name in sorted(watched)) for partner in self
             }
+        bounced = {}
+        if "email" in vals:
+            bounced = {partner.id: partner.email_normalized for partner in self
+                       if partner.message_bounce}  # fmt: skip
         res = super().write(vals)
+        if bounced:
+            # A corrected address starts with no bounce: Odoo's own reset, as when mail
+            # arrives from an address (the counter holds back reminder emails).
+            for partner in self.filtered(lambda p: p.id in bounced):
+                if partner.email_normalized != bounced[partner.id]:
+                    partner._message_reset_bounce(partner.email_normalized)
         if before:
             changed = self.filtered(
                 lambda p: tuple(p[name] for name in sorted(watched)) != before[p.id]
@@ -856,12 +904,22 @@ class ResPartner(models.Model):
             blocked = contact._dunning_email_block_reason(customer)
             if blocked:
                 return ("skipped", blocked, False)
-        if channel.needs == "email" and not contact.email:
-            return (
-                "failed",
-                self.env._("No email address for %(contact)s.", contact=contact.display_name),
-                True,
+        if channel.needs == "email" and (not contact.email or contact.message_bounce):
+            # Odoo's own bounce counter (mail's bounce handling on the gateway): no
+            # reminder to an address that bounces until it is corrected (a new address,
+            # or mail received from it: Odoo resets the counter then).
+            reason = (
+                self.env._(
+                    "Email not sent: %(email)s bounced (%(count)s bounce(s)); correct the "
+                    "address of %(contact)s.",
+                    email=contact.email,
+                    count=contact.message_bounce,
+                    contact=contact.display_name,
+                )
+                if contact.email
+                else self.env._("No email address for %(contact)s.", contact=contact.display_name)
             )
+            return ("failed", reason, True)
         if channel.needs == "phone":
             holder = contact._dunning_phone_holder(customer)
             number = holder._dunning_sms_number()

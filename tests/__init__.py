@@ -55,6 +55,7 @@ from . import test_holds
 from . import test_gateway
 from . import test_post
 from . import test_migrations
+from . import test_mail_delivery
 from . import test_ledger_property
 from . import test_tools_ab_testing
 from . import test_tools_aging
@@ -65,6 +66,7 @@ from . import test_tools_flows
 from . import test_tools_i18n
 from . import test_tools_job_batches
 from . import test_tools_ladder
+from . import test_tools_mail_replies
 from . import test_tools_late_charges
 from . import test_tools_ledger
 from . import test_tools_payer_profile

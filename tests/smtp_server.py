@@ -110,9 +110,11 @@ class SmtpSink:
 
     # ------------------------------------------------------------------- Odoo
 
-    def mail_server_vals(self, name="Test SMTP sink"):
+    def mail_server_vals(self, name="Test SMTP sink", from_filter=False):
         """Values of an ``ir.mail_server`` that sends to this sink (plain SMTP, no
-        login), first in Odoo's choice of servers (sequence 1, no from filter)."""
+        login), first in Odoo's choice of servers (sequence 1). ``from_filter``: the
+        domains or addresses it sends as (Odoo's "FROM Filtering"); without one, Odoo
+        sends every email as its notifications address (ir.mail_server._find_mail_server)."""
         return {
             "name": name,
             "smtp_host": self.host,
@@ -121,19 +123,20 @@ class SmtpSink:
             "smtp_authentication": "login",
             "smtp_user": False,
             "smtp_pass": False,
-            "from_filter": False,
+            "from_filter": from_filter,
             "sequence": 1,
         }
 
-    def create_mail_server(self, env, name="Test SMTP sink"):
+    def create_mail_server(self, env, name="Test SMTP sink", from_filter=False):
         """Create the ``ir.mail_server`` of this sink in ``env`` (as superuser)."""
-        return env["ir.mail_server"].sudo().create(self.mail_server_vals(name))
+        return env["ir.mail_server"].sudo().create(self.mail_server_vals(name, from_filter))
 
     @contextmanager
-    def delivering(self, env):
+    def delivering(self, env, from_filter=False):
         """Let Odoo's mail queue of ``env``'s database really send, to this sink only,
         inside the block: creates the sink's ir.mail_server (in the test's
-        transaction, rolled back with it) and lifts Odoo's test-mode block.
+        transaction, rolled back with it; ``from_filter`` as in mail_server_vals) and
+        lifts Odoo's test-mode block.
 
         Why this way: Odoo blocks every SMTP connection and send while a test runs
         (``ir.mail_server._disable_send()``: ``current_test or pool._init``; read by
@@ -149,7 +152,7 @@ class SmtpSink:
         fallback = config.get("smtp_server") or "localhost"
         if fallback not in ("localhost", "127.0.0.1"):
             raise RuntimeError(f"refusing to lift the send block: smtp_server is {fallback}")
-        server = self.create_mail_server(env)
+        server = self.create_mail_server(env, from_filter=from_filter)
         registry_class = env.registry["ir.mail_server"]
         # Keep the other half of Odoo's rule: never send while the registry loads.
         with patch.object(

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..tools.calendar import next_business_day
+from ..tools.calendar import add_business_days, next_business_day
 from ..tools.ladder import (
     DEFAULT_LADDER,
     eligible_indexes,
@@ -86,6 +86,23 @@ def test_next_business_day(day):
     assert day <= result <= day + timedelta(days=2)
     if day.weekday() < 5:
         assert result == day
+
+
+def test_add_business_days_skips_weekends():
+    friday = date(2026, 3, 6)
+    assert add_business_days(friday, 3) == date(2026, 3, 11)  # Mon, Tue, Wed
+    assert add_business_days(friday, 1) == date(2026, 3, 9)
+    assert add_business_days(friday - timedelta(days=4), 4) == friday  # Mon + 4
+    assert add_business_days(friday + timedelta(days=1), 0) == date(2026, 3, 9)
+
+
+@given(st.dates(date(2020, 1, 1), date(2035, 1, 1)), st.integers(1, 30))
+def test_add_business_days_counts_weekdays(day, count):
+    """Exactly ``count`` weekdays after ``day`` up to the result, which is one."""
+    result = add_business_days(day, count)
+    assert result.weekday() < 5
+    after = [day + timedelta(days=n) for n in range(1, (result - day).days + 1)]
+    assert sum(d.weekday() < 5 for d in after) == count
 
 
 # The same tests under Odoo's own runner (see tests/pure.py).

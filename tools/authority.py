@@ -32,7 +32,7 @@ _DECLARED = {
             email_from reply_to email_cc attach_invoice_pdf default_collector_id
             send_thank_you confirm_holds promise_grace_days call_max_attempts_7d
             call_quiet_days_after_conversation handoff_credit_hold handoff_notify_customer
-            handoff_notice_template_id handoff_followup_days late_charge_rule
+            handoff_notice_template_id handoff_followup_days reply_pause_days late_charge_rule
             late_charge_rate late_charge_product_id contact_hour_start contact_hour_end
             email_min_days portal_self_service portal_link_days portal_promise_max_days
             portal_promise_min_share portal_promise_renewals
