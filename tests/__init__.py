@@ -76,3 +76,6 @@ from . import test_tools_prediction
 from . import test_tools_priority
 from . import test_tools_sms
 from . import test_tools_template_check
+from . import test_collections_app
+from . import test_run_readable
+from . import test_handoff_guidance
