@@ -53,10 +53,7 @@ class DunningSelfService(http.Controller):
             and partner._dunning_check_link_token("self_service", company, token)
         ):
             raise NotFound()
-        # What the customer creates here (promise, dispute, plan request) reaches its
-        # collector as an activity; Odoo's "you have been assigned" email would come from
-        # the public user, who has no address, and fail in the queue.
-        partner = partner.with_company(company).with_context(mail_auto_subscribe_no_notify=True)
+        partner = partner.with_company(company)
         if not partner._dunning_self_service_enabled():
             raise NotFound()
         lang = dunning_customer_lang(partner, company)
