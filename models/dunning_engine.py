@@ -310,7 +310,9 @@ class DunningEngine(models.AbstractModel):
                     event.collector_id or self._get_collector(customer, event.company_id),
                     fields.Date.context_today(self),
                     reason,
-                    need={"sms": "phone", "snail": "address"}.get(
+                    need="bounce"
+                    if notification.failure_type == "mail_bounce"
+                    else {"sms": "phone", "snail": "address"}.get(
                         notification.notification_type, "email"
                     ),
                 )
@@ -814,10 +816,11 @@ class DunningEngine(models.AbstractModel):
     def _schedule_fix_contact(self, partner, user, date_deadline, reason, need="email"):
         """One open 'Fix contact' task per customer, whatever the number of failures
         (a missing email address, a wrong phone number, an incomplete postal address:
-        ``need``, as Channel.needs)."""
+        ``need``, as Channel.needs; "bounce": an email address that bounced)."""
         customer = partner.commercial_partner_id
         summaries = {
             "email": self.env._("Fix contact: no email address for reminders"),
+            "bounce": self.env._("Fix contact: the email address bounced"),
             "phone": self.env._("Fix contact: wrong phone number"),
             "address": self.env._("Fix contact: no complete postal address"),
         }

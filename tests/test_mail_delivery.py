@@ -266,7 +266,10 @@ class TestMailBounce(MailCommon):
             notification = event.message_id.notification_ids
             self.assertEqual(notification.notification_status, "bounce")
             self.assertEqual(self.ap_contact.message_bounce, 1, "Odoo counts the bounce")
-            self.assertEqual(len(self._fix_contact_tasks()), 1)
+            task = self._fix_contact_tasks()
+            self.assertEqual(task.summary, "Fix contact: the email address bounced")
+            self.assertEqual(task.user_id, self.collector)
+            self.assertIn("User unknown", str(task.note))
             # The same bounce reported again (a second DSN): counted, still one task.
             self._bounce(delivered, envelope)
             self.assertEqual(self.ap_contact.message_bounce, 2)
