@@ -411,3 +411,29 @@ class TestMailReply(MailCommon):
         self.assertFalse(self.customer.dunning_replied)
         line = self._line_on("2026-03-13")
         self.assertEqual(line.state, "done")
+
+    def test_staff_answer_in_the_thread_does_not_pause(self):
+        with freeze_time("2026-03-11 11:30:00"):
+            delivered = self._reminder()
+            raw = REPLY.format(
+                to=REPLY_TO,
+                subject=delivered["Subject"],
+                reply_id=make_msgid(domain="company-a.example.com"),
+                parent_id=delivered["Message-ID"],
+                extra="",
+            ).replace('"Paula Payables" <payables@acme.example.com>', self.collector.email)
+            self.assertEqual(self._gateway(raw), self.customer.id)
+        self.assertFalse(self.customer.dunning_postpone_until)
+        self.assertFalse(self._reply_activities())
+
+    def test_no_pause_days_still_tells_the_collector(self):
+        self.policy.reply_pause_days = 0
+        with freeze_time("2026-03-11 11:30:00"):
+            self._reply(self._reminder())
+            self.assertFalse(self.customer.dunning_postpone_until)
+            self.assertEqual(len(self._reply_activities()), 1)
+            logged = self.env["dunning.event"].search(
+                [("partner_id", "=", self.customer.id), ("channel", "=", "note")]
+            )
+            self.assertIn("Paula Payables replied on 03/11/2026", logged.reason)
+        self.assertEqual(self._line_on("2026-03-13").state, "done")
