@@ -56,12 +56,18 @@ class DunningEmailOptOut(http.Controller):
 
 class DunningSmsOptOut(http.Controller):
     """The short link closing every reminder SMS (Odoo community receives no SMS, so no
-    "reply STOP"): a GET shows what will be stopped, the button (a POST with the form's
-    CSRF token) puts the number on Odoo's phone blacklist. Two steps, because phones
-    and messaging apps open links in SMS to preview them: a preview must not opt out."""
+    "reply STOP"): a GET shows the customer's open invoices to pay online and what will
+    be stopped, the button (a POST with the form's CSRF token) puts the number on
+    Odoo's phone blacklist. Two steps, because phones and messaging apps open links in
+    SMS to preview them: a preview must not opt out. One link for both, because two
+    links do not fit in one SMS."""
 
     @http.route(
-        "/dunning/sms_stop/<int:partner_id>/<int:company_id>/<string:token>",
+        [
+            "/dunning/sms/<int:partner_id>/<int:company_id>/<string:token>",
+            # The path of the SMS sent before the page listed the invoices.
+            "/dunning/sms_stop/<int:partner_id>/<int:company_id>/<string:token>",
+        ],
         type="http",
         auth="public",
         methods=["GET", "POST"],
@@ -75,5 +81,11 @@ class DunningSmsOptOut(http.Controller):
             partner._dunning_sms_opt_out(company)
         return request.render(
             "account_dunning.dunning_sms_opt_out_page",
-            {"partner": partner, "company": company, "number": number, "done": done},
+            {
+                "partner": partner,
+                "company": company,
+                "number": number,
+                "done": done,
+                "invoices": [] if done else partner._dunning_sms_page_invoices(company),
+            },
         )

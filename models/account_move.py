@@ -8,7 +8,7 @@ from odoo.tools import SQL, config, split_every
 
 from ..tools.ladder import index_of_delay, next_level_index, next_step_date
 from ..tools.late_charges import SPECS, LateChargeError, late_charges
-from ..tools.prediction import Summary, estimate_prior, predict
+from ..tools.prediction import Summary, enough_history, estimate_prior, predict
 from ..tools.stages import CHASABLE_STAGES, STAGES
 from .dunning_reference_rate import RATE_SERIES
 
@@ -180,6 +180,13 @@ class AccountMove(models.Model):
         "has (an empirical-Bayes estimate, see the Collections documentation). An open "
         "invoice is never predicted before today.",
     )
+    dunning_prediction_note = fields.Char(
+        string="Prediction",
+        compute="_compute_dunning_predicted_date",
+        groups=PREDICTION_GROUPS,
+        help="Why no payment date is predicted: the company has too few paid invoices "
+        "over the last 24 months to tell one.",
+    )
     dunning_predicted_date_low = fields.Date(
         string="Predicted From",
         compute="_compute_dunning_predicted_date",
@@ -198,6 +205,7 @@ class AccountMove(models.Model):
         "move_type",
         "state",
         "payment_state",
+        "invoice_date",
         "invoice_date_due",
         "line_ids.date_maturity",
         "line_ids.reconciled",
@@ -234,6 +242,7 @@ class AccountMove(models.Model):
                 last_date=move.dunning_last_date or None,
                 min_days=min_days,
                 start_at_matching_level=start_at_matching,
+                issue_date=move.invoice_date or None,
             )
 
     def _compute_dunning_event_count(self):
@@ -281,6 +290,7 @@ class AccountMove(models.Model):
                 "dunning_predicted_date": False,
                 "dunning_predicted_date_low": False,
                 "dunning_predicted_date_high": False,
+                "dunning_prediction_note": False,
             }
         )
         # One history query per company (every customer of it: the prior needs them all).
@@ -289,6 +299,17 @@ class AccountMove(models.Model):
             prior = estimate_prior(
                 Summary(r["count"], r["mean"], r["var"]) for r in history.values()
             )
+            if not enough_history(prior):
+                moves.update(
+                    {
+                        "dunning_predicted_date": False,
+                        "dunning_predicted_date_low": False,
+                        "dunning_predicted_date_high": False,
+                        "dunning_prediction_note": self.env._("Not enough payment history"),
+                    }
+                )
+                continue
+            moves.dunning_prediction_note = False
             for move in moves:
                 row = history.get(move.commercial_partner_id.id)
                 summary = Summary(row["count"], row["mean"], row["var"]) if row else Summary(0)
@@ -753,11 +774,13 @@ class AccountMove(models.Model):
                 ladders[policy] = (levels, *policy._dunning_ladder_data())
             levels, delays, _min_days, start_at_matching = ladders[policy]
             level = move.dunning_level_id
+            day = min(move.dunning_next_date, until)
             index = next_level_index(
                 delays,
                 index_of_delay(delays, level.delay_days) if level else None,
-                (min(move.dunning_next_date, until) - due).days,
+                (day - due).days,
                 start_at_matching,
+                (day - move.invoice_date).days if move.invoice_date else None,
             )
             if index is not None and "email" in levels[index]._dunning_step_kinds():
                 result |= move

@@ -1,16 +1,22 @@
+from collections import defaultdict
+
 from odoo import api, models
 
 from ..tools.stages import CLOSED_STAGES, EXTERNAL_STAGES
 from .dunning_case import SETTLED
 
+# The pre-commit hook that refreshes the priority of the customers a payment reached.
+PRIORITY_HOOK = "account_dunning.priorities"
+
 
 class AccountPartialReconcile(models.Model):
-    """Recovery of invoices at an agency or a lawyer.
+    """Recovery of invoices at an agency or a lawyer, and the worklist's priority.
 
     A partial reconciliation is the one place where every payment meets an invoice
     (payment registration, bank reconciliation, online payment, manual matching), with
     the exact amount matched: recoveries are recorded when one is created and withdrawn
-    when it is deleted (unreconciliation, payment reset to draft).
+    when it is deleted (unreconciliation, payment reset to draft); the priority of the
+    customers concerned follows at once, not at the next run.
     """
 
     _inherit = "account.partial.reconcile"
@@ -19,6 +25,7 @@ class AccountPartialReconcile(models.Model):
     def create(self, vals_list):
         partials = super().create(vals_list)
         partials._dunning_record_recoveries()
+        self._dunning_refresh_priorities(partials.debit_move_id | partials.credit_move_id)
         return partials
 
     def unlink(self):
@@ -30,10 +37,44 @@ class AccountPartialReconcile(models.Model):
             lambda m: m.dunning_stage in CLOSED_STAGES
         )
         recoveries._withdraw()
+        lines = self.debit_move_id | self.credit_move_id
         res = super().unlink()
+        self._dunning_refresh_priorities(lines.exists())
         # sudo: same reason, the stage and the case follow the books.
         self.env["account.move"].sudo()._dunning_reopen_after_unreconcile(invoices.exists().sudo())
         return res
+
+    @api.model
+    def _dunning_refresh_priorities(self, lines):
+        """Recompute the collections priority of the customers whose receivables
+        ``lines`` were matched or unmatched, once the books are settled: when the
+        transaction commits (its pre-commit hooks; a payment reset to draft is unmatched
+        first, then unposted), for all the customers it reached at once: one read of
+        their ledgers and one UPDATE per company (res.partner._dunning_update_priorities),
+        whatever the number of invoices and payments."""
+        receivable = lines.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and line.partner_id
+        )
+        if not receivable:
+            return
+        precommit = self.env.cr.precommit
+        pending = precommit.data.get(PRIORITY_HOOK)
+        if pending is None:
+            pending = precommit.data[PRIORITY_HOOK] = defaultdict(set)
+            env = self.env
+
+            @precommit.add
+            def refresh():
+                for company_id, customer_ids in precommit.data.pop(PRIORITY_HOOK, {}).items():
+                    # sudo: whoever matches a payment (an accountant, a bank
+                    # reconciliation, an online payment) moves the customer in the
+                    # collectors' worklist; only these customers' priority is written.
+                    env["res.partner"].sudo().with_company(company_id)._dunning_update_priorities(
+                        sorted(customer_ids)
+                    )
+
+        for company, company_lines in receivable.grouped("company_id").items():
+            pending[company.id].update(company_lines.partner_id.commercial_partner_id.ids)
 
     def _dunning_record_recoveries(self):
         """Record the payments matched with invoices at an agency or a lawyer: recovered

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -438,13 +439,16 @@ class DunningEvent(models.Model):
         return contact._dunning_opt_out_url(self.company_id)
 
     def _get_sms_amount(self):
-        """'USD 1,250.00' (and 'EUR 80.00' ...): what the message asks for."""
+        """'USD 1,250.00' (and 'EUR 80.00' ...): what the message asks for, with plain
+        spaces: a no-break space (between symbol and amount, or thousands in French)
+        is outside the GSM alphabet and would make the SMS a 70-character one."""
         self.ensure_one()
-        return ", ".join(
+        text = ", ".join(
             format_amount(self.env, total["amount"], total["currency"])
             for total in self._get_totals()
             if total["amount"] > 0  # net of credits; a currency in credit is not asked for
         )
+        return re.sub(r"[\u00a0\u202f\u2009]", " ", text)
 
     def _get_sms_due_date(self):
         """The first open installment's due date (a term may have several)."""
@@ -480,6 +484,17 @@ class DunningEvent(models.Model):
         lang = self.env.lang or "en_US"
         text = SMS_OPT_OUT_TEXT.get(lang[:2], SMS_OPT_OUT_TEXT["en"])
         return text.format(url=url)
+
+    def _dunning_sms_body(self, template, text=None):
+        """The SMS of this event: ``text`` (a person's edit) or ``template`` rendered in
+        the contact's language, always ending with the stop link (added when missing)."""
+        self.ensure_one()
+        ids = list(self._ids)  # also a new record's (Send & Print renders on one)
+        body = text or template._render_field("body", ids, compute_lang=True)[self.id]
+        if self._get_sms_opt_out_url() not in body:
+            lang = template._render_lang(ids)[self.id] or self.env.lang
+            body = f"{body} {self.with_context(lang=lang)._get_sms_opt_out()}"
+        return body
 
     def _dunning_mail_template(self):
         """The template of this email event: the level's, or its variant B."""

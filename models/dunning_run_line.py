@@ -178,6 +178,11 @@ class DunningRunLine(models.Model):
         help="The kinds of steps a person chose for this customer (Send & Print); "
         "empty: the level's steps."
     )
+    message_edit = fields.Json(
+        help="The message as a person read and edited it before sending (Send & Print): "
+        "subject, body_html and lang of the email, sms of the SMS; the steps send it "
+        "instead of rendering the level's templates. Empty: the templates."
+    )
 
     @api.depends("level_id.step_ids.kind", "step_kinds")
     def _compute_channels(self):
@@ -569,10 +574,17 @@ class DunningRunLine(models.Model):
         if not lines:
             return {}
         events = self.env["dunning.engine"]._log([line._event_values("email") for line in lines])
-        rendered = {}
-        for template, template_events in events.grouped(
-            lambda event: event._dunning_mail_template()
-        ).items():
+        # A message a person edited (Send & Print) goes as they wrote it.
+        rendered = {
+            event.id: {key: line.message_edit[key] for key in ("subject", "body_html", "lang")}
+            for line, event in zip(lines, events, strict=True)
+            if line.message_edit and line.message_edit.get("body_html")
+        }
+        for template, template_events in (
+            events.filtered(lambda event: event.id not in rendered)
+            .grouped(lambda event: event._dunning_mail_template())
+            .items()
+        ):
             try:
                 with self.env.cr.savepoint():
                     rendered.update(
@@ -974,12 +986,8 @@ class DunningRunLine(models.Model):
         requests = []
         for line in self:
             event = line._log_event("sms")
-            template = line.level_id.sms_template_id
-            body = template._render_field("body", event.ids, compute_lang=True)[event.id]
-            opt_out_url = event._get_sms_opt_out_url()
-            if opt_out_url not in body:
-                lang = template._render_lang(event.ids)[event.id] or self.env.lang
-                body = f"{body} {event.with_context(lang=lang)._get_sms_opt_out()}"
+            edited = (line.message_edit or {}).get("sms")
+            body = event._dunning_sms_body(line.level_id.sms_template_id, edited)
             requests.append({**line._dunning_request(event, "sms"), "body": body})
         self._dunning_deliver_steps(batch, requests)
 

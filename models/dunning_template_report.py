@@ -25,6 +25,9 @@ class DunningTemplateReport(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     template_variant = fields.Selection(TEMPLATE_VARIANTS, string="Variant", readonly=True)
     step_count = fields.Integer(string="Steps", readonly=True)
+    paid_count = fields.Integer(
+        string="Paid", readonly=True, help="Steps whose invoices are all paid by now."
+    )
     paid_7_count = fields.Integer(string="Paid Within 7 Days", readonly=True)
     eligible_7_count = fields.Integer(string="Steps 7+ Days Old", readonly=True)
     paid_14_count = fields.Integer(string="Paid Within 14 Days", readonly=True)
@@ -36,6 +39,8 @@ class DunningTemplateReport(models.Model):
     paid_7_share = fields.Float(string="% Paid in 7 Days", aggregator="avg", readonly=True)
     paid_14_share = fields.Float(string="% Paid in 14 Days", aggregator="avg", readonly=True)
     paid_30_share = fields.Float(string="% Paid in 30 Days", aggregator="avg", readonly=True)
+    # Empty in the database (NULL) when nothing was paid; the list shows no figure then
+    # (a Float reads NULL as 0.0, which would claim payment on the day).
     median_days_to_pay = fields.Float(
         string="Median Days to Pay", aggregator=False, readonly=True, digits=(16, 1)
     )
@@ -87,6 +92,7 @@ class DunningTemplateReport(models.Model):
             counts AS (
                 SELECT p.level_id, p.variant,
                        COUNT(*) AS steps,
+                       COUNT(p.days) AS paid,
                        COUNT(*) FILTER (WHERE p.days <= 7 AND p.age >= 7) AS paid_7,
                        COUNT(*) FILTER (WHERE p.age >= 7) AS eligible_7,
                        COUNT(*) FILTER (WHERE p.days <= 14 AND p.age >= 14) AS paid_14,
@@ -101,6 +107,7 @@ class DunningTemplateReport(models.Model):
                    c.level_id, lvl.policy_id, lvl.company_id,
                    c.variant AS template_variant,
                    c.steps AS step_count,
+                   c.paid AS paid_count,
                    c.paid_7 AS paid_7_count, c.eligible_7 AS eligible_7_count,
                    c.paid_14 AS paid_14_count, c.eligible_14 AS eligible_14_count,
                    c.paid_30 AS paid_30_count, c.eligible_30 AS eligible_30_count,

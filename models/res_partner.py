@@ -38,6 +38,7 @@ from ..tools.stages import (
     PLANNABLE_STAGES,
     PROMISABLE_STAGES,
 )
+from ..tools.statement_xlsx import statement_xlsx
 from .account_move import HISTORY_DAYS, PREDICTION_GROUPS
 
 _logger = logging.getLogger(__name__)
@@ -51,7 +52,10 @@ LINK_SCOPES = {
 LINK_PATHS = {
     "self_service": "/dunning/account",
     "email_opt_out": "/dunning/email_opt_out",
-    "sms_stop": "/dunning/sms_stop",
+    # The one link of a reminder SMS: the customer's open invoices to pay, and the
+    # button that stops the SMS (short: an SMS has 160 characters; the former
+    # /dunning/sms_stop path of SMS already sent still opens it).
+    "sms_stop": "/dunning/sms",
 }
 # Days a self-service link stays valid without a policy saying otherwise.
 DEFAULT_LINK_DAYS = 90
@@ -716,22 +720,27 @@ class ResPartner(models.Model):
 
     def action_dunning_send_print(self):
         """Send & Print: the wizard to send this customer its reminder now, with the
-        channels the person chooses."""
-        self.ensure_one()
+        channels the person chooses and the message as they edit it. On several
+        customers ("Send reminders" on a selection), the same wizard for all of them."""
         if not self.env.user.has_group("account_dunning.group_dunning_user"):
             raise AccessError(self.env._("Only collections users can send reminders."))
         self.check_access("read")
+        customers = self.commercial_partner_id
+        if len(customers) > 1:
+            name = self.env._("Send reminders")
+            context = {"default_partner_ids": customers.ids}
+        else:
+            self.ensure_one()
+            name = self.env._("Send & Print")
+            context = {"default_partner_id": customers.id}
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Send & Print"),
+            "name": name,
             "res_model": "dunning.send.wizard",
             "view_mode": "form",
             "views": [(False, "form")],
             "target": "new",
-            "context": {
-                "default_partner_id": self.commercial_partner_id.id,
-                "default_company_id": self.env.company.id,
-            },
+            "context": {**context, "default_company_id": self.env.company.id},
         }
 
     # --------------------------------------------------------------- actions
@@ -741,6 +750,17 @@ class ResPartner(models.Model):
         return self.env.ref("account_dunning.action_report_dunning_statement").report_action(
             self.commercial_partner_id
         )
+
+    def action_dunning_statement_xlsx(self):
+        """The statement of account of the customer, as a spreadsheet (XLSX)."""
+        self.ensure_one()
+        self._dunning_check_ledger_access()
+        self.check_access("read")
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/dunning/statement/{self.commercial_partner_id.id}/xlsx",
+            "target": "download",
+        }
 
     def action_dunning_send_statement(self):
         """Send the customer its statement of account now, through the gateway (a
@@ -1023,9 +1043,30 @@ class ResPartner(models.Model):
         return {number for number in numbers if number in blacklisted}
 
     def _dunning_sms_opt_out_url(self, company):
-        """The short link that stops SMS to this contact's number; '' without one."""
+        """The short link of this contact's reminder SMS (its open invoices to pay, and
+        the button that stops the SMS to its number); '' without a number."""
         self.ensure_one()
         return self._dunning_link_url("sms_stop", company) if self._dunning_sms_number() else ""
+
+    def _dunning_sms_page_invoices(self, company):
+        """What the SMS link's page lists: the customer's open invoices in ``company``,
+        oldest due first, with their portal page (where they are paid online)."""
+        self.ensure_one()
+        customer = self.commercial_partner_id.with_company(company)
+        moves = (
+            self.env["account.move"]
+            .with_company(company)
+            .search(customer._dunning_open_invoices_domain(), order="invoice_date_due, id")
+        )
+        return [
+            {
+                "name": move.name,
+                "date_due": move.invoice_date_due,
+                "amount": format_amount(self.env, move.amount_residual, move.currency_id),
+                "url": move.get_portal_url(),
+            }
+            for move in moves
+        ]
 
     def _dunning_sms_opt_out(self, company):
         """Opt out by the SMS's own link: the number goes on Odoo's phone blacklist,
@@ -2371,6 +2412,66 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self._dunning_statement_data(date)[self.commercial_partner_id.id]
 
+    def _dunning_statement_xlsx(self):
+        """The statement of this customer as a spreadsheet: (file name, bytes), from the
+        statement the PDF shows (_dunning_statement), in the reader's language."""
+        self.ensure_one()
+        statement = self._dunning_statement()
+        _ = self.env._
+        kinds = {"invoice": _("Invoice"), "credit_note": _("Credit note"),
+                 "payment": _("Payment")}  # fmt: skip
+        buckets = {"not_due": _("Not due"), "1_30": "1-30", "31_60": "31-60", "61_90": "61-90",
+                   "over_90": _("Over 90")}  # fmt: skip
+        labels = {
+            "sheet": _("Statement"), "number": _("Number"), "reference": _("Reference"),
+            "type": _("Type"), "date": _("Date"), "due_date": _("Due date"),
+            "days_overdue": _("Days overdue"), "amount_open": _("Amount open"),
+            "balance": _("Balance"), "open_items": _("Open items in"), "aging": _("Aging"),
+            "currency": _("Currency"), "payments": _("Payments received"),
+            "amount": _("Amount"),
+        }  # fmt: skip
+        plain = {
+            "title": _("Statement of account"),
+            "company": statement["company"].name,
+            "customer": statement["partner"].name,
+            "date": statement["date"],
+            "currencies": [
+                {
+                    "currency": section["currency"].name,
+                    "decimal_places": section["currency"].decimal_places,
+                    "items": [
+                        {
+                            "name": item["name"],
+                            "ref": item["ref"],
+                            "kind": kinds.get(item["kind"], _("Other")),
+                            "date": item["date"],
+                            "date_due": item["date_due"],
+                            "days_overdue": item["days_overdue"]
+                            if item["residual"] > 0 and item["days_overdue"] > 0
+                            else 0,
+                            "residual": item["residual"],
+                        }
+                        for item in section["items"]
+                    ],
+                    "aging": [(buckets[name], amount) for name, amount in section["aging"]],
+                    "balance": section["balance"],
+                }
+                for section in statement["currencies"]
+            ],
+            "payments": [
+                {
+                    "date": payment["date"],
+                    "name": payment["name"],
+                    "ref": payment["ref"],
+                    "amount": payment["amount"],
+                    "currency": payment["currency"].name,
+                    "decimal_places": payment["currency"].decimal_places,
+                }
+                for payment in statement["payments"]
+            ],
+        }
+        return f"{self._dunning_statement_file_name()}.xlsx", statement_xlsx(plain, labels)
+
     def _dunning_statement_payments(self, company, customers, as_of):
         """Payments received from ``customers`` in the last 90 days, newest first: the
         customer payments (with or without journal entry) and the bank statement lines
@@ -2518,16 +2619,17 @@ class ResPartner(models.Model):
             ]
         )
 
-    def _dunning_priority_facts(self):
+    def _dunning_priority_facts(self, customer_ids=None):
         """The facts of the priority of every customer of the current company that has
-        overdue money or a priority stored for it, in two queries (the ledger, then the
-        broken promises and the stored priorities).
+        overdue money or a priority stored for it (or of the customers ``customer_ids``
+        only), in two queries (the ledger, then the broken promises and the stored
+        priorities).
 
         Returns ``[(partner id, overdue amount, oldest days overdue, broken promises,
         stored priority)]``. The amount and the days are those of the customer's
         "Overdue Amount" and "Days Overdue" (``_compute_dunning_figures``)."""
         company = self.env.company
-        ledgers = self._dunning_ledgers_from_rows(self._dunning_ledger_rows())
+        ledgers = self._dunning_ledgers_from_rows(self._dunning_ledger_rows(customer_ids))
         figures = {
             partner_id: (ledger.overdue_company(), ledger.oldest_overdue_days())
             for partner_id, ledger in ledgers.items()
@@ -2544,9 +2646,11 @@ class ResPartner(models.Model):
                        AND promise.state = 'broken'),
                    (partner.dunning_priority ->> %(key)s)::float
               FROM res_partner partner
-             WHERE partner.id = ANY(%(ids)s) OR partner.dunning_priority ? %(key)s
+             WHERE partner.id = ANY(%(ids)s)
+                OR (%(everyone)s AND partner.dunning_priority ? %(key)s)
             """,
-                ids=list(figures),
+                ids=list(figures) if customer_ids is None else list(customer_ids),
+                everyone=customer_ids is None,
                 company=company.id,
                 key=str(company.id),
             )
@@ -2556,14 +2660,16 @@ class ResPartner(models.Model):
             for partner_id, broken, stored in rows
         ]
 
-    def _dunning_update_priorities(self):
-        """Recompute ``dunning_priority`` of every customer of the current company,
+    def _dunning_update_priorities(self, customer_ids=None):
+        """Recompute ``dunning_priority`` of every customer of the current company (or
+        of the commercial partners ``customer_ids`` only: those a payment just reached),
         set-based: one query reads the facts of all customers, one UPDATE per batch of
         PRIORITY_BATCH_SIZE changed customers writes them; nothing is read or written per
         customer. Returns how many customers have a priority (overdue money)."""
         company_key = str(self.env.company.id)
         changed, ranked = [], 0
-        for partner_id, amount, days, broken, stored in self._dunning_priority_facts():
+        facts = self._dunning_priority_facts(customer_ids)
+        for partner_id, amount, days, broken, stored in facts:
             score = dunning_priority(amount, days, broken)
             ranked += bool(score)
             if score != (stored or 0.0):

@@ -33,15 +33,27 @@ class SmsTemplate(models.Model):
             except UserError as error:  # a broken body: said here, refused at save
                 template.dunning_rendered_length = str(error)
                 continue
-            length = sms_length(body)
-            template.dunning_rendered_length = self.env._(
+            template.dunning_rendered_length = self._dunning_length_text(body, sample)
+
+    @api.model
+    def _dunning_length_text(self, body, sample=None):
+        """'1 SMS: 143 of 160 characters (GSM-7)', and on which event it was rendered."""
+        length = sms_length(body)
+        values = {
+            "count": length.segments,
+            "units": length.units,
+            "limit": length.limit,
+            "encoding": length.encoding,
+        }
+        if sample:
+            return self.env._(
                 "%(count)s SMS: %(units)s of %(limit)s characters (%(encoding)s), on %(event)s",
-                count=length.segments,
-                units=length.units,
-                limit=length.limit,
-                encoding=length.encoding,
                 event=sample.display_name,
+                **values,
             )
+        return self.env._(
+            "%(count)s SMS: %(units)s of %(limit)s characters (%(encoding)s)", **values
+        )
 
     @api.onchange("body", "model_id")
     def _onchange_dunning_threats(self):

@@ -43,6 +43,7 @@ from . import test_step_statement
 from . import test_send_print
 from . import test_late_charges_message
 from . import test_sms_opt_out
+from . import test_sms_templates
 from . import test_template_variants
 from . import test_pdf_warmup
 from . import test_engine_mail
@@ -76,6 +77,7 @@ from . import test_tools_prediction
 from . import test_tools_priority
 from . import test_tools_sms
 from . import test_tools_template_check
+from . import test_tools_statement_xlsx
 from . import test_collections_app
 from . import test_run_readable
 from . import test_handoff_guidance

@@ -227,7 +227,8 @@ class TestDunningMoney(DunningRunCommon):
             self.assertNotRegex(text, rf"\b{word}\b", f"{what} says {word!r}")
 
     def test_money_wording_friendly_and_due_today_never_say_overdue(self):
-        self._dunning_invoice(1000.0, "2026-03-10")
+        # Issued a month before: courtesy reminders go from the day after the issue.
+        self._dunning_invoice(1000.0, "2026-03-10", invoice_date=date(2026, 2, 8))
         friendly = self.env.ref(T + "friendly")
         due = self.env.ref(T + "due")
         with freeze_time("2026-03-07"):
@@ -257,13 +258,17 @@ class TestDunningMoney(DunningRunCommon):
 
     # ------------------------------------------------------------- installments
 
-    def _installment_invoice(self, amount, invoice_date):
+    def _installment_invoice(self, amount, invoice_date, first_days=0):
         term = self.env["account.payment.term"].create(
             {
                 "name": "Half now, half in 30 days",
                 "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
-                    Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+                    Command.create(
+                        {"value": "percent", "value_amount": 50.0, "nb_days": first_days}
+                    ),
+                    Command.create(
+                        {"value": "percent", "value_amount": 50.0, "nb_days": first_days + 30}
+                    ),
                 ],
             }
         )
@@ -318,7 +323,9 @@ class TestDunningMoney(DunningRunCommon):
         self.assertFalse(self._line(run))
 
     def test_money_installment_reminder_before_due_asks_the_first_part(self):
-        invoice = self._installment_invoice(1000.0, date(2026, 3, 10))
+        # Issued on 28 February, half due on 10 March (no courtesy reminder before the
+        # invoice's own date), half on 9 April.
+        invoice = self._installment_invoice(1000.0, date(2026, 2, 28), first_days=10)
         with freeze_time("2026-03-07"):
             run = self._run()
         self.assertEqual(invoice.dunning_level_id, self.levels[0])

@@ -99,8 +99,9 @@ class TestDunningRunRules(DunningRunCommon):
             late = self._dunning_invoice(100.0, "2026-02-10")
             self._dunning_pay(late, 100.0, pay_date=date(2026, 2, 25))
         with freeze_time("2026-03-07"):
-            self._dunning_invoice(100.0, "2026-03-10", partner=self.customer_2)
-            self._dunning_invoice(100.0, "2026-03-10")
+            issued = date(2026, 3, 6)  # the day before: courtesy reminders may go
+            self._dunning_invoice(100.0, "2026-03-10", partner=self.customer_2, invoice_date=issued)
+            self._dunning_invoice(100.0, "2026-03-10", invoice_date=issued)
             run = self._run()
         self.assertEqual(self._line(run, self.customer_2).skip_reason, "good_payer")
         self.assertFalse(self._mails(self.customer_2))
@@ -112,6 +113,22 @@ class TestDunningRunRules(DunningRunCommon):
         with freeze_time("2026-03-08"):
             self._run()
         self.assertEqual(len(self._sent_to(self.customer_2)), 1)
+
+    def test_no_due_today_reminder_on_the_day_the_invoice_is_issued(self):
+        with freeze_time("2026-03-10"):
+            invoice = self._dunning_invoice(100.0, "2026-03-10", invoice_date=date(2026, 3, 10))
+            self.assertEqual(invoice.dunning_next_date, date(2026, 3, 17), "the +7 step next")
+            run = self._run()
+            self.assertFalse(run.line_ids.filtered(lambda line: line.state == "done"))
+            self.assertFalse(self._sent_to(self.customer))
+            self.assertFalse(invoice.dunning_level_id)
+        with freeze_time("2026-03-11"):
+            self._run()  # courtesy rungs lapse once due: nothing either
+            self.assertFalse(self._sent_to(self.customer))
+        with freeze_time("2026-03-17"):
+            self._run()
+            self.assertEqual(invoice.dunning_level_id, self.levels[2])
+            self.assertEqual(len(self._sent_to(self.customer)), 1)
 
     @freeze_time("2026-06-01")
     def test_backlog_starts_at_first_overdue_level_then_climbs_one_per_run(self):

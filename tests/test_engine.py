@@ -225,8 +225,9 @@ class TestDunningEngine(DunningRunCommon):
         self.assertEqual(sms.number, "+32470123456")
         self.assertIn(self.company.name, sms.body)
         self.assertIn("1,250.00", sms.body)
-        self.assertIn(invoice.get_portal_url(), sms.body)
-        self.assertIn("our records do not show your payment", sms.body)
+        # One link: the contact's SMS page, its open invoices to pay and the stop button.
+        self.assertIn(self.ap_contact._dunning_sms_opt_out_url(self.company), sms.body)
+        self.assertIn("our records show $ 1,250.00 as unpaid", sms.body)
         self.assertEqual(invoice.dunning_level_id, level)
 
     def test_sms_without_a_number_fails_and_asks_to_fix_the_contact(self):
@@ -248,11 +249,12 @@ class TestDunningEngine(DunningRunCommon):
 
     def test_sms_template_in_the_contact_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
-        self.env["ir.module.module"]._load_module_terms(
-            ["account_dunning"], ["fr_FR"], overwrite=True
-        )
         level = self.levels[2]
         level.send_sms = True
+        level.sms_template_id.with_context(lang="fr_FR").body = (
+            "{{ object.company_id.name }} : sauf erreur de notre part, nous n'avons pas "
+            "reçu votre règlement. {{ object._get_sms_opt_out_url() }}"
+        )
         self.ap_contact.write({"phone": "+33 6 12 34 56 78", "lang": "fr_FR"})
         with freeze_time("2026-01-01"):
             self._dunning_invoice(90.0, "2026-01-01")
@@ -338,7 +340,9 @@ class TestDunningEngine(DunningRunCommon):
         other = self.customer.copy({"name": "Other Customer", "email": "other@example.com"})
         with freeze_time("2026-01-01"):
             late = self._dunning_invoice(100.0, "2026-01-01")
-            courtesy = self._dunning_invoice(100.0, "2026-01-20", partner=other)
+            courtesy = self._dunning_invoice(
+                100.0, "2026-01-20", partner=other, invoice_date=date(2026, 1, 1)
+            )
         invoices = late | courtesy
         with freeze_time("2026-01-10"):
             # 9 days late, never reminded: no courtesy reminder, the +7 level today.

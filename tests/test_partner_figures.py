@@ -20,7 +20,7 @@ class TestPartnerFigures(DunningCommon):
         )
         cls.late = cls._dunning_invoice(1000.0, "2026-01-31")  # 29 days overdue
         cls._dunning_pay(cls.late, 300.0, pay_date=date(2026, 2, 10))
-        cls.not_due = cls._dunning_invoice(500.0, "2026-03-10")
+        cls.not_due = cls._dunning_invoice(500.0, "2026-03-10", invoice_date=date(2026, 2, 8))
         cls.foreign = cls._dunning_invoice(400.0, "2026-02-20", currency=cls.other_currency)
         # A standalone credit note, not reconciled with any invoice yet.
         cls.refund = cls._dunning_invoice(200.0, "2026-02-15", move_type="out_refund")

@@ -109,3 +109,41 @@ class TestPrediction(DunningCommon):
         self.assertEqual(self.slow_open.with_user(outsider).amount_residual, 500.0)
         with self.assertRaises(AccessError):
             _ = self.slow_open.with_user(outsider).dunning_predicted_date
+
+    def test_no_history_says_so_instead_of_a_date(self):
+        company = self.setup_other_company(name="Fresh Start Ltd")["company"]
+        collector = self._dunning_user(
+            "prediction_collector", "account.group_account_invoice", company=company
+        )
+        customer = self.env["res.partner"].create({"name": "First Customer", "is_company": True})
+
+        def invoice(due, invoice_date):
+            with freeze_time(invoice_date):
+                return self._dunning_invoice(
+                    100.0, due, partner=customer, invoice_date=invoice_date,
+                    company_id=company.id, journal_id=self.env["account.journal"].search(
+                        [("company_id", "=", company.id), ("type", "=", "sale")], limit=1
+                    ).id,
+                )  # fmt: skip
+
+        def seen(move):
+            move = move.with_user(collector).with_company(company)
+            move.invalidate_recordset()
+            return move.dunning_predicted_date, move.dunning_prediction_note
+
+        open_invoice = invoice(date(2026, 5, 1), date(2026, 4, 1))
+        with freeze_time(TODAY):  # a month overdue, nothing paid ever in the company
+            self.assertEqual(seen(open_invoice), (False, "Not enough payment history"))
+        for month in (1, 2):
+            paid = invoice(date(2026, month, 10), date(2026, month, 1))
+            with freeze_time(date(2026, month, 15)):
+                self._dunning_pay(paid, 100.0, pay_date=date(2026, month, 15))
+        with freeze_time(TODAY):
+            self.assertEqual(seen(open_invoice)[1], "Not enough payment history")
+        paid = invoice(date(2026, 3, 10), date(2026, 3, 1))
+        with freeze_time(date(2026, 3, 15)):
+            self._dunning_pay(paid, 100.0, pay_date=date(2026, 3, 15))
+        with freeze_time(TODAY):
+            predicted, note = seen(open_invoice)
+            self.assertFalse(note)
+            self.assertGreaterEqual(predicted, TODAY)

@@ -308,3 +308,119 @@ class TestSendPrint(DunningRunCommon):
                     for x in run.line_ids
                 ],
             )
+
+    # ---------------------------------------------------------------- the message
+
+    def test_the_message_is_rendered_in_the_contact_language_and_sent_as_edited(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["account_dunning"], ["fr_FR"], overwrite=True
+        )
+        self.ap_contact.write({"lang": "fr_FR", "phone": "+33 6 12 34 56 78"})
+        self.levels[2].send_sms = True
+        self.levels[2].sms_template_id.with_context(lang="fr_FR").body = (
+            "{{ object.company_id.name }} : règlement de {{ object._get_sms_amount() }} "
+            "en attente. Payer ou ne plus recevoir ces SMS : {{ object._get_sms_opt_out_url() }}"
+        )
+        wizard = self._wizard()
+        self.assertEqual(wizard.message_lang, "fr_FR")
+        self.assertIn("factures en attente de règlement", wizard.mail_subject)  # i18n/fr.po
+        self.assertIn(self.overdue.name, wizard.mail_body)
+        self.assertIn("en attente. Payer", wizard.sms_body)
+        self.assertIn("1 SMS", wizard.sms_length)
+        self.assertTrue(self._channels(wizard)["sms"].selected)
+        wizard.write(
+            {
+                "mail_subject": "Votre compte chez nous",
+                "mail_body": "<p>Bonjour Paula, un mot personnel.</p>",
+                "sms_body": "Bonjour Paula, un SMS personnel.",
+            }
+        )
+        result = wizard.action_send()
+        mail = self._mails()
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.subject, "Votre compte chez nous")
+        self.assertIn("un mot personnel", mail.body_html)
+        self.assertNotIn(self.overdue.name, mail.body_html, "the edited text, not the template")
+        events = self._events()
+        email = events.filtered(lambda event: event.channel == "email")
+        self.assertIn("un mot personnel", email.message_body, "what the history records")
+        sms = events.filtered(lambda event: event.channel == "sms")
+        self.assertEqual(sms.state, "done")
+        self.assertTrue(sms.message_id.body)
+        self.assertIn("un SMS personnel", str(sms.message_id.body))
+        # The stop link goes with every SMS, also an edited one.
+        self.assertIn(sms._get_sms_opt_out_url(), str(sms.message_id.body))
+        # The confirmation says what went to whom, by which channels.
+        self.assertEqual(result["params"]["type"], "success")
+        message = result["params"]["message"]
+        self.assertIn("Paula Payables (payables@acme.example.com, +33 6 12 34 56 78)", message)
+        self.assertIn("Email, SMS", message)
+
+    def test_an_unedited_message_is_the_one_the_run_renders(self):
+        wizard = self._wizard()
+        subject, body = wizard.mail_subject, wizard.mail_body
+        self.assertTrue(subject)
+        self.assertTrue(wizard.sms_body, "offered: the level has an SMS template")
+        wizard.action_send()
+        mail = self._mails()
+        self.assertEqual(mail.subject, subject)
+        self.assertIn(self.overdue.name, mail.body_html)
+        self.assertIn(self.foreign.name, body)
+        # Changing the invoices renders the message again.
+        wizard = self._wizard(move_ids=[Command.set(self.overdue.ids)])
+        self.assertNotIn(self.foreign.name, wizard.mail_body)
+
+    def test_a_blacklisted_number_is_not_proposed_and_says_why(self):
+        self.ap_contact.phone = "+32 470 12 34 56"
+        self.env["phone.blacklist"].sudo()._add(["+32470123456"])
+        self.levels[2].send_sms = True
+        wizard = self._wizard()
+        sms = self._channels(wizard)["sms"]
+        self.assertFalse(sms.selected, "a blacklisted number is not proposed")
+        self.assertIn("asked for no more SMS", sms.note)
+
+    # ------------------------------------------------------- several customers
+
+    def test_send_reminders_to_a_selection_of_customers(self):
+        Partner = self.env["res.partner"]
+        beta = Partner.create({"name": "Beta Ltd", "is_company": True, "email": "ap@beta.example"})
+        gamma = Partner.create(
+            {"name": "Gamma Ltd", "is_company": True, "email": "ap@gamma.example"}
+        )
+        with freeze_time("2026-01-01"):
+            self._dunning_invoice(500.0, "2026-01-01", partner=beta)
+            self._dunning_invoice(250.0, "2026-01-01", partner=gamma)
+        gamma.with_company(self.company).write(
+            {"dunning_excluded": True, "dunning_exclusion_reason": "Key account"}
+        )
+        binding = self.env.ref("account_dunning.action_dunning_send_reminders")
+        self.assertEqual(binding.binding_model_id.model, "res.partner")
+        selection = self.customer | beta | gamma
+        action = selection.with_user(self.collector).action_dunning_send_print()
+        self.assertEqual(action["res_model"], "dunning.send.wizard")
+        self.assertEqual(sorted(action["context"]["default_partner_ids"]), sorted(selection.ids))
+        Wizard = self.env["dunning.send.wizard"]
+        wizard = Wizard.with_user(self.collector).with_context(**action["context"]).create({})
+        # Several customers at once are a manager's (as "Send reminder now").
+        with self.assertRaises(AccessError):
+            wizard.action_send()
+        self.assertFalse(self._mails() | self._mails(beta))
+        manager = self._dunning_user(
+            "mona", "account.group_account_invoice,account_dunning.group_dunning_manager"
+        )
+        wizard = Wizard.with_user(manager).with_context(**action["context"]).create({})
+        self.assertIn("Beta Ltd: May have slipped", wizard.summary)
+        self.assertIn("Gamma Ltd: not sent", wizard.summary)
+        self.assertIn("Key account", wizard.summary)
+        result = wizard.action_send()
+        self.assertEqual(len(self._mails()), 1)
+        self.assertEqual(len(self._mails(beta)), 1)
+        self.assertFalse(self._mails(gamma))
+        self.assertEqual(self._events().run_id, self._events(beta).run_id, "one run for all")
+        message = result["params"]["message"]
+        self.assertEqual(result["params"]["type"], "warning", "one customer was not sent to")
+        self.assertIn(
+            "Beta Ltd: May have slipped sent to Beta Ltd (ap@beta.example) by Email", message
+        )
+        self.assertIn("Gamma Ltd: not sent", message)

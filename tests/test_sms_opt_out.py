@@ -7,7 +7,9 @@ from odoo.tests import HttpCase, tagged
 from ..tools.sms import sms_length
 from .common import DunningRunCommon
 
-PATH = "/dunning/sms_stop/%s/%s/%s"
+PATH = "/dunning/sms/%s/%s/%s"
+# The path of the SMS sent before the link's page listed the invoices: still opens it.
+OLD_PATH = "/dunning/sms_stop/%s/%s/%s"
 
 
 @tagged("post_install", "-at_install")
@@ -40,8 +42,9 @@ class TestSmsOptOut(DunningRunCommon, HttpCase):
         token = self.ap_contact._dunning_link_token("sms_stop", self.company)
         self.assertEqual(len(token), 16)
         self.assertTrue(url.endswith(PATH % (self.ap_contact.id, self.company.id, token)))
-        self.assertTrue(sms.body.endswith(f"Stop these SMS: {url}"), sms.body)
+        self.assertTrue(sms.body.endswith(f"Pay or stop SMS: {url}"), sms.body)
         self.assertEqual(sms.body.count(url), 1)
+        self.assertEqual(sms_length(sms.body).segments, 1)
 
     def test_template_form_shows_the_length_as_sent(self):
         template = self.level.sms_template_id
@@ -65,18 +68,18 @@ class TestSmsOptOut(DunningRunCommon, HttpCase):
         self.assertFalse(other.dunning_rendered_length)
 
     def test_sms_opt_out_link_in_the_contact_language(self):
-        """A translated body (i18n/) without the link gets it, in the same language."""
+        """A translated body without the link gets it, in the same language."""
         self.env["res.lang"]._activate_lang("fr_FR")
-        self.env["ir.module.module"]._load_module_terms(
-            ["account_dunning"], ["fr_FR"], overwrite=True
-        )
+        self.level.sms_template_id.with_context(
+            lang="fr_FR"
+        ).body = "{{ object.company_id.name }} : règlement en attente, payer en ligne."
         self.ap_contact.lang = "fr_FR"
         self._late_invoice()
         with freeze_time("2026-01-09 10:00:00"):
             self._run()
         sms = self._sms()
         url = self.ap_contact._dunning_sms_opt_out_url(self.company)
-        self.assertIn("Payer en ligne", sms.body)
+        self.assertIn("payer en ligne", sms.body)
         self.assertTrue(sms.body.endswith(f"Ne plus recevoir ces SMS : {url}"), sms.body)
         self.assertEqual(sms.body.count(url), 1)
 
@@ -124,11 +127,17 @@ class TestSmsOptOut(DunningRunCommon, HttpCase):
         contact.phone = "+32 470 00 00 00"
         other_number_token = contact._dunning_link_token("sms_stop", self.company)
         contact.phone = number
-        # Opening the link (a phone previewing it) only asks.
+        invoice = self._late_invoice()
+        # Opening the link (a phone previewing it) shows what to pay and only asks.
         response = self.url_open(good)
         self.assertEqual(response.status_code, 200)
         self.assertIn("Stop SMS reminders?", response.text)
         self.assertIn(self.number, response.text)
+        self.assertIn(invoice.name, response.text)
+        self.assertIn(f"/my/invoices/{invoice.id}?access_token=", response.text)
+        old = self.url_open(OLD_PATH % (contact.id, self.company.id, token))
+        self.assertEqual(old.status_code, 200, "the links of SMS already sent still work")
+        self.assertIn("Stop SMS reminders?", old.text)
         csrf = self._csrf(response)
         self.assertFalse(self._blacklisted())
         # Forged tokens, another person's token, another company, a token signed for

@@ -3,10 +3,12 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..tools.aging import to_units
 from .common import DunningRunCommon
+from .xlsx_reader import read_cells, rows_of
 
 LOGGER = "odoo.addons.account_dunning.models.res_partner"
 
@@ -190,6 +192,37 @@ class TestStatement(DunningRunCommon):
         self.assertEqual(
             mail.attachment_ids.mapped("name"), ["Statement of account Acme Retail 2026-03-31.html"]
         )
+
+    def test_statement_as_xlsx_from_the_same_statement(self):
+        self.late.ref = '=HYPERLINK("http://evil.example","click")'
+        action = self.ap_contact.with_user(self.collector).action_dunning_statement_xlsx()
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        self.assertEqual(action["url"], f"/dunning/statement/{self.customer.id}/xlsx")
+        name, content = self.customer.with_user(self.collector)._dunning_statement_xlsx()
+        self.assertEqual(name, "Statement of account Acme Retail 2026-03-31.xlsx")
+        cells = read_cells(content)
+        self.assertFalse([ref for ref, (kind, _v) in cells.items() if kind == "formula"])
+        rows = rows_of(cells)
+        by_number = {row.get("A"): row for row in rows.values()}
+        # The PDF's rows, in the same order and amounts, per currency.
+        statement = self._statement()
+        for section in statement["currencies"]:
+            for item in section["items"]:
+                row = by_number[item["name"]]
+                self.assertEqual(row["G"], item["residual"], item["name"])
+                self.assertEqual(row.get("B", ""), item["ref"] or "")
+        self.assertEqual(by_number[self.late.name]["B"], self.late.ref, "text, not a formula")
+        self.assertEqual(by_number[self.late.name]["F"], 75)
+        balances = [
+            row["G"] for row in rows.values() if str(row.get("F", "")).startswith("Balance")
+        ]
+        self.assertEqual(balances, [s["balance"] for s in statement["currencies"]])
+        # Who may not read what a customer owes gets no spreadsheet either.
+        clerk = self._dunning_user("statement_clerk", "base.group_user")
+        with self.assertRaises(AccessError):
+            self.customer.with_user(clerk)._dunning_statement_xlsx()
+        with self.assertRaises(AccessError):
+            self.customer.with_user(clerk).action_dunning_statement_xlsx()
 
     def _cron(self):
         with patch.object(type(self.env["ir.cron"]), "_commit_progress", return_value=1.0):

@@ -2,10 +2,12 @@ from collections import Counter
 from datetime import date
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
 
 from ..tools.ab_testing import assign_variant
 from .common import DunningRunCommon
@@ -206,6 +208,34 @@ class TestTemplateVariants(DunningRunCommon):
         self.assertIn("Template B gets paid within 30 days more often than template A", verdict)
         self.assertIn("71% of 70 steps against 50% of 40", verdict)
         self.assertIn("p = 0.025", verdict)
+
+    @freeze_time("2026-02-20")
+    def test_no_median_when_nothing_was_paid(self):
+        with freeze_time("2026-01-01"):
+            paid_invoice = self._dunning_invoice(100.0, "2026-01-01")
+            open_invoice = self._dunning_invoice(100.0, "2026-01-01")
+        with freeze_time("2026-01-12"):
+            self._dunning_pay(paid_invoice, 100.0, pay_date=date(2026, 1, 12))
+        self._log_steps("a", 0, 3, paid_invoice, open_invoice)  # nothing paid
+        self._log_steps("b", 1, 1, paid_invoice, open_invoice)
+        self.env.flush_all()
+        report = self.env["dunning.template.report"].search([("level_id", "=", self.level.id)])
+        self.assertEqual(report.mapped("paid_count"), [0, 1])
+        self.assertEqual(report[1].median_days_to_pay, 3.0)
+        # The database has no median for A (not a 0): the list shows none.
+        self.env.cr.execute(
+            SQL(
+                "SELECT median_days_to_pay FROM (%s) report WHERE id = %s",
+                report[0]._table_query,
+                report[0].id,
+            )
+        )
+        self.assertIsNone(self.env.cr.fetchone()[0])
+        arch = self.env["dunning.template.report"].get_view(
+            self.env.ref("account_dunning.dunning_template_report_view_list").id
+        )["arch"]
+        median = etree.fromstring(arch).xpath("//field[@name='median_days_to_pay']")[0]
+        self.assertEqual(median.get("invisible"), "not paid_count")
 
     def test_report_for_managers_only(self):
         user = new_test_user(

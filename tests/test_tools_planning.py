@@ -206,4 +206,56 @@ def test_resumed_invoice_old_enough_climbs_past_its_rung():
 
 
 # The same tests under Odoo's own runner (see tests/pure.py).
+def test_no_courtesy_reminder_on_the_day_the_invoice_is_issued():
+    # Issued today, due today: no "due today" beside the invoice just received.
+    issued_today = InvoiceFacts(1, TODAY, 100.0, issued=TODAY)
+    assert plan_customer(customer(issued_today), LADDER, TODAY) is None
+    # Issued today, due in 3 days: no heads-up today, the next day it goes.
+    ahead = InvoiceFacts(1, TODAY + timedelta(days=3), 100.0, issued=TODAY)
+    assert plan_customer(customer(ahead), LADDER, TODAY) is None
+    assert plan_customer(customer(ahead), LADDER, TODAY + timedelta(days=1)).steps == {1: 0}
+    # Issued yesterday: the due-today reminder goes as before.
+    yesterday = InvoiceFacts(1, TODAY, 100.0, issued=TODAY - timedelta(days=1))
+    assert plan_customer(customer(yesterday), LADDER, TODAY).steps == {1: 1}
+    # An overdue rung is no courtesy: an invoice dated today but already due long ago
+    # (a late entry) is chased as its age says.
+    late_entry = InvoiceFacts(1, TODAY - timedelta(days=7), 100.0, issued=TODAY)
+    assert plan_customer(customer(late_entry), LADDER, TODAY).steps == {1: 2}
+
+
+def test_the_next_step_date_skips_the_day_of_issue():
+    # Due on its day of issue: the courtesy rungs never come, the next step is +7.
+    assert next_step_date(DELAYS, TODAY, TODAY, issue_date=TODAY) == TODAY + timedelta(days=7)
+    # Due in 3 days, issued today: the heads-up comes the next day.
+    due = TODAY + timedelta(days=3)
+    assert next_step_date(DELAYS, due, TODAY, issue_date=TODAY) == TODAY + timedelta(days=1)
+    assert next_step_date(DELAYS, due, TODAY) == TODAY  # without the rule: today
+
+
+@given(
+    st.integers(-10, 70),
+    st.integers(0, 40),
+    st.sampled_from([None, 0, 1, 2, 3, 4, 5, 6]),
+)
+def test_the_next_step_date_is_the_first_day_the_planner_acts(days_overdue, age, level):
+    """next_step_date (shown on the invoice) and plan_customer (the run) agree, with the
+    day of issue taken into account."""
+    due = TODAY - timedelta(days=days_overdue)
+    issued = min(due, TODAY) - timedelta(days=age) if age else TODAY
+    facts = InvoiceFacts(1, due, 100.0, DELAYS[level] if level is not None else None,
+                         issued=issued)  # fmt: skip
+    ladder = Ladder(DELAYS)
+    day = next_step_date(DELAYS, due, TODAY,
+                         current_index=level, min_days=0, issue_date=issued)  # fmt: skip
+    for offset in range(0, 80):
+        current = TODAY + timedelta(days=offset)
+        decision = plan_customer(customer(facts), ladder, current)
+        acts = decision is not None and bool(decision.steps)
+        if day is None or current < day:
+            assert not acts, (current, day)
+        else:
+            assert current == day and acts, (current, day)
+            break
+
+
 OdooRunner = odoo_test_case(globals())

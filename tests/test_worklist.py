@@ -157,6 +157,75 @@ class TestWorklist(DunningRunCommon):
             self.assertEqual(customer.dunning_priority, 0.0)
             self.assertFalse(self._worklist())
 
+    def _commit_hooks(self):
+        """What a commit runs before it commits (the pre-commit hooks), without it."""
+        self.env.cr.flush()
+
+    def test_a_payment_reconciled_refreshes_the_priority_at_once(self):
+        customer = self._customer("Hawthorn")
+        other = self._customer("Rowan")
+        first = self._invoice(1000.0, "2026-03-01", customer)
+        second = self._invoice(500.0, "2026-03-03", customer)
+        self._invoice(800.0, "2026-03-01", other)
+        with freeze_time("2026-03-10"):
+            self._cron_run()
+            self.assertAlmostEqual(customer.dunning_priority, dunning_priority(1500.0, 9, 0))
+            self.assertEqual(self._worklist()[:1], customer)
+            # Paid in part, between two runs: the worklist follows with the payment's
+            # transaction, not tomorrow.
+            self._dunning_pay(first, 1000.0, pay_date=date(2026, 3, 10))
+            self._commit_hooks()
+            self.assertAlmostEqual(customer.dunning_priority, dunning_priority(500.0, 7, 0))
+            self.assertEqual(self._worklist()[:1], other)
+            self.assertAlmostEqual(other.dunning_priority, dunning_priority(800.0, 9, 0))
+            # Paid in full: off the list.
+            payment = self._dunning_pay(second, 500.0, pay_date=date(2026, 3, 10))
+            self._commit_hooks()
+            self.assertEqual(customer.dunning_priority, 0.0)
+            self.assertEqual(self._worklist(), other)
+            # Unmatched, then unposted (in one transaction): back on the list.
+            payment.move_id.line_ids.remove_move_reconcile()
+            payment.move_id.button_draft()
+            self._commit_hooks()
+            self.assertAlmostEqual(customer.dunning_priority, dunning_priority(500.0, 7, 0))
+
+    def test_the_priority_refresh_reads_once_for_many_invoices(self):
+        customer = self._customer("Linden")
+        other = self._customer("Sorbus")
+        invoices = self.env["account.move"]
+        for day in range(1, 11):
+            invoices |= self._invoice(100.0, f"2026-03-{day:02d}", customer)
+        invoices |= self._invoice(100.0, "2026-03-01", other)
+        with freeze_time("2026-03-20"):
+            self._cron_run()
+            self._commit_hooks()
+            lines = invoices.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+            )
+            Partner = type(self.env["res.partner"])
+            with patch.object(
+                Partner,
+                "_dunning_update_priorities",
+                autospec=True,
+                side_effect=Partner._dunning_update_priorities,
+            ) as update:
+                for partner in (customer, other):  # two payments, one transaction
+                    self._dunning_pay_lines(
+                        lines.filtered(lambda line, p=partner: line.partner_id == p)
+                    )
+                self.assertFalse(update.called, "nothing before the commit")
+                self._commit_hooks()
+            self.assertEqual(update.call_count, 1, "one recompute for eleven invoices")
+            self.assertEqual(update.call_args.args[1], sorted((customer | other).ids))
+            self.assertEqual(customer.dunning_priority, 0.0)
+            self.assertEqual(other.dunning_priority, 0.0)
+
+    def _dunning_pay_lines(self, lines):
+        """One payment for all these invoices (one reconciliation)."""
+        self.env["account.payment.register"].with_context(
+            active_model="account.move.line", active_ids=lines.ids
+        ).create({"group_payment": True, "payment_date": date(2026, 3, 20)})._create_payments()
+
     def test_manager_action_recomputes(self):
         customer = self._customer("Larch")
         self._invoice(700.0, "2026-03-01", customer)

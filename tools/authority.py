@@ -67,7 +67,7 @@ _DECLARED = {
     "dunning.run.line": {
         FLOW: """run_id partner_id contact_id email_to policy_id level_id move_ids
             move_id_list credit_line_ids step_data amount collector_id state skip_reason
-            note event_ids step_kinds""",
+            note event_ids step_kinds message_edit""",
     },
     "dunning.promise": {
         CREATE: "company_id partner_id contact_id move_ids currency_id date_start call_event_id",

@@ -65,27 +65,33 @@ def reached_index(delays, days_overdue):
     return bisect_right(delays, days_overdue) - 1
 
 
-def eligible_indexes(delays, days_overdue):
+def eligible_indexes(delays, days_overdue, days_since_issue=None):
     """Rungs that may be sent today for an invoice ``days_overdue`` past due.
 
     A rung at or before the due date (delay <= 0) is a courtesy reminder: it is only
-    sent up to the due date; once the due date has passed, it is never sent late.
+    sent up to the due date; once the due date has passed, it is never sent late. Nor
+    is it sent on the day the invoice is issued (``days_since_issue`` 0 or less): a
+    "due today" reminder beside the invoice just received reminds of nothing.
     """
+    courtesy = days_overdue <= 0 and (days_since_issue is None or days_since_issue > 0)
     return [
         index
         for index, delay in enumerate(delays)
-        if delay <= days_overdue and (delay > 0 or days_overdue <= 0)
+        if delay <= days_overdue and (delay > 0 or courtesy)
     ]
 
 
-def next_level_index(delays, current_index, days_overdue, start_at_matching_level=False):
+def next_level_index(
+    delays, current_index, days_overdue, start_at_matching_level=False, days_since_issue=None
+):
     """The rung an invoice climbs to today, or None when it takes no step.
 
     An invoice climbs at most one rung per run. A never-dunned invoice already past
     due starts at the first overdue rung (delay > 0), or at the rung matching its age
-    when ``start_at_matching_level`` is set (a database full of old debts).
+    when ``start_at_matching_level`` is set (a database full of old debts). No
+    courtesy rung on the day the invoice is issued (see ``eligible_indexes``).
     """
-    eligible = eligible_indexes(delays, days_overdue)
+    eligible = eligible_indexes(delays, days_overdue, days_since_issue)
     if not eligible:
         return None
     if current_index is None:
@@ -114,6 +120,7 @@ def next_step_date(
     last_date=None,
     min_days=1,
     start_at_matching_level=False,
+    issue_date=None,
 ):
     """The first day, from ``today`` on, on which the run takes a step for an invoice
     due on ``due_date`` whose current rung is ``current_index``; None at the top.
@@ -121,7 +128,8 @@ def next_step_date(
     The same rules as the run: ``next_level_index`` on that day's age, and no step
     within ``min_days`` of the last one. What a run may do changes only when a rung is
     reached, when courtesy rungs lapse (the day after the due date) and when the
-    minimum delay ends, so only those days (and today) need checking.
+    minimum delay ends, so only those days (and today) need checking; and the day
+    after ``issue_date`` (the invoice's date), when courtesy rungs open.
     """
     if not delays:
         return None
@@ -130,11 +138,14 @@ def next_step_date(
         earliest = max(earliest, last_date + timedelta(days=min_days))
     candidates = {earliest, due_date + timedelta(days=1)}
     candidates.update(due_date + timedelta(days=delay) for delay in delays)
+    if issue_date is not None:
+        candidates.add(issue_date + timedelta(days=1))
     for day in sorted(day for day in candidates if day >= earliest):
         days_overdue = (day - due_date).days
-        if (
-            next_level_index(delays, current_index, days_overdue, start_at_matching_level)
-            is not None
-        ):
+        since_issue = (day - issue_date).days if issue_date is not None else None
+        index = next_level_index(
+            delays, current_index, days_overdue, start_at_matching_level, since_issue
+        )
+        if index is not None:
             return day
     return None

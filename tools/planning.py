@@ -56,6 +56,8 @@ class InvoiceFacts:
     resumed: bool = False
     currency_id: int | None = None  # None: the company's currency
     residual: float | None = None  # in the invoice's currency; None: residual_company
+    # The invoice's date: no courtesy reminder on the day it is issued.
+    issued: date | None = None
 
     @property
     def residual_currency(self):
@@ -150,7 +152,10 @@ def plan_customer(customer, ladder, run_date):
     for invoice in customer.invoices:
         current = _current_index(ladder, invoice)
         days = (run_date - invoice.due_date).days
-        target = next_level_index(ladder.delays, current, days, ladder.start_at_matching_level)
+        since_issue = (run_date - invoice.issued).days if invoice.issued else None
+        target = next_level_index(
+            ladder.delays, current, days, ladder.start_at_matching_level, since_issue
+        )
         if target is None and invoice.resumed and current is not None:
             target = current
         if target is not None:

@@ -31,6 +31,10 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
+# Fewer paid invoices than this in the company's history tell no date: a prediction
+# would only repeat the due date (or today), as if it were known.
+MIN_PAID_INVOICES = 3
+
 # 80 % range: the 10th and 90th percentiles of a normal distribution.
 RANGE_Z = NormalDist().inv_cdf(0.9)
 RANGE_LOW, RANGE_HIGH = 0.1, 0.9
@@ -103,6 +107,11 @@ class Estimate:
         """False while the history cannot tell a spread (e.g. a single paid invoice in
         the company): a range of one day would claim a certainty nobody has."""
         return self.sd > 0.0
+
+
+def enough_history(prior):
+    """The company has paid invoices enough to predict from (``MIN_PAID_INVOICES``)."""
+    return prior.count >= MIN_PAID_INVOICES
 
 
 def estimate_prior(summaries):

@@ -2,20 +2,33 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 
+from ..tools.ab_testing import assign_variant
 from ..tools.calendar import next_business_day
 from ..tools.ladder import index_of_delay, next_level_index
 
 
 class DunningSendWizard(models.TransientModel):
     """Send & Print: a person sends a customer its reminder now, with the channels they
-    choose, through the daily run's engine (a one-customer run of today)."""
+    choose and the message as they read and edited it, through the daily run's engine
+    (a one-customer run of today). With several customers ("Send reminders" on a
+    selection), each gets what Send & Print proposes for it, by the channels chosen,
+    in one run."""
 
     _name = "dunning.send.wizard"
     _description = "Collections: Send & Print"
     _check_company_auto = True
 
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, domain="[('parent_id', '=', False)]"
+        "res.partner", string="Customer", domain="[('parent_id', '=', False)]"
+    )
+    partner_ids = fields.Many2many(
+        "res.partner",
+        "dunning_send_wizard_partner_rel",
+        "wizard_id",
+        "partner_id",
+        string="Customers",
+        help="Several customers at once: each gets the level, invoices and message that "
+        "Send & Print proposes for it, by the channels chosen here that reach it.",
     )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
@@ -73,6 +86,42 @@ class DunningSendWizard(models.TransientModel):
         "level's, unless the contact opted out of it or cannot be reached by it.",
     )
     warning = fields.Text(compute="_compute_warning")
+    # The message, rendered from the level's templates in the contact's language as
+    # the run renders it, then the person's to edit: what is sent and recorded.
+    mail_subject = fields.Char(
+        string="Subject", compute="_compute_message", store=True, readonly=False
+    )
+    mail_body = fields.Html(
+        string="Email",
+        compute="_compute_message",
+        store=True,
+        readonly=False,
+        sanitize_style=True,
+        help="The email as the customer will read it (the company's letterhead is added "
+        "around it). Changing the level, the contact or the invoices renders it again.",
+    )
+    sms_body = fields.Text(
+        string="SMS",
+        compute="_compute_message",
+        store=True,
+        readonly=False,
+        help="The SMS as the customer will read it; the stop link is added when missing.",
+    )
+    message_lang = fields.Selection(
+        selection="_selection_message_lang",
+        string="Language",
+        compute="_compute_message",
+        store=True,
+        help="The contact's language: the message is written in it.",
+    )
+    sms_length = fields.Char(string="SMS Length", compute="_compute_sms_length")
+    summary = fields.Text(
+        compute="_compute_summary", help="What each customer of the selection would get."
+    )
+
+    @api.model
+    def _selection_message_lang(self):
+        return self.env["res.lang"].get_installed()
 
     @api.depends("partner_id", "company_id")
     def _compute_policy_id(self):
@@ -128,13 +177,15 @@ class DunningSendWizard(models.TransientModel):
             customer = wizard.partner_id.commercial_partner_id
             wizard.contact_id = customer._dunning_get_contact() if customer else False
 
-    @api.depends("level_id", "contact_id")
+    @api.depends("level_id", "contact_id", "partner_ids")
     def _compute_channel_ids(self):
         Step = self.env["dunning.level.step"]
         channels = Step._dunning_channels()
         for wizard in self:
             level = wizard.level_id
             kinds = set(level._dunning_step_kinds()) if level else set()
+            if wizard.partner_ids:  # each customer's level proposes; email by default
+                kinds = {"email"}
             customer = wizard.partner_id.commercial_partner_id
             lines = [Command.clear()]
             for sequence, kind in enumerate(Step._dunning_customer_kinds()):
@@ -160,6 +211,40 @@ class DunningSendWizard(models.TransientModel):
         for wizard in self:
             wizard.warning = "\n".join(wizard._dunning_warnings()) or False
 
+    @api.depends("level_id", "contact_id", "move_ids")
+    def _compute_message(self):
+        for wizard in self:
+            rendered = wizard._dunning_render_message()
+            wizard.mail_subject = rendered.get("subject") or False
+            wizard.mail_body = rendered.get("body_html") or False
+            wizard.sms_body = rendered.get("sms") or False
+            wizard.message_lang = rendered.get("lang") or False
+
+    @api.depends("sms_body")
+    def _compute_sms_length(self):
+        for wizard in self:
+            if not wizard.sms_body:
+                wizard.sms_length = False
+                continue
+            wizard.sms_length = self.env["sms.template"]._dunning_length_text(wizard.sms_body)
+
+    @api.depends("partner_ids", "channel_ids.selected")
+    def _compute_summary(self):
+        for wizard in self:
+            lines = []
+            for customer, child, kinds, refusal in wizard._dunning_batch_children():
+                if refusal:
+                    text = self.env._("not sent: %(reason)s", reason=refusal)
+                else:
+                    text = self.env._(
+                        "%(level)s, %(amount)s, by %(channels)s",
+                        level=child.level_id.name,
+                        amount=child.amount_by_currency,
+                        channels=", ".join(child._dunning_kind_label(kind) for kind in kinds),
+                    )
+                lines.append(f"{customer.display_name}: {text}")
+            wizard.summary = "\n".join(lines) or False
+
     # ------------------------------------------------------------------ actions
 
     def action_send(self):
@@ -168,6 +253,8 @@ class DunningSendWizard(models.TransientModel):
         levels are the run's."""
         self.ensure_one()
         self._dunning_check_rights()
+        if self.partner_ids:
+            return self.with_company(self.company_id)._dunning_send_batch()
         wizard = self.with_company(self.company_id)
         kinds = wizard._dunning_check()
         channels = self.env["dunning.level.step"]._dunning_channels()
@@ -185,7 +272,124 @@ class DunningSendWizard(models.TransientModel):
         run.action_execute()
         return wizard._dunning_result(run)
 
+    def _dunning_send_batch(self):
+        """Send reminders to the customers of the selection: each one what Send & Print
+        proposes for it (level, invoices, message), by the channels chosen here that
+        reach it, all in one run (several customers at once: a collections manager's,
+        as "Send reminder now"). Customers that cannot be sent to are said why."""
+        accepted, refused = [], []
+        for customer, child, kinds, refusal in self._dunning_batch_children():
+            if refusal:
+                refused.append((customer, refusal))
+            else:
+                accepted.append((child, kinds))
+        if not accepted:
+            return self._dunning_notify(
+                "\n".join(
+                    self.env._("%(customer)s: not sent: %(reason)s",
+                               customer=customer.display_name, reason=reason)
+                    for customer, reason in refused
+                ) or self.env._("Nothing was sent."),
+                "warning",
+            )  # fmt: skip
+        customers = self.env["res.partner"].union(*(child.partner_id for child, _k in accepted))
+        run = self.env["dunning.run"].with_company(self.company_id)
+        run = run._dunning_create_reminder_run(customers)
+        # sudo: run lines are the engine's (tools/authority.py); these are the sends the
+        # person chose and the checks of each customer's Send & Print allowed.
+        self.env["dunning.run.line"].sudo().create(
+            [child._dunning_line_values(run, kinds) for child, kinds in accepted]
+        )
+        run._dunning_flow_write({"state": "planned"})
+        run.action_execute()
+        return self._dunning_result(run, refused)
+
+    def _dunning_batch_children(self):
+        """One Send & Print per customer of the selection (new records, nothing stored),
+        with the channels proposed for it that were chosen here: [(customer, wizard,
+        kinds, None)] or [(customer, wizard, None, why it cannot be sent)]."""
+        self.ensure_one()
+        chosen = set(self._dunning_kinds())
+        channels = self.env["dunning.level.step"]._dunning_channels()
+        Wizard = self.with_context(dunning_send_batch=True)
+        result = []
+        for customer in self.partner_ids.commercial_partner_id:
+            child = Wizard.new({"partner_id": customer.id, "company_id": self.company_id.id})
+            for line in child.channel_ids:
+                line.selected = line.selected and line.kind in chosen
+            try:
+                kinds = child._dunning_check()
+            except UserError as error:
+                result.append((customer, child, None, error.args[0]))
+                continue
+            blocks = [
+                child.contact_id._dunning_channel_block(channels[kind], customer) for kind in kinds
+            ]
+            blocked = next((block[1] for block in blocks if block), None)
+            result.append((customer, child, None if blocked else kinds, blocked))
+        return result
+
     # --------------------------------------------------------------- business
+
+    def _dunning_render_message(self):
+        """The level's email and SMS for this send, rendered as the run renders them:
+        on an event with the values this send's event will have (a new record, nothing
+        stored), in the contact's language. {} when there is nothing to render yet, for
+        the customers of a selection (their templates render when sent), or when a
+        template cannot render (the send then renders it and says why)."""
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id
+        level = self.level_id
+        if self.env.context.get("dunning_send_batch") or not (customer and level):
+            return {}
+        if not self.move_ids:
+            return {}
+        values = {
+            "date": self.date,
+            "company_id": self.company_id.id,
+            "partner_id": customer.id,
+            "contact_id": self.contact_id.id,
+            "move_ids": [Command.set(self.move_ids._origin.ids)],
+            "credit_line_ids": [Command.set(self.credit_line_ids._origin.ids)],
+            "level_id": level.id,
+            "channel": "email",
+        }
+        if level.mail_template_variant_id.active:  # as the run line's event
+            values["template_variant"] = assign_variant(customer.id, level.id)
+        # A new record (ids: [NewId], passed as _ids): nothing stored, nothing logged.
+        event = self.env["dunning.event"].new(values)
+        result = {}
+        try:
+            template = event._dunning_mail_template()
+            if template:
+                rendered = template._generate_template(
+                    list(event._ids), ("subject", "body_html", "lang")
+                )[event.id]
+                result = {key: rendered.get(key) for key in ("subject", "body_html", "lang")}
+            if level.sms_template_id:
+                result["sms"] = event._dunning_sms_body(level.sms_template_id)
+                result.setdefault(
+                    "lang", level.sms_template_id._render_lang(list(event._ids))[event.id]
+                )
+        except UserError:
+            return {}
+        return result
+
+    def _dunning_message_edit(self):
+        """The message as the person left it, for the run line (dunning.run.line
+        .message_edit); None when nothing was rendered (the run renders the templates)."""
+        self.ensure_one()
+        if not (self.mail_body or self.sms_body):
+            return None
+        return {
+            "subject": self.mail_subject or "",
+            "body_html": str(self.mail_body or ""),
+            "lang": self.message_lang or False,
+            "sms": self.sms_body or False,
+        }
+
+    def _dunning_kind_label(self, kind):
+        return self.env["dunning.level.step"]._dunning_kind_labels().get(kind, kind)
 
     def _dunning_ledger(self):
         self.ensure_one()
@@ -224,7 +428,8 @@ class DunningSendWizard(models.TransientModel):
             level = move.dunning_level_id
             current = index_of_delay(delays, level.delay_days) if level else None
             days = (self.date - move.invoice_date_due).days
-            target = next_level_index(delays, current, days, start_at_matching)
+            since_issue = (self.date - move.invoice_date).days if move.invoice_date else None
+            target = next_level_index(delays, current, days, start_at_matching, since_issue)
             reached = target if target is not None else current
             if reached is not None:
                 indexes.append(reached)
@@ -363,7 +568,7 @@ class DunningSendWizard(models.TransientModel):
         delays = self.policy_id._dunning_ladder_data()[0]
         target = index_of_delay(delays, level.delay_days)
         steps = {}
-        for move in self.move_ids:
+        for move in self.move_ids._origin:  # _origin: also a selection's new wizards
             current = move.dunning_level_id
             current_index = index_of_delay(delays, current.delay_days) if current else None
             if current_index is None or current_index < target:
@@ -382,37 +587,38 @@ class DunningSendWizard(models.TransientModel):
             "partner_id": customer.id,
             "policy_id": self.policy_id.id,
             "level_id": level.id,
-            "move_ids": [Command.set(self.move_ids.ids)],
-            "credit_line_ids": [Command.set(self.credit_line_ids.ids)],
+            "move_ids": [Command.set(self.move_ids._origin.ids)],
+            "credit_line_ids": [Command.set(self.credit_line_ids._origin.ids)],
             "step_data": steps,
             "step_kinds": kinds,
             "amount": sum(total["net_company"] for total in totals),
             "state": "todo",
-            "contact_id": self.contact_id.id,
+            "contact_id": self.contact_id._origin.id,
             "email_to": self.contact_id.email,
             "collector_id": collector.id,
+            "message_edit": self._dunning_message_edit(),
         }
 
-    def _dunning_result(self, run):
-        """What was done, for the person; the documents to print are downloaded."""
-        line = run.line_ids[:1]
-        if not line:
+    def _dunning_result(self, run, refused=()):
+        """What was done, for the person: per customer, what went to whom and by which
+        channels, what did not and why (and the customers ``refused`` before sending:
+        [(customer, why)]); the documents to print are downloaded."""
+        parts = [self._dunning_line_result(line) for line in run.line_ids]
+        parts += [
+            self.env._("%(customer)s: not sent: %(reason)s",
+                       customer=customer.display_name, reason=reason)
+            for customer, reason in refused
+        ]  # fmt: skip
+        if not parts:
             return self._dunning_notify(self.env._("Nothing was sent."), "warning")
-        labels = dict(self.env["dunning.event"]._fields["channel"]._description_selection(self.env))
-        parts = []
-        for event in line.event_ids.sorted("id"):
-            state = dict(event._fields["state"]._description_selection(self.env))[event.state]
-            text = f"{labels.get(event.channel, event.channel)}: {state}"
-            if event.state != "done" and event.reason:
-                text += f" ({event.reason})"
-            parts.append(text)
-        message = "\n".join([f"{line.partner_id.display_name}: {line._describe()}", *parts])
-        done = line.state == "done"
-        events = line.event_ids.filtered(lambda event: event.state == "done")
+        lines = run.line_ids
+        done = lines and all(line.state == "done" for line in lines) and not refused
+        failed = lines.event_ids.filtered(lambda event: event.state != "done")
+        events = lines.event_ids.filtered(lambda event: event.state == "done")
         # Emailed, the documents went with the email; else they are the customer's to
         # receive by post: downloaded now (and kept in the customer's chatter).
         to_print = self.env["ir.attachment"]
-        if "email" not in events.mapped("channel"):
+        if len(lines) == 1 and "email" not in events.mapped("channel"):
             to_print = events.filtered(
                 lambda event: event.channel in ("letter", "statement")
             ).attachment_id
@@ -423,7 +629,45 @@ class DunningSendWizard(models.TransientModel):
                 "url": f"/web/content/{to_print[0].id}?download=true",
                 "target": "new",
             }
-        return self._dunning_notify(message, "success" if done else "warning", next_action)
+        kind = "success" if done and not failed else "warning"
+        return self._dunning_notify("\n".join(parts), kind, next_action)
+
+    def _dunning_line_result(self, line):
+        """'ACME: Due today sent to Jane Doe (jane@acme.com) by Email, Letter. Not sent
+        by SMS: no phone number.'"""
+        labels = dict(self.env["dunning.event"]._fields["channel"]._description_selection(self.env))
+        customer = line.partner_id.display_name
+        events = line.event_ids.sorted("id")
+        sent = events.filtered(lambda event: event.state == "done")
+        if line.state not in ("done", "failed") or not events:
+            return f"{customer}: {line._describe()}"
+        contact = line.contact_id or line.partner_id
+        addresses = {"email": contact.email, "sms": contact.phone or line.partner_id.phone}
+        address = ", ".join(
+            filter(None, (addresses.get(channel) for channel in sent.mapped("channel")))
+        )
+        texts = []
+        if sent:
+            texts.append(
+                self.env._(
+                    "%(level)s sent to %(contact)s by %(channels)s.",
+                    level=line.level_id.name,
+                    contact=f"{contact.name} ({address})" if address else contact.name,
+                    channels=", ".join(labels.get(e.channel, e.channel) for e in sent),
+                )
+            )
+        for event in events - sent:
+            texts.append(
+                self.env._(
+                    "Not sent by %(channel)s: %(reason)s",
+                    channel=labels.get(event.channel, event.channel),
+                    reason=event.reason
+                    or dict(event._fields["state"]._description_selection(self.env)).get(
+                        event.state
+                    ),
+                )
+            )
+        return f"{customer}: {' '.join(texts)}"
 
     def _dunning_notify(self, message, kind, next_action=None):
         return {
