@@ -167,7 +167,7 @@ class TestGuardrailEmailCap(GuardrailsCommon):
         # A new invoice due on 16 March takes its heads-up from the 13th: the email is
         # capped until 15 March (10 March + 5 days), and taken that day.
         with freeze_time("2026-03-14 10:00:00"):
-            self._dunning_invoice(50.0, "2026-03-16")
+            self._dunning_invoice(50.0, "2026-03-16", invoice_date=date(2026, 3, 13))
             run = self._run()
             line = run.line_ids
             self.assertEqual(line.state, "skipped")

@@ -222,7 +222,7 @@ class TestDunningTranslations(DunningRunCommon):
             self.assertNotIn(english, body)
         # Nothing overdue yet: the column says so in French too.
         later, _contact = self._customer_speaking("fr_FR")
-        self._dunning_invoice(100.0, "2026-03-14", partner=later)
+        self._dunning_invoice(100.0, "2026-03-14", partner=later, invoice_date=date(2026, 2, 14))
         self._run()
         body = _text(self._mails(later).body_html)
         self.assertIn("Statut", body)
