@@ -56,7 +56,10 @@ class AccountMove(models.Model):
         help="When the next step of the ladder becomes due for this invoice.",
     )
     dunning_excluded = fields.Boolean(string="Excluded from Collections", copy=False, tracking=True)
-    dunning_exclusion_reason = fields.Char(string="Exclusion Reason", copy=False)
+    # The collectors' note: not for the customer (a portal user reads its invoices).
+    dunning_exclusion_reason = fields.Char(
+        string="Exclusion Reason", copy=False, groups="account_dunning.group_dunning_user"
+    )
     dunning_stage = fields.Selection(
         DUNNING_STAGES,
         string="Collections Stage",

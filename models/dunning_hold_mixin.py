@@ -133,15 +133,8 @@ class DunningHoldMixin(models.AbstractModel):
         """Put the invoices of these holds in their stage, after ending the holds they
         supersede and refusing those they cannot. Call on new or activated holds."""
         for hold in self:
-            contact = hold["contact_id"] if "contact_id" in hold._fields else None
-            if contact and contact.commercial_partner_id != hold.partner_id.commercial_partner_id:
-                raise UserError(
-                    self.env._(
-                        "%(contact)s is not a contact of %(customer)s.",
-                        contact=contact.display_name,
-                        customer=hold.partner_id.commercial_partner_id.display_name,
-                    )
-                )
+            if "contact_id" in hold._fields:
+                hold.contact_id._dunning_check_contact_of(hold.partner_id)
             for other in hold._dunning_hold_conflicts(hold.move_ids):
                 # sudo: the hold the user opens ends the one it supersedes, whoever
                 # recorded that one; only its flow fields change, logged.

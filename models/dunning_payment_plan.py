@@ -828,14 +828,7 @@ class DunningPaymentPlan(models.Model):
         )
         if terms:
             contact = self.env["res.partner"].browse(terms.get("contact_id"))
-            if contact and contact.commercial_partner_id != self.partner_id.commercial_partner_id:
-                raise UserError(
-                    self.env._(
-                        "%(contact)s is not a contact of %(customer)s.",
-                        contact=contact.display_name,
-                        customer=self.partner_id.display_name,
-                    )
-                )
+            contact._dunning_check_contact_of(self.partner_id)
             self._dunning_flow_write(terms)
         reason = self.env._(
             "Payment plan %(plan)s renegotiated by %(user)s: the remaining installments "

@@ -123,7 +123,12 @@ class ResPartner(models.Model):
         help="Who receives dunning messages. Empty: the invoice address, else the customer itself.",
     )
     dunning_excluded = fields.Boolean(string="Excluded from Collections", company_dependent=True)
-    dunning_exclusion_reason = fields.Char(string="Exclusion Reason", company_dependent=True)
+    # The collectors' own notes: not for the customer (a portal user reads its partner).
+    dunning_exclusion_reason = fields.Char(
+        string="Exclusion Reason",
+        company_dependent=True,
+        groups="account_dunning.group_dunning_user",
+    )
     dunning_currency_id = fields.Many2one(
         "res.currency",
         compute="_compute_dunning_figures",
@@ -217,7 +222,11 @@ class ResPartner(models.Model):
         company_dependent=True,
         help="The ladder does not act for this customer before this date.",
     )
-    dunning_postpone_reason = fields.Char(string="Postpone Reason", company_dependent=True)
+    dunning_postpone_reason = fields.Char(
+        string="Postpone Reason",
+        company_dependent=True,
+        groups="account_dunning.group_dunning_user",
+    )
 
     # Computed per company (the current one) on reading, like the other collections
     # figures: one history query and one promise count for all the partners read.
@@ -971,6 +980,18 @@ class ResPartner(models.Model):
                 True,
             )
         return False
+
+    def _dunning_check_contact_of(self, customer):
+        """Refuse this contact as a recipient for ``customer`` unless it is one of the
+        customer's own (a hold's or a plan's confirmation goes to it)."""
+        if self and self.commercial_partner_id != customer.commercial_partner_id:
+            raise UserError(
+                self.env._(
+                    "%(contact)s is not a contact of %(customer)s.",
+                    contact=self.display_name,
+                    customer=customer.commercial_partner_id.display_name,
+                )
+            )
 
     def _dunning_postal_recipient(self, customer):
         """Who a letter to this contact of ``customer`` is addressed to: the contact

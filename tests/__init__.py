@@ -29,6 +29,7 @@ from . import test_run_dates
 from . import test_run_concurrency
 from . import test_concurrency_limits
 from . import test_pay_now
+from . import test_attacks
 from . import test_guardrails
 from . import test_promise
 from . import test_dispute

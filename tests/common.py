@@ -1,6 +1,7 @@
 import threading
 import unittest
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -109,6 +110,21 @@ class DunningRunCommon(DunningCommon):
         run = self.env["dunning.run"].create({"company_id": self.company.id, **values})
         run.action_execute()
         return run
+
+    def _scheduled_run(self, stop_after_batches=None):
+        """The daily scheduled action as Odoo's cron runner calls it (OdooBot, superuser),
+        its commits replaced by a time check that is up after ``stop_after_batches``
+        batches (never when None); the calls of that check, (processed, remaining)."""
+        calls = []
+
+        def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
+            calls.append((processed, remaining))
+            batches = len([call for call in calls if call[0]])
+            return 0.0 if stop_after_batches and batches >= stop_after_batches else 100.0
+
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress):
+            self.env["dunning.run"].with_user(self.env.ref("base.user_root")).sudo()._cron_run()
+        return calls
 
     def _mails(self, partner=None):
         partner = partner or self.customer

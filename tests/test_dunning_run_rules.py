@@ -391,20 +391,6 @@ class TestDunningRunRules(DunningRunCommon):
 class TestDunningCron(DunningRunCommon):
     """The scheduled action: one run per company and day, in committed batches."""
 
-    def _cron(self, stop_after_batches=None):
-        """Call the cron; its time is up after ``stop_after_batches`` batches."""
-        calls = []
-
-        def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
-            calls.append((processed, remaining))
-            batches = len([call for call in calls if call[0]])
-            return 0.0 if stop_after_batches and batches >= stop_after_batches else 100.0
-
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress):
-            # As the scheduled action runs it: OdooBot, in superuser mode.
-            self.env["dunning.run"].with_user(self.env.ref("base.user_root")).sudo()._cron_run()
-        return calls
-
     @freeze_time("2026-03-11")
     def test_cron_runs_each_company_once_a_day_in_batches(self):
         self.policy.execution_mode = "automatic"
@@ -416,7 +402,7 @@ class TestDunningCron(DunningRunCommon):
         with patch("odoo.addons.account_dunning.models.dunning_run.BATCH_SIZE", 2):
             # The cron's time runs out after the first batch: the rest waits for the
             # next call, nothing is lost and nothing is sent twice.
-            calls = self._cron(stop_after_batches=1)
+            calls = self._scheduled_run(stop_after_batches=1)
             run = self.env["dunning.run"].search(
                 [("company_id", "=", self.company.id), ("trigger", "=", "cron")]
             )
@@ -424,14 +410,14 @@ class TestDunningCron(DunningRunCommon):
             self.assertEqual(run.todo_count, 3)
             self.assertIn((0, 5), calls)
             self.assertEqual(calls[-1], (2, 3))
-            self._cron()
+            self._scheduled_run()
         run.invalidate_recordset()
         self.assertEqual(run.state, "done")
         self.assertEqual(run.done_count, 5)
         for customer in customers:
             self.assertEqual(len(self._mails(customer).mail_message_id), 1)
         # Called again the same day: the run is done, nothing new.
-        self._cron()
+        self._scheduled_run()
         self.assertEqual(
             self.env["dunning.run"].search_count([("trigger", "=", "cron"),
                                                   ("company_id", "=", self.company.id)]), 1

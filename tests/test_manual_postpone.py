@@ -1,5 +1,4 @@
 from datetime import date
-from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -23,8 +22,7 @@ class TestManualPostpone(DunningRunCommon):
 
     def _cron_run(self):
         """The scheduled action as it runs (OdooBot, superuser), without its commits."""
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: 100.0):
-            self.env["dunning.run"].with_user(self.env.ref("base.user_root")).sudo()._cron_run()
+        self._scheduled_run()
         return self.env["dunning.run"].search(
             [("company_id", "=", self.company.id), ("trigger", "=", "cron")], limit=1
         )

@@ -36,10 +36,6 @@ class TestRunDates(DunningRunCommon):
             }
         )
 
-    def _cron(self):
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", return_value=100.0):
-            self.env["dunning.run"].with_user(self.env.ref("base.user_root")).sudo()._cron_run()
-
     def _cron_run_of(self, company=None):
         return self.env["dunning.run"].search(
             [("company_id", "=", (company or self.company).id), ("trigger", "=", "cron")],
@@ -131,7 +127,7 @@ class TestRunDates(DunningRunCommon):
                 self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
                 triggers + 1,
             )
-            self._cron()
+            self._scheduled_run()
         self.assertEqual(run.state, "done")
         self.assertEqual(len(self._mails()), 1)
         self.assertEqual(len(self._mails(other)), 1)
@@ -155,7 +151,7 @@ class TestRunDates(DunningRunCommon):
             self._dunning_invoice(100.0, "2026-03-01")
             self._dunning_invoice(100.0, "2026-03-01", partner=customer_b, company_id=company_b.id)
             with patch.object(Run, "_plan", failing):
-                self._cron()
+                self._scheduled_run()
         run_a, run_b = self._cron_run_of(), self._cron_run_of(company_b)
         self.assertIn("broken ladder", run_a.error_message)
         self.assertTrue(run_a.activity_ids, "the managers are told")
@@ -169,14 +165,14 @@ class TestRunDates(DunningRunCommon):
         self.assertEqual(new_company.dunning_default_policy_id.execution_mode, "review")
         with freeze_time("2026-03-11"):
             self._dunning_invoice(100.0, "2026-03-01")
-            self._cron()
+            self._scheduled_run()
             run = self._cron_run_of()
             self.assertEqual(run.state, "planned")
             self.assertFalse(self._mails())
             review = run.activity_ids.filtered(lambda a: "Review" in a.summary)
             self.assertIn(self.manager, review.user_id)
             self.assertIn("1 customers are due", str(review.note))
-            self._cron()  # called again the same day: still waiting, nothing sent
+            self._scheduled_run()  # called again the same day: still waiting, nothing sent
             self.assertFalse(self._mails())
             run.with_user(self.manager).action_execute()
         self.assertEqual(run.state, "done")
@@ -186,7 +182,7 @@ class TestRunDates(DunningRunCommon):
         self.policy.execution_mode = "automatic"
         with freeze_time("2026-03-11"):
             self._dunning_invoice(100.0, "2026-03-01")
-            self._cron()
+            self._scheduled_run()
         self.assertEqual(self._cron_run_of().state, "done")
         self.assertEqual(len(self._mails()), 1)
 

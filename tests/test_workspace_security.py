@@ -578,6 +578,26 @@ class TestWorkspaceSecurity(DunningRunCommon):
                 partner.write(vals)
         with self.assertRaises(AccessError):
             partner.read(["dunning_overdue_amount"])
+        # The collectors' free-text notes on the customer and its invoices stay theirs,
+        # though the portal user reads both records.
+        self.customer.write(
+            {
+                "dunning_excluded": True,
+                "dunning_exclusion_reason": "Director is a friend of ours",
+                "dunning_postpone_until": date(2026, 9, 1),
+                "dunning_postpone_reason": "Says the bank is slow",
+            }
+        )
+        self.inv_free.write({"dunning_excluded": True, "dunning_exclusion_reason": "Goodwill"})
+        self.assertEqual(partner.read(["name"])[0]["name"], self.customer.name)
+        self.inv_free.with_env(env).read(["name"])
+        for record, field in (
+            (partner, "dunning_exclusion_reason"),
+            (partner, "dunning_postpone_reason"),
+            (self.inv_free.with_env(env), "dunning_exclusion_reason"),
+        ):
+            with self.assertRaises(AccessError, msg=field):
+                record.read([field])
         # Even its own customer's statement is not printed through RPC (the portal
         # shows invoices its own way).
         with self.assertRaises(AccessError):

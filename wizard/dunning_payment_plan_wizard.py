@@ -3,8 +3,10 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
+from odoo.tools.misc import format_date
 
 from ..models.dunning_payment_plan import INTERVALS
+from ..tools.flows import LAST_DATE, is_sane_date
 from ..tools.payment_schedule import MAX_INSTALLMENTS, ScheduleError, compute_schedule
 from ..tools.stages import PLANNABLE_STAGES
 
@@ -194,6 +196,14 @@ class DunningPaymentPlanWizard(models.TransientModel):
             raise UserError(self.env._("The first due date cannot be in the past."))
         if self.down_payment and (not self.down_payment_date or self.down_payment_date < today):
             raise UserError(self.env._("The down payment cannot be due in the past."))
+        if not (is_sane_date(self.first_date) and is_sane_date(self.down_payment_date or None)):
+            raise UserError(
+                self.env._(
+                    "A payment plan ends by %(last)s at the latest.",
+                    last=format_date(self.env, LAST_DATE),
+                )
+            )
+        self.contact_id._dunning_check_contact_of(self.move_ids.commercial_partner_id[:1])
         by_count = self.split_mode == "count"
         try:
             return compute_schedule(
