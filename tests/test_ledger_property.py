@@ -110,10 +110,13 @@ class TestLedgerProperty(HandoffCommon):
             )
             move.action_post()
             return move
-        with freeze_time(invoice_date):
+        # Issued before today: no courtesy reminder goes on an invoice's own date.
+        issued = min(due, TODAY - timedelta(days=1))
+        with freeze_time(issued):
             return self._dunning_invoice(
-                amount, due, partner=customer, currency=currency, move_type=move_type
-            )
+                amount, due, partner=customer, currency=currency, move_type=move_type,
+                invoice_date=issued,
+            )  # fmt: skip
 
     def _post_entry(self, customer, account, amount, days, journal):
         """A line on the customer's receivable (debit > 0), balanced on ``account``."""
