@@ -402,7 +402,9 @@ class TestSendPrint(DunningRunCommon):
         self.assertEqual(sorted(action["context"]["default_partner_ids"]), sorted(selection.ids))
         Wizard = self.env["dunning.send.wizard"]
         wizard = Wizard.with_user(self.collector).with_context(**action["context"]).create({})
-        # Several customers at once are a manager's (as "Send reminder now").
+        # Several customers at once are a manager's (as "Send reminder now"): said in the
+        # form, refused on sending.
+        self.assertIn("Only a collections manager", wizard.warning)
         with self.assertRaises(AccessError):
             wizard.action_send()
         self.assertFalse(self._mails() | self._mails(beta))
@@ -410,6 +412,7 @@ class TestSendPrint(DunningRunCommon):
             "mona", "account.group_account_invoice,account_dunning.group_dunning_manager"
         )
         wizard = Wizard.with_user(manager).with_context(**action["context"]).create({})
+        self.assertFalse(wizard.warning)
         self.assertIn("Beta Ltd: May have slipped", wizard.summary)
         self.assertIn("Gamma Ltd: not sent", wizard.summary)
         self.assertIn("Key account", wizard.summary)

@@ -206,7 +206,7 @@ class DunningSendWizard(models.TransientModel):
                 )
             wizard.channel_ids = lines
 
-    @api.depends("partner_id", "contact_id", "move_ids", "company_id")
+    @api.depends("partner_id", "partner_ids", "contact_id", "move_ids", "company_id")
     def _compute_warning(self):
         for wizard in self:
             wizard.warning = "\n".join(wizard._dunning_warnings()) or False
@@ -445,6 +445,16 @@ class DunningSendWizard(models.TransientModel):
         """What the person should know before sending (shown in the form)."""
         self.ensure_one()
         warnings = []
+        several = len(self.partner_ids.commercial_partner_id) > 1
+        if several and not self.env["dunning.run"]._dunning_is_manager():
+            # The rule of dunning.run._dunning_create_reminder_run, said before sending.
+            warnings.append(
+                self.env._(
+                    "Only a collections manager sends reminders to several customers at "
+                    "once: send them one at a time with Send & Print, or let the daily "
+                    "run remind them."
+                )
+            )
         customer = self.partner_id.commercial_partner_id.with_company(self.company_id)
         if not customer:
             return warnings
