@@ -219,8 +219,20 @@ class TestLateCharges(DunningCommon):
                 "date_promised": date(2025, 3, 1),
             }
         )
+        disputed = self._dunning_invoice(700.0, "2025-01-10")
+        self.env["dunning.dispute"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(disputed.ids)],
+                "reason_id": self.env["dunning.dispute.reason"].search([], limit=1).id,
+            }
+        )
+        at_agency = self._dunning_invoice(900.0, "2025-01-10")
+        at_agency._dunning_set_stage("agency")
+        held = promised | disputed | at_agency
+        self.assertEqual(set(held.mapped("dunning_stage")), {"promised", "dispute", "agency"})
         Wizard = self.env["dunning.late.charge.wizard"].with_context(
-            active_model="account.move", active_ids=(late | promised).ids
+            active_model="account.move", active_ids=(late | held).ids
         )
         with freeze_time("2025-02-09"):
             # Ten years ahead would charge interest that has not accrued.
@@ -228,9 +240,9 @@ class TestLateCharges(DunningCommon):
             with self.assertRaisesRegex(UserError, "up to today at most"):
                 ahead.action_confirm()
             wizard = Wizard.create({"date": "2025-02-09"})
-            self.assertEqual(wizard.line_ids.move_id, late)  # the promised one waits
+            self.assertEqual(wizard.line_ids.move_id, late)  # the held ones wait
             wizard.action_confirm()
-        self.assertFalse(promised.dunning_late_charge_ids)
+        self.assertFalse(held.dunning_late_charge_ids)
         self.assertTrue(late.dunning_late_charge_ids)
 
     def test_rate_is_a_yearly_percentage(self):

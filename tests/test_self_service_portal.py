@@ -253,6 +253,53 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
             self.assertIn(self.customer.name.encode(), response.content)
         self.assertEqual(Attachment.search_count(domain), before + 1)
 
+    def test_statement_is_refused_past_the_hourly_limit(self):
+        self.policy.portal_max_actions_per_hour = 1
+        self.assertEqual(
+            self._post("contact", {"name": "One", "email": "x@acme.example.com"}).status_code, 200
+        )
+        response = self.url_open(f"{self._path()}/statement")
+        self.assertEqual(response.status_code, 429)
+        self.assertNotIn(b"%PDF", response.content[:8])
+
+    # ------------------------------------------------------------------ link
+
+    def test_link_stops_when_the_contact_changes(self):
+        path = self._path()
+        self.assertEqual(self.url_open(path).status_code, 200)
+        # Another address: the link sent to the old one opens nothing.
+        self.ap_contact.email = "new-payables@acme.example.com"
+        self.assertEqual(self.url_open(path).status_code, 404)
+        renewed = self._path()
+        self.assertEqual(self.url_open(renewed).status_code, 200)
+        # Moved under another customer: neither account opens.
+        self.ap_contact.parent_id = self.partner_a
+        page = self.url_open(renewed)
+        self.assertEqual(page.status_code, 404)
+        self.assertNotIn(self.other_invoice.name, page.text)
+        # Back, but archived: nothing either.
+        self.ap_contact.parent_id = self.customer
+        self.assertEqual(self.url_open(renewed).status_code, 200)
+        self.ap_contact.active = False
+        self.assertEqual(self.url_open(renewed).status_code, 404)
+
+    def test_link_expires_and_its_date_cannot_be_changed(self):
+        self.policy.portal_link_days = 10
+        path = self._path()
+        prefix, token = path.rsplit("/", 1)
+        stamp, signature = token.split(".", 1)
+        self.assertEqual(stamp, f"{self.today + timedelta(days=10):%Y%m%d}")
+        self.assertEqual(self.url_open(path).status_code, 200)
+        company = self.company
+        for expires, status in ((self.today, 200), (self.today - timedelta(days=1), 404)):
+            token = self.ap_contact._dunning_link_token("self_service", company, expires)
+            self.assertEqual(self.url_open(f"{prefix}/{token}").status_code, status, expires)
+        for forged in (
+            signature,  # no expiry at all
+            f"{self.today + timedelta(days=400):%Y%m%d}.{signature}",  # a later date
+        ):
+            self.assertEqual(self.url_open(f"{prefix}/{forged}").status_code, 404, forged)
+
     # ------------------------------------------------------------------ plan
 
     def test_plan_within_limits_is_agreed_and_the_agreement_queued(self):
