@@ -80,6 +80,28 @@ class TestCollectionsTours(DunningCommon, HttpCase):
                          [-3, 0, 10, 15, 30, 45, 60])  # fmt: skip
         self.assertEqual(self.policy.minimum_amount, 50.0)
 
+    def test_send_print_tour(self):
+        """Send & Print on a customer: the message read, its subject edited, sent."""
+        customer = self._customer("Tour Send Customer", "ap@tour-send.example.com")
+        self.env["res.partner"].create(
+            {"name": "Paula Payables", "parent_id": customer.id, "type": "invoice",
+             "email": "paula@tour-send.example.com"}
+        )  # fmt: skip
+        self._overdue_invoice(customer, 640.0, 9)
+        self.start_tour(
+            f"/odoo/res.partner/{customer.id}",
+            "account_dunning_send_print_tour",
+            login=self.manager.login,
+            timeout=self.tour_timeout,
+        )
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", customer.id),
+             ("message_type", "=", "comment")]
+        )  # fmt: skip
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.subject, "About your open invoices - tour")
+        self.assertEqual(mail.recipient_ids.email, "paula@tour-send.example.com")
+
     def test_invoice_tour(self):
         """An overdue invoice, reminded today: level, history and next date on screen."""
         customer = self._customer("Tour Invoice Customer", "ap@tour-invoice.example.com")
