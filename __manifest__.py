@@ -2,7 +2,7 @@
     "name": "Collections (Dunning)",
     "summary": "Escalation ladder for unpaid customer invoices: reminders, calls, "
     "letters, payment plans, agency and legal hand-off",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/account-dunning/account_dunning",
     "author": "account_dunning contributors",
