@@ -9,7 +9,8 @@
 # install: a development shortcut), DUNNING_ADDON_LINK_DIR (where the symlink lives),
 # DUNNING_SKIP_SIM=1 (skip the small simulated year run after the full suite),
 # DUNNING_SKIP_LINT=1 (development only: several people editing one tree),
-# DUNNING_SKIP_SERVER=1 (skip the day driven by a real odoo-bin server).
+# DUNNING_SKIP_SERVER=1 (skip the day driven by a real odoo-bin server),
+# DUNNING_SKIP_WHEEL=1 (skip building the wheel and installing the module from it).
 source "$(dirname "$0")/common.sh"
 
 root="$(odoo_root)"
@@ -140,6 +141,12 @@ if [ $# -eq 0 ] && [ -z "${DUNNING_SKIP_SERVER:-}" ]; then
     # The day as production runs it: odoo-bin with its cron runner, a real SMTP server.
     echo "== a day driven by a real server (scripts/server_day.py)"
     bash "$REPO_DIR/scripts/server_day.sh"
+fi
+if [ $# -eq 0 ] && [ -z "${DUNNING_SKIP_WHEEL:-}" ]; then
+    # Packaged as OCA publishes addons: the wheel builds, and Odoo installs the module
+    # from the wheel's folder in a fresh database, without the repository.
+    echo "== the wheel (scripts/wheel.sh)"
+    bash "$REPO_DIR/scripts/wheel.sh"
 fi
 if [ $# -eq 0 ] && [ -z "${DUNNING_SKIP_SIM:-}" ]; then
     # Daily runs over a growing book, with their checks (scripts/simulate_year.py):
