@@ -1,4 +1,4 @@
-"""19.0.1.2.0's migrations on data as 19.0.1.1.0 left it."""
+"""The migrations of each version on data as the version before left it."""
 
 import importlib.util
 from pathlib import Path
@@ -7,14 +7,17 @@ from odoo.tests import tagged
 
 from .common import DunningRunCommon
 
-MIGRATIONS = Path(__file__).parent.parent / "migrations" / "19.0.1.2.0"
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+PREVIOUS = {"19.0.1.2.0": "19.0.1.1.0", "19.0.1.3.0": "19.0.1.2.0"}
 
 
-def _migrate(cr, script):
-    spec = importlib.util.spec_from_file_location(script, MIGRATIONS / f"{script}.py")
+def _migrate(cr, script, version="19.0.1.2.0"):
+    path = MIGRATIONS / version / f"{script}.py"
+    spec = importlib.util.spec_from_file_location(f"{version}.{script}", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
-    migration.migrate(cr, "19.0.1.1.0")
+    migration.migrate(cr, PREVIOUS[version])
+    return migration
 
 
 @tagged("post_install", "-at_install")
@@ -57,3 +60,24 @@ class TestMigrations(DunningRunCommon):
         self.assertEqual(
             (email | call | skipped).mapped("is_customer_message"), [True, False, False]
         )
+
+    def test_shipped_sms_texts_become_one_segment_edited_ones_stay(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        friendly = self.env.ref("account_dunning.sms_template_dunning_friendly")
+        final = self.env.ref("account_dunning.sms_template_dunning_final")
+        new_friendly = friendly.with_context(lang="en_US").body
+        migration = _migrate(self.env.cr, "post-migrate", "19.0.1.3.0")  # nothing to do
+        self.assertEqual(friendly.with_context(lang="en_US").body, new_friendly)
+        # As 19.0.1.2.0 left them: the friendly one as shipped, the final one edited.
+        shipped = migration.SHIPPED["sms_template_dunning_friendly"]
+        friendly.update_field_translations("body", {"en_US": shipped, "fr_FR": "Ancien texte"})
+        edited = "{{ object.company_id.name }}: call us about {{ object._get_sms_amount() }}."
+        final.update_field_translations("body", {"en_US": edited, "fr_FR": "Appelez-nous"})
+        _migrate(self.env.cr, "post-migrate", "19.0.1.3.0")
+        (friendly | final).invalidate_recordset()
+        self.assertEqual(friendly.with_context(lang="en_US").body, new_friendly)
+        french = friendly.with_context(lang="fr_FR").body
+        self.assertNotIn(french, ("Ancien texte", new_friendly))
+        self.assertIn("{{ object._get_sms_opt_out_url() }}", french)
+        self.assertEqual(final.with_context(lang="en_US").body, edited)
+        self.assertEqual(final.with_context(lang="fr_FR").body, "Appelez-nous")

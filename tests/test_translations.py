@@ -132,7 +132,7 @@ class TestDunningTranslations(DunningRunCommon):
         self.assertEqual(letter.level_id, self.levels[4])
         content = _text(letter.attachment_id.raw.decode())
         for sentence in (
-            "Demande formelle de règlement",
+            "Mise en demeure de payer",
             "Madame, Monsieur,",
             "Malgré nos précédentes relances, nos comptes ne font pas apparaître votre "
             "règlement des factures listées ci-dessous.",
@@ -148,10 +148,10 @@ class TestDunningTranslations(DunningRunCommon):
         self.assertNotIn("our records do not show your payment", content)
         # The formal email that carries the letter says so, in French.
         mail = self._mails(customer)
-        self.assertEqual(mail.subject, f"{self.company.name} : demande formelle de règlement")
+        self.assertEqual(mail.subject, f"{self.company.name} : mise en demeure de payer")
         self.assertIn(letter.attachment_id, mail.attachment_ids)
         body = _text(mail.body_html)
-        self.assertIn("Nous vous demandons formellement de régler le montant dû", body)
+        self.assertIn("Nous vous mettons en demeure de régler le montant dû", body)
         self.assertIn("convenir d", body)  # the payment plan offer
         # The level sends a letter: the email says it is attached, in French.
         self.assertIn("Vous trouverez notre courrier en pièce jointe.", body)
@@ -159,7 +159,7 @@ class TestDunningTranslations(DunningRunCommon):
         call = run.event_ids.filtered(lambda e: e.channel == "call")
         script = _text(call.with_context(lang="fr_FR")._call_script())
         self.assertIn("Points à aborder :", script)
-        self.assertIn("une lettre de demande formelle de règlement a été envoyée", script)
+        self.assertIn("une mise en demeure a été envoyée", script)
         self.assertIn("jours de retard", script)
         self.assertEqual(contact.lang, "fr_FR")
 
