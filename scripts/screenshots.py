@@ -698,9 +698,28 @@ def take_payer_and_prediction(odoo, browser, out):
         order="invoice_date_due, id",
         limit=1,
     )
-    context = {"active_model": "account.move", "active_ids": birch_invoice}
-    register_id = odoo.call("account.payment.register", "create", {}, context=context)
-    odoo.call("account.payment.register", "action_create_payments", [register_id], context=context)
+    # Acme Corporation pays its two oldest invoices of the main company (Odoo's demo has
+    # a second company with invoices of the same names): with three paid invoices the
+    # company has history enough to predict payment dates (tools/prediction.py).
+    acme_invoices = odoo.call(
+        "account.move",
+        "search",
+        [
+            ("partner_id.name", "=", "Acme Corporation"),
+            ("company_id", "=", odoo.ref("base.main_company")),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "=", "not_paid"),
+        ],
+        order="invoice_date_due, id",
+        limit=2,
+    )
+    for invoice in birch_invoice + acme_invoices:
+        context = {"active_model": "account.move", "active_ids": [invoice]}
+        register_id = odoo.call("account.payment.register", "create", {}, context=context)
+        odoo.call(
+            "account.payment.register", "action_create_payments", [register_id], context=context
+        )
     partners = odoo.call(
         "res.partner",
         "search_read",
@@ -735,6 +754,7 @@ def take_payer_and_prediction(odoo, browser, out):
         "account.move",
         "search_read",
         [
+            ("company_id", "=", odoo.ref("base.main_company")),
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("payment_state", "in", ("not_paid", "partial")),
@@ -744,10 +764,7 @@ def take_payer_and_prediction(odoo, browser, out):
     )
     invoices = [invoice for invoice in invoices if invoice["dunning_predicted_date"]]
     if not invoices:
-        # The demo company has too few paid invoices to predict from (the invoice then
-        # says "Not enough payment history"): no date to show.
-        print("   no predicted date in the demo: predicted_date.png left as it was")
-        return
+        raise RuntimeError("no invoice with a predicted payment date")
     browser.open_menu(
         odoo,
         "account_dunning.menu_collections_invoices",
