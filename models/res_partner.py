@@ -1776,8 +1776,18 @@ class ResPartner(models.Model):
             date=format_date(staff.env, first_date),
             balance=format_amount(staff.env, wizard.amount_total, currency),
         )
+        # The plan is followed by the customer's collector, not by the public user who
+        # opened the page.
+        responsible = {"user_id": staff._dunning_self_service_collector().id}
         if not outside:
-            action = wizard.with_env(staff.env).action_confirm()
+            action = (
+                wizard.with_env(staff.env)
+                # Its history says it was agreed online; no "assigned to you" email.
+                .with_context(
+                    default_user_id=responsible["user_id"], mail_auto_subscribe_no_notify=True
+                )
+                .action_confirm()
+            )
             plan = staff.env["dunning.payment.plan"].browse(action["res_id"])
             staff._dunning_self_service_log(
                 _("Payment plan asked for online and agreed: %(request)s.", request=asked),
@@ -1785,8 +1795,11 @@ class ResPartner(models.Model):
                 payment_plan_id=plan,
             )
             return plan
-        plan = staff.env["dunning.payment.plan"].create(
-            wizard.with_env(staff.env)._get_plan_values(schedule)
+        # The collector's task below says it; no "assigned to you" email besides.
+        plan = (
+            staff.env["dunning.payment.plan"]
+            .with_context(mail_auto_subscribe_no_notify=True)
+            .create({**wizard.with_env(staff.env)._get_plan_values(schedule), **responsible})
         )
         plan._dunning_request()
         activity = staff.env["dunning.engine"]._schedule(

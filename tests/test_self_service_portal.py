@@ -314,6 +314,7 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
         plan = self.env["dunning.payment.plan"].search([("partner_id", "=", self.customer.id)])
         self.assertEqual(len(plan), 1)
         self.assertEqual(plan.state, "active")
+        self.assertEqual(plan.user_id, self.collector, "the customer's collector follows it")
         # The page leads to the plan instead of offering another one.
         self.assertIn("o_dunning_plan_active", response.text)
         self.assertIn(plan.get_portal_url().replace("&", "&amp;"), response.text)
@@ -362,6 +363,7 @@ class TestSelfServicePortal(PaymentPlanCommon, HttpCase):
                 )
                 self.assertEqual(len(plan), 1)
                 self.assertEqual(plan.activity_ids.user_id, self.collector)
+                self.assertEqual(plan.user_id, self.collector, "not the public user")
                 self.assertIn("approve", plan.activity_ids.summary)
                 # Held while pending: the ladder does not chase the invoices.
                 self.assertEqual(set(self.invoices.mapped("dunning_stage")), {"plan"})
