@@ -20,6 +20,8 @@ RECOMPUTE_CHUNK = 2000
 
 # Kept for the modules and data that import it from here.
 DUNNING_STAGES = list(STAGES)
+# Stages whose payment waits on a decision (a dispute, an agency, a court): no predicted date.
+UNPREDICTABLE_STAGES = ("dispute", "agency", "legal")
 
 
 # Invoices whose next reminder is due within this many days get their PDF rendered.
@@ -188,7 +190,8 @@ class AccountMove(models.Model):
         compute="_compute_dunning_predicted_date",
         groups=PREDICTION_GROUPS,
         help="Why no payment date is predicted: the company has too few paid invoices "
-        "over the last 24 months to tell one.",
+        "over the last 24 months to tell one, or the invoice waits on a decision (a "
+        "dispute, an agency, a court).",
     )
     dunning_predicted_date_low = fields.Date(
         string="Predicted From",
@@ -277,7 +280,14 @@ class AccountMove(models.Model):
             move.dunning_payment_plan_count = len(move.dunning_payment_plan_ids)
 
     @api.depends_context("company", "tz")
-    @api.depends("move_type", "state", "payment_state", "invoice_date_due", "commercial_partner_id")
+    @api.depends(
+        "move_type",
+        "state",
+        "payment_state",
+        "invoice_date_due",
+        "commercial_partner_id",
+        "dunning_stage",
+    )
     def _compute_dunning_predicted_date(self):
         today = fields.Date.context_today(self)
         open_invoices = self.filtered(
@@ -288,14 +298,26 @@ class AccountMove(models.Model):
                 and m.invoice_date_due
             )
         )
-        (self - open_invoices).update(
-            {
-                "dunning_predicted_date": False,
-                "dunning_predicted_date_low": False,
-                "dunning_predicted_date_high": False,
-                "dunning_prediction_note": False,
-            }
-        )
+        no_date = {
+            "dunning_predicted_date": False,
+            "dunning_predicted_date_low": False,
+            "dunning_predicted_date_high": False,
+        }
+        (self - open_invoices).update({**no_date, "dunning_prediction_note": False})
+        # Paid when a dispute is settled or an agency or court recovers it: the customer's
+        # habits say nothing of when.
+        undecided = open_invoices.filtered(lambda m: m.dunning_stage in UNPREDICTABLE_STAGES)
+        stages = dict(self._fields["dunning_stage"]._description_selection(self.env))
+        for move in undecided:
+            move.update(
+                {
+                    **no_date,
+                    "dunning_prediction_note": self.env._(
+                        "No date: %(stage)s", stage=stages[move.dunning_stage]
+                    ),
+                }
+            )
+        open_invoices -= undecided
         # One history query per company (every customer of it: the prior needs them all).
         for company, moves in open_invoices.grouped("company_id").items():
             history = self._dunning_paid_history(company, today)

@@ -95,6 +95,24 @@ class TestPrediction(DunningCommon):
         self.assertFalse(self.split.dunning_predicted_date)  # paid: nothing to predict
 
     @freeze_time(TODAY)
+    def test_no_date_while_a_decision_is_pending(self):
+        self.assertTrue(self.slow_open.dunning_predicted_date)
+        self.env["dunning.dispute"].create(
+            {
+                "partner_id": self.slow.id,
+                "move_ids": [Command.set(self.slow_open.ids)],
+                "reason_id": self.env["dunning.dispute.reason"].search([], limit=1).id,
+            }
+        )
+        self.prompt_open._dunning_set_stage("agency")
+        for move in self.slow_open | self.prompt_open:
+            self.assertFalse(move.dunning_predicted_date, move.dunning_stage)
+            self.assertFalse(move.dunning_predicted_date_low)
+        self.assertEqual(self.slow_open.dunning_prediction_note, "No date: Disputed")
+        self.assertEqual(self.prompt_open.dunning_prediction_note, "No date: At Agency")
+        self.assertTrue(self.new_open.dunning_predicted_date, "the others keep theirs")
+
+    @freeze_time(TODAY)
     def test_only_collections_users_read_the_prediction(self):
         outsider = self.env["res.users"].create(
             {
