@@ -234,6 +234,18 @@ class TestCallSheet(DunningRunCommon):
         self.assertTrue(wizard.call_script)
         self.assertEqual(wizard.last_event_ids.mapped("call_outcome"), ["no_answer"])
         self.assertIn("Nobody at the desk", wizard.last_event_ids.reason)
+        # A call the run only scheduled is no contact yet: not listed as one.
+        scheduled = self.env["dunning.engine"]._log(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "channel": "call",
+                "state": "done",
+            }
+        )
+        wizard = self._wizard(env, outcome="reached")
+        self.assertNotIn(scheduled, wizard.last_event_ids)
+        self.assertEqual(wizard.last_event_ids.mapped("call_outcome"), ["no_answer"])
 
     @freeze_time("2026-03-02")
     def test_the_level_call_script_is_shown(self):

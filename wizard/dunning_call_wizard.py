@@ -120,6 +120,10 @@ class DunningCallWizard(models.TransientModel):
                     ("partner_id", "=", customer.id),
                     ("company_id", "=", wizard.company_id.id),
                     ("state", "!=", "skipped"),
+                    # A call the run scheduled is no contact until someone logs it.
+                    "|",
+                    ("channel", "!=", "call"),
+                    ("call_outcome", "!=", False),
                 ],
                 order="date desc, id desc",
                 limit=LAST_CONTACTS,
