@@ -131,6 +131,14 @@ class SmtpSink:
         """Create the ``ir.mail_server`` of this sink in ``env`` (as superuser)."""
         return env["ir.mail_server"].sudo().create(self.mail_server_vals(name, from_filter))
 
+    def deliver_queue(self, env, from_filter=False):
+        """Odoo's mail queue of ``env``, as its scheduled action runs it, delivered to
+        this sink; the messages this call delivered."""
+        before = len(self.messages)
+        with self.delivering(env, from_filter=from_filter):
+            env["mail.mail"].process_email_queue()
+        return self.messages[before:]
+
     @contextmanager
     def delivering(self, env, from_filter=False):
         """Let Odoo's mail queue of ``env``'s database really send, to this sink only,

@@ -115,10 +115,7 @@ class MailCommon(DunningRunCommon):
     def _deliver_queue(self):
         """Odoo's mail queue, as its scheduled action runs it, delivering to the sink;
         returns the messages delivered by this call."""
-        before = len(self.sink.messages)
-        with self.sink.delivering(self.env, from_filter=MAIL_DOMAIN):
-            self.env["mail.mail"].process_email_queue()
-        return self.sink.messages[before:]
+        return self.sink.deliver_queue(self.env, from_filter=MAIL_DOMAIN)
 
     def _reminder(self):
         """Today's run (frozen) and the one reminder it delivers."""

@@ -42,12 +42,9 @@ class TestPayNow(DunningRunCommon, HttpCase):
     def _delivered(self):
         """Odoo's mail queue run as its scheduled action does, into the SMTP server;
         the messages of the customer's payables contact."""
-        self.sink.clear()
-        with self.sink.delivering(self.env):
-            self.env["mail.mail"].process_email_queue()
         return [
             message
-            for message in self.sink.messages
+            for message in self.sink.deliver_queue(self.env)
             if self.ap_contact.email
             in [address for _n, address in getaddresses(message.get_all("To"))]
         ]
